@@ -1,0 +1,126 @@
+# sohoa — build, tests, benchmarks.
+#
+#   make            build build/sohoa
+#   make deps       install every Debian 12 package the build, tests and demo need
+#   make check      unit + integration tests (SANITIZE=1 for ASan/UBSan)
+#   make asan       the same tests under ASan/UBSan, in build-asan/
+#   make bench      sohoa vs OCRmyPDF on the same generated pages
+#   make demo       the main job end to end on embedded defaults
+
+SANITIZE ?= 0
+ifeq ($(SANITIZE),1)
+BUILD ?= build-asan
+SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+OPT := -O1
+else
+BUILD ?= build
+SAN_FLAGS :=
+OPT := -O2
+endif
+
+CC ?= cc
+# Libraries the firmware links; every one comes from a Debian -dev package.
+PKGS := lept tesseract jansson libtiff-4 libjpeg zlib
+TEST_PKGS := cmocka
+FIXTURE_PKGS := pangocairo cairo
+
+# Debian 12 packages: build, tests, benchmark and demo.
+DEB_PACKAGES := build-essential pkg-config \
+	libleptonica-dev libtesseract-dev tesseract-ocr tesseract-ocr-vie tesseract-ocr-eng \
+	tesseract-ocr-osd libtiff-dev libjpeg-dev libpng-dev zlib1g-dev libjansson-dev \
+	libunistring-dev libssl-dev libcurl4-openssl-dev libsqlite3-dev libxml2-dev \
+	libusb-1.0-0-dev libgpiod-dev libp11-kit-dev libsane-dev libsane1 sane-utils \
+	libcmocka-dev libcairo2-dev libpango1.0-dev fonts-liberation fonts-dejavu-core \
+	qpdf poppler-utils ocrmypdf softhsm2 opensc umockdev libumockdev-dev \
+	time jq python3
+
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lunistring -lpthread -lm
+
+CFLAGS ?= $(OPT) -g
+CFLAGS += -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter \
+	-fstack-protector-strong -D_FORTIFY_SOURCE=2 -MMD -MP $(SAN_FLAGS)
+ifeq ($(SANITIZE),1)
+CFLAGS := $(filter-out -D_FORTIFY_SOURCE=2,$(CFLAGS))
+endif
+LDFLAGS += $(SAN_FLAGS)
+
+# Everything but main() goes into a static library the tests link too.
+LIB_SRCS := $(sort $(wildcard firmware/*.c ocr/*.c signer/*.c drivers/*.c))
+LIB_SRCS := $(filter-out firmware/main.c,$(LIB_SRCS))
+LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
+MAIN_OBJ := $(BUILD)/firmware/main.o
+
+UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+
+FIXTURE_SRCS := $(sort $(wildcard tests/fixtures/*.c))
+FIXTURE_BIN := $(BUILD)/fixturegen
+
+.PHONY: all deps check-deps check unit integration asan bench demo fixtures clean format
+
+all: $(BUILD)/sohoa
+
+# Installs what is missing; the build targets call check-deps first.
+deps:
+	@if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	export DEBIAN_FRONTEND=noninteractive; \
+	$$SUDO apt-get update -q && $$SUDO apt-get install -y -q --no-install-recommends $(DEB_PACKAGES)
+
+check-deps:
+	@pkg-config --exists $(PKGS) $(TEST_PKGS) $(FIXTURE_PKGS) \
+	  && [ -f /usr/share/tesseract-ocr/5/tessdata/vie.traineddata ] \
+	  && command -v qpdf >/dev/null && command -v pdftotext >/dev/null \
+	  && [ -f /usr/include/unistr.h ] \
+	  || { echo "sohoa: some build or test dependencies are missing; running 'make deps'"; \
+	       $(MAKE) --no-print-directory deps; }
+
+$(BUILD)/%.o: %.c | check-deps
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(PKG_CFLAGS) -c $< -o $@
+
+$(BUILD)/libsohoa.a: $(LIB_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/sohoa: $(MAIN_OBJ) $(BUILD)/libsohoa.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libsohoa.a | check-deps
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(PKG_CFLAGS) $(shell pkg-config --cflags $(TEST_PKGS)) -I. -o $@ $< \
+	  $(BUILD)/libsohoa.a $(LDFLAGS) $(PKG_LIBS) $(shell pkg-config --libs $(TEST_PKGS))
+
+$(FIXTURE_BIN): $(FIXTURE_SRCS) | check-deps
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(shell pkg-config --cflags $(FIXTURE_PKGS) lept) -o $@ $(FIXTURE_SRCS) \
+	  $(LDFLAGS) $(shell pkg-config --libs $(FIXTURE_PKGS) lept) -lm
+
+fixtures: $(FIXTURE_BIN)
+
+unit: $(UNIT_BINS) $(BUILD)/sohoa
+	@BUILD=$(BUILD) tests/run-unit.sh $(UNIT_BINS)
+
+integration: $(BUILD)/sohoa $(FIXTURE_BIN)
+	@BUILD=$(BUILD) tests/integration/run.sh
+
+# All tests; the last line is "N passed, N failed".
+check: $(BUILD)/sohoa $(UNIT_BINS) $(FIXTURE_BIN)
+	@BUILD=$(BUILD) tests/run-all.sh $(UNIT_BINS)
+
+asan:
+	$(MAKE) --no-print-directory SANITIZE=1 check
+
+bench: $(BUILD)/sohoa $(FIXTURE_BIN)
+	@BUILD=$(BUILD) tests/bench/bench.sh
+
+demo: $(BUILD)/sohoa $(FIXTURE_BIN)
+	@BUILD=$(BUILD) tests/demo.sh
+
+format:
+	clang-format -i $(wildcard */*.c */*.h tests/*/*.c)
+
+clean:
+	rm -rf build build-asan
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

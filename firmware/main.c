@@ -1,0 +1,248 @@
+/* sohoa — one binary, one subcommand per job (interfaces.md).
+ *
+ * Exit codes: 0 success; 1 the work failed; 2 bad input or usage. Errors
+ * are one line on stderr naming the thing at fault and what to do.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../ocr/encode.h"
+#include "../ocr/pipeline.h"
+#include "config.h"
+#include "err.h"
+#include "log.h"
+#include "version.h"
+
+static int usage_error(const char *cmd, const char *msg)
+{
+    fprintf(stderr, "sohoa %s: %s (try 'sohoa %s --help')\n", cmd, msg, cmd);
+    return SOHOA_EINPUT;
+}
+
+static int report(const char *cmd, const sohoa_err *err)
+{
+    fprintf(stderr, "sohoa %s: %s\n", cmd, err->msg[0] ? err->msg : "failed");
+    return err->status == SOHOA_OK ? SOHOA_EWORK : (int)err->status;
+}
+
+/* Loads --config, or the default file when it exists, or nothing. */
+static int load_config(const char *path, config *cfg, sohoa_err *err)
+{
+    if (!path) {
+        if (access(CONFIG_DEFAULT_PATH, F_OK) != 0) {
+            memset(cfg, 0, sizeof *cfg);
+            return 0;
+        }
+        path = CONFIG_DEFAULT_PATH;
+    }
+    return config_load(cfg, path, err);
+}
+
+static void print_progress(void *ctx, size_t done, size_t total)
+{
+    (void)ctx;
+    fprintf(stderr, "\rsohoa: page %zu/%zu done%s", done, total, done == total ? "\n" : "");
+    fflush(stderr);
+}
+
+static const char process_help[] =
+    "usage: sohoa process -o DIR [options] IMAGE...\n"
+    "\n"
+    "Digitise scanned pages (PNG, JPEG, TIFF incl. multi-page/CCITT G4, PNM) into\n"
+    "DIR/document.pdf (searchable colour PDF/A-2b) and DIR/metadata.json.\n"
+    "\n"
+    "  -o, --output DIR        output directory (created if missing)\n"
+    "  -c, --config FILE       configuration file (default " CONFIG_DEFAULT_PATH ")\n"
+    "      --sign              sign the PDF with the configured token (PAdES)\n"
+    "      --compression MODE  auto (default), mrc, jpeg or g4\n"
+    "      --keep-blank        keep blank pages\n"
+    "      --threads N         worker threads (default: one per CPU)\n"
+    "      --ocr-dpi N         resolution OCR reads at (default 200; 0 = native)\n"
+    "      --lang LANGS        Tesseract languages (default vie+eng)\n"
+    "  -v, --verbose           progress and per-page decisions on stderr\n"
+    "  -q, --quiet             errors only\n"
+    "  -h, --help              this help\n";
+
+/* Settings from [ocr] in the config file; the command line overrides. */
+static int apply_config(const config *cfg, pipeline_options *po, sohoa_err *err)
+{
+    long v;
+    if (config_get_int(cfg, "ocr", "threads", 0, 0, 64, &v, err) != 0)
+        return -1;
+    po->threads = (int)v;
+    if (config_get_int(cfg, "ocr", "ocr_dpi", po->ocr_dpi, 0, 1200, &v, err) != 0)
+        return -1;
+    po->ocr_dpi = (int)v;
+    po->ocr.languages = config_get(cfg, "ocr", "languages", po->ocr.languages);
+    const char *mode = config_get(cfg, "ocr", "compression", NULL);
+    if (mode && encode_mode_parse(mode, &po->encode.mode) != 0)
+        return err_set(err, SOHOA_EINPUT, "%s: [ocr] compression = \"%s\": expected auto, mrc, jpeg or g4",
+                       cfg->path ? cfg->path : "config", mode);
+    return 0;
+}
+
+static int parse_count(const char *cmd, const char *opt, const char *arg, long max, long *out)
+{
+    char *end = NULL;
+    long v = strtol(arg, &end, 10);
+    if (!*arg || *end || v < 0 || v > max) {
+        char msg[128];
+        snprintf(msg, sizeof msg, "%s: expected a number from 0 to %ld", opt, max);
+        return usage_error(cmd, msg);
+    }
+    *out = v;
+    return 0;
+}
+
+static int cmd_process(int argc, char **argv)
+{
+    enum { OPT_SIGN = 256, OPT_COMPRESSION, OPT_KEEP_BLANK, OPT_THREADS, OPT_OCR_DPI, OPT_LANG };
+    static const struct option longopts[] = {
+        {"output", required_argument, NULL, 'o'},
+        {"config", required_argument, NULL, 'c'},
+        {"sign", no_argument, NULL, OPT_SIGN},
+        {"compression", required_argument, NULL, OPT_COMPRESSION},
+        {"keep-blank", no_argument, NULL, OPT_KEEP_BLANK},
+        {"threads", required_argument, NULL, OPT_THREADS},
+        {"ocr-dpi", required_argument, NULL, OPT_OCR_DPI},
+        {"lang", required_argument, NULL, OPT_LANG},
+        {"verbose", no_argument, NULL, 'v'},
+        {"quiet", no_argument, NULL, 'q'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *outdir = NULL, *config_path = NULL, *compression = NULL, *lang = NULL;
+    long threads = -1, ocr_dpi = -1;
+    int sign = 0, keep_blank = 0, verbose = 0, c;
+    while ((c = getopt_long(argc, argv, "+o:c:vqh", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'o': outdir = optarg; break;
+        case 'c': config_path = optarg; break;
+        case OPT_SIGN: sign = 1; break;
+        case OPT_COMPRESSION: compression = optarg; break;
+        case OPT_KEEP_BLANK: keep_blank = 1; break;
+        case OPT_THREADS:
+            if (parse_count("process", "--threads", optarg, 64, &threads))
+                return SOHOA_EINPUT;
+            break;
+        case OPT_OCR_DPI:
+            if (parse_count("process", "--ocr-dpi", optarg, 1200, &ocr_dpi))
+                return SOHOA_EINPUT;
+            break;
+        case OPT_LANG: lang = optarg; break;
+        case 'v': verbose = 1; log_set_level(LOG_INFO); break;
+        case 'q': log_set_level(LOG_ERROR); break;
+        case 'h': fputs(process_help, stdout); return 0;
+        default: return usage_error("process", "unknown option");
+        }
+    }
+    if (!outdir)
+        return usage_error("process", "missing -o DIR");
+    if (optind >= argc)
+        return usage_error("process", "no input images");
+
+    sohoa_err err = {0};
+    config cfg;
+    if (load_config(config_path, &cfg, &err) != 0)
+        return report("process", &err);
+    pipeline_options po = pipeline_defaults();
+    int rc = 0;
+    if (apply_config(&cfg, &po, &err) != 0) {
+        rc = report("process", &err);
+        goto out;
+    }
+    if (compression && encode_mode_parse(compression, &po.encode.mode) != 0) {
+        rc = usage_error("process", "--compression: expected auto, mrc, jpeg or g4");
+        goto out;
+    }
+    if (threads >= 0)
+        po.threads = (int)threads;
+    if (ocr_dpi >= 0)
+        po.ocr_dpi = (int)ocr_dpi;
+    if (lang)
+        po.ocr.languages = lang;
+    po.keep_blank = keep_blank;
+    if (verbose || isatty(STDERR_FILENO))
+        po.progress = print_progress;
+    if (sign) {
+        err_set(&err, SOHOA_EWORK,
+                "--sign: this build has no signer yet; process without --sign and sign later");
+        rc = report("process", &err);
+        goto out;
+    }
+    doc_metadata meta;
+    if (pipeline_process(argv + optind, (size_t)(argc - optind), outdir, &po, &meta, &err) != 0) {
+        rc = report("process", &err);
+        goto out;
+    }
+    printf("%s/document.pdf: %d page(s), %d blank page(s) removed; %s %s\n", outdir, meta.pages,
+           meta.blank_pages_removed, meta.str[META_TYPE] ? meta.str[META_TYPE] : "document",
+           meta.str[META_NUMBER_NOTATION] ? meta.str[META_NUMBER_NOTATION] : "(number unread)");
+    meta_free(&meta);
+out:
+    config_free(&cfg);
+    return rc;
+}
+
+static int not_yet(const char *cmd)
+{
+    fprintf(stderr, "sohoa %s: not available in this build (version %s)\n", cmd, SOHOA_VERSION);
+    return SOHOA_EWORK;
+}
+
+static const char main_help[] =
+    "usage: sohoa COMMAND [options]\n"
+    "\n"
+    "  process -o DIR IMAGE...   digitise page images into a searchable PDF/A + metadata\n"
+    "  scan -o DIR               acquire from a SANE scanner, then process\n"
+    "  sign IN.pdf OUT.pdf       sign a PDF with the configured token (PAdES)\n"
+    "  verify FILE.pdf           check every signature\n"
+    "  daemon                    the station service\n"
+    "  press                     deliver a button press to the running daemon\n"
+    "  console                   the IT staff shell\n"
+    "  version                   print the version\n"
+    "\n"
+    "'sohoa COMMAND --help' describes a command.\n";
+
+/* Tesseract's OpenMP threads compete with our page workers and, on a busy
+ * machine, make OCR several times slower; libgomp reads OMP_THREAD_LIMIT
+ * only when it is loaded, so the variable must be in the environment
+ * before the process starts: set it and start again, once. */
+static void limit_openmp(char **argv)
+{
+    if (getenv("OMP_THREAD_LIMIT"))
+        return;
+    setenv("OMP_THREAD_LIMIT", "1", 1);
+    execv("/proc/self/exe", argv);
+    /* If that fails we run on, only slower. */
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        fputs(main_help, stderr);
+        return SOHOA_EINPUT;
+    }
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "help") == 0) {
+        fputs(main_help, stdout);
+        return 0;
+    }
+    if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
+        printf("sohoa %s\n", SOHOA_VERSION);
+        return 0;
+    }
+    if (strcmp(cmd, "process") == 0) {
+        limit_openmp(argv);
+        return cmd_process(argc - 1, argv + 1);
+    }
+    static const char *const later[] = {"scan", "sign", "verify", "daemon", "press", "console"};
+    for (size_t i = 0; i < sizeof later / sizeof *later; i++)
+        if (strcmp(cmd, later[i]) == 0)
+            return not_yet(cmd);
+    fprintf(stderr, "sohoa: unknown command \"%s\" (try 'sohoa --help')\n", cmd);
+    return SOHOA_EINPUT;
+}

@@ -1,0 +1,32 @@
+/* extract.h — reading the header of a Vietnamese administrative document
+ * (State: Nghị định 30/2020; Party: Hướng dẫn 36-HD/VPTW) from OCR words.
+ *
+ * Works on word geometry, not on the engine's line order: the left and
+ * right header columns are separated by position, the title and subject
+ * are centred below them, the signer block is at the bottom right of the
+ * last page. Every field gets a confidence; a field that may be wrong gets
+ * a low one and is listed in `review`.
+ */
+#ifndef SOHOA_EXTRACT_H
+#define SOHOA_EXTRACT_H
+
+#include <stddef.h>
+#include <time.h>
+
+#include "../firmware/err.h"
+#include "metadata.h"
+#include "words.h"
+
+typedef struct extract_options {
+    time_t now;            /* for date validation (no date beyond now + 1 day) */
+    float review_threshold; /* fields below this confidence go to review (default 0.8) */
+} extract_options;
+
+extract_options extract_defaults(void);
+
+/* Fills the extracted fields of `out` (pages and blank_pages_removed are
+ * left as they are) from the kept pages, in order. */
+int extract_metadata(const ocr_page_text *pages, size_t npages, const extract_options *opt,
+                     doc_metadata *out, sohoa_err *err);
+
+#endif

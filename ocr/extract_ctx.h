@@ -1,0 +1,61 @@
+/* extract_ctx.h — shared state of one extraction and the rule entry points.
+ *
+ * extract.c lays the pages out and calls the rules in order: number and
+ * date anchor the header (extract_number.c, extract_date.c), then the
+ * bodies, title and subject around them (extract_header.c), the marks
+ * (extract_marks.c) and the signer on the last page (extract_signer.c).
+ * Each rule writes its fields with a confidence; extract.c reconciles the
+ * type code with the title and decides the review list.
+ */
+#ifndef SOHOA_EXTRACT_CTX_H
+#define SOHOA_EXTRACT_CTX_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "extract.h"
+#include "layout.h"
+
+#define EX_NONE ((size_t)-1)
+
+typedef struct extract_ctx {
+    const extract_options *opt;
+    page_layout *pages;
+    size_t npages;
+    doc_metadata *out;
+    bool oom;
+
+    /* found on the first page */
+    size_t number_row; /* row of the document's own "Số", or EX_NONE */
+    size_t number_word; /* position of the "Số" word in that row */
+    size_t date_row;   /* row of "<Place>, ngày .. tháng .. năm ..", or EX_NONE */
+    size_t title_row;  /* row of the type title ("QUYẾT ĐỊNH"), or EX_NONE */
+    size_t subject_end; /* last row of the subject (title-centred or V/v) */
+    int header_y1;     /* bottom of the number / date rows */
+    int type_from_title; /* index in the type table, -1 when none */
+    float title_conf;
+    bool cong_van_subject; /* subject came from a V/v line under Số */
+    int party_votes, state_votes;
+    char type_code[16]; /* type abbreviation read in the notation ("QĐ") */
+    bool number_handwritten;
+} extract_ctx;
+
+/* Stores a string field (NULL clears) with its confidence. */
+void ex_set(extract_ctx *c, meta_field f, const char *value, float conf);
+
+/* Span of a row in the left / right header column of a page. */
+void ex_left(const page_layout *pl, const lay_row *r, size_t *from, size_t *to);
+void ex_right(const page_layout *pl, const lay_row *r, size_t *from, size_t *to);
+
+/* Share of upper-case letters of `s`, 0..1 (0 when no letter). */
+float ex_upper_share(const char *s);
+
+/* Rules (each fills its fields, never fails but may set c->oom). */
+void ex_find_number(extract_ctx *c);
+void ex_find_date(extract_ctx *c);
+void ex_find_title_subject(extract_ctx *c);
+void ex_find_issuer(extract_ctx *c);
+void ex_find_marks(extract_ctx *c);
+void ex_find_signer(extract_ctx *c);
+
+#endif

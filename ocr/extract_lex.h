@@ -1,0 +1,47 @@
+/* extract_lex.h — the vocabulary of administrative headers: document types
+ * and their abbreviations (Nghị định 30/2020 Phụ lục III, Hướng dẫn
+ * 36-HD/VPTW), names of provinces and bodies, signer titles; and the
+ * repair of OCR'd header text against it.
+ */
+#ifndef SOHOA_EXTRACT_LEX_H
+#define SOHOA_EXTRACT_LEX_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+typedef struct doc_type {
+    const char *name;       /* sentence case, as in metadata.json ("Quyết định") */
+    const char *state_code; /* abbreviation in "Số: 12/QĐ-UBND", NULL if none */
+    const char *party_code; /* abbreviation in "Số 12-QĐ/TU", NULL if none */
+} doc_type;
+
+extern const doc_type lex_types[];
+extern const size_t lex_ntypes;
+
+/* Index of the type whose title matches the fold of a title line (letters
+ * only, tolerant to one OCR error per 6 letters), or -1. *dist receives the
+ * edit distance. */
+int lex_type_by_title(const char *title, int *dist);
+
+/* Index of the type with abbreviation `code` (compared on folds: QD = QĐ)
+ * in the given format (party or state), or -1. With `ambiguous` set when
+ * two types share the fold (HD: Hướng dẫn / HĐ: Hợp đồng). */
+int lex_type_by_code(const char *code, bool party, bool *ambiguous);
+
+/* Canonical spelling of a code in a format ("QD" → "QĐ"), or NULL when
+ * unknown or ambiguous. */
+const char *lex_code_spelling(const char *code, bool party);
+
+/* Repairs header text against the vocabulary: a run of whole words whose
+ * letters fold to a known name ("TINH QUANG NAM", "SỞY TẾ", "LJBND") is
+ * replaced by the name with its diacritics, in upper case when the run was
+ * upper case. Returns a malloc'd string (NULL on ENOMEM); *changed counts
+ * replaced runs whose text actually changed. */
+char *lex_repair(const char *text, int *changed);
+
+/* True when the fold of a line starts with an organisation head noun
+ * ("SỞ", "BAN", "ỦY BAN", "VĂN PHÒNG" ...): a new body in the left header
+ * column, as opposed to a continuation ("TỈNH QUẢNG NAM", "VÀ XÃ HỘI"). */
+bool lex_starts_body(const char *fold);
+
+#endif

@@ -1,0 +1,531 @@
+/* layout.c — see layout.h. */
+#include "layout.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vntext.h"
+
+static int cmp_int(const void *a, const void *b)
+{
+    int x = *(const int *)a, y = *(const int *)b;
+    return (x > y) - (x < y);
+}
+
+/* Median of n ints (sorts a copy); 0 when n == 0 or on ENOMEM. */
+static int median(const int *v, size_t n)
+{
+    if (n == 0)
+        return 0;
+    int *c = malloc(n * sizeof *c);
+    if (!c)
+        return v[0];
+    memcpy(c, v, n * sizeof *c);
+    qsort(c, n, sizeof *c, cmp_int);
+    int m = c[n / 2];
+    free(c);
+    return m;
+}
+
+static int box_h(const ocr_box *b) { return b->y1 - b->y0; }
+static int box_cy(const ocr_box *b) { return (b->y0 + b->y1) / 2; }
+
+/* A word with no letter or digit is a rule, a border or a speck, except a
+ * lone hyphen or slash, which belongs to names ("LAO ĐỘNG - THƯƠNG BINH")
+ * and periods ("2021 - 2025"). */
+static bool is_noise_text(const char *fold)
+{
+    bool alnum = false;
+    for (const char *p = fold; *p; p++)
+        if (isalnum((unsigned char)*p))
+            alnum = true;
+    if (alnum)
+        return false;
+    return !(strcmp(fold, "-") == 0 || strcmp(fold, "/") == 0 || strcmp(fold, "*") == 0);
+}
+
+static int init_words(page_layout *pl, const ocr_page_text *pt)
+{
+    pl->words = calloc(pt->nwords ? pt->nwords : 1, sizeof *pl->words);
+    if (!pl->words)
+        return -1;
+    int maxx = 0, maxy = 0;
+    for (size_t i = 0; i < pt->nwords; i++) {
+        const ocr_word *w = &pt->words[i];
+        lay_word *lw = &pl->words[pl->nwords];
+        lw->src = w;
+        lw->box = w->box;
+        if (lw->box.x1 < lw->box.x0)
+            lw->box.x1 = lw->box.x0;
+        if (lw->box.y1 <= lw->box.y0)
+            lw->box.y1 = lw->box.y0 + 1;
+        lw->conf = w->conf < 0 ? 0 : w->conf > 1 ? 1 : w->conf;
+        lw->red = w->red < 0 ? 0 : w->red > 1 ? 1 : w->red;
+        vn_text t;
+        if (vn_text_init(&t, w->text ? w->text : "") != 0)
+            return -1;
+        lw->text = t.text;
+        lw->fold = t.fold;
+        free(t.off);
+        lw->noise = lw->fold[0] == '\0' || is_noise_text(lw->fold);
+        if (lw->box.x1 > maxx)
+            maxx = lw->box.x1;
+        if (lw->box.y1 > maxy)
+            maxy = lw->box.y1;
+        pl->nwords++;
+    }
+    pl->width = pt->width > 0 ? pt->width : maxx;
+    pl->height = pt->height > 0 ? pt->height : maxy;
+    return 0;
+}
+
+/* Median height of real words; then words far taller than text (frame
+ * borders, stamp outlines read as "|") are noise. */
+static void mark_tall_noise(page_layout *pl)
+{
+    int *h = malloc((pl->nwords ? pl->nwords : 1) * sizeof *h);
+    size_t n = 0;
+    if (!h)
+        return;
+    for (size_t i = 0; i < pl->nwords; i++)
+        if (!pl->words[i].noise)
+            h[n++] = box_h(&pl->words[i].box);
+    pl->line_h = median(h, n);
+    free(h);
+    if (pl->line_h <= 0)
+        pl->line_h = 1;
+    for (size_t i = 0; i < pl->nwords; i++) {
+        lay_word *w = &pl->words[i];
+        if (box_h(&w->box) > 4 * pl->line_h)
+            w->noise = true;
+    }
+}
+
+static const page_layout *sort_ctx;
+
+static int cmp_word_cy(const void *a, const void *b)
+{
+    const lay_word *x = &sort_ctx->words[*(const size_t *)a];
+    const lay_word *y = &sort_ctx->words[*(const size_t *)b];
+    int cx = box_cy(&x->box), cy = box_cy(&y->box);
+    if (cx != cy)
+        return (cx > cy) - (cx < cy);
+    return (x->box.x0 > y->box.x0) - (x->box.x0 < y->box.x0);
+}
+
+static int cmp_word_x(const void *a, const void *b)
+{
+    const lay_word *x = &sort_ctx->words[*(const size_t *)a];
+    const lay_word *y = &sort_ctx->words[*(const size_t *)b];
+    return (x->box.x0 > y->box.x0) - (x->box.x0 < y->box.x0);
+}
+
+typedef struct row_acc {
+    long sum_cy, sum_h;
+    size_t cap;
+} row_acc;
+
+static int row_push(lay_row *r, row_acc *a, size_t wi, const lay_word *w)
+{
+    if (r->n == a->cap) {
+        size_t nc = a->cap ? a->cap * 2 : 8;
+        size_t *p = realloc(r->w, nc * sizeof *p);
+        if (!p)
+            return -1;
+        r->w = p;
+        a->cap = nc;
+    }
+    r->w[r->n++] = wi;
+    a->sum_cy += box_cy(&w->box);
+    a->sum_h += box_h(&w->box);
+    return 0;
+}
+
+/* Groups words into rows: a word joins the recent row whose mean centre
+ * line is within 0.45 of the mean height, else opens a row. Tiny marks
+ * ("-") and tall handwriting centre on the same line as their neighbours. */
+static int group_rows(page_layout *pl)
+{
+    size_t *order = malloc((pl->nwords ? pl->nwords : 1) * sizeof *order);
+    row_acc *acc = calloc(pl->nwords ? pl->nwords : 1, sizeof *acc);
+    pl->rows = calloc(pl->nwords ? pl->nwords : 1, sizeof *pl->rows);
+    if (!order || !acc || !pl->rows) {
+        free(order);
+        free(acc);
+        return -1;
+    }
+    size_t n = 0;
+    for (size_t i = 0; i < pl->nwords; i++)
+        if (!pl->words[i].noise)
+            order[n++] = i;
+    sort_ctx = pl;
+    qsort(order, n, sizeof *order, cmp_word_cy);
+    int rc = 0;
+    for (size_t k = 0; k < n && rc == 0; k++) {
+        const lay_word *w = &pl->words[order[k]];
+        int cy = box_cy(&w->box);
+        size_t best = (size_t)-1;
+        long best_d = 0;
+        for (size_t r = pl->nrows; r-- > 0 && pl->nrows - r <= 6;) {
+            long mh = acc[r].sum_h / (long)pl->rows[r].n;
+            long mcy = acc[r].sum_cy / (long)pl->rows[r].n;
+            long d = labs(cy - mcy);
+            long lim = (mh < box_h(&w->box) ? mh : box_h(&w->box));
+            if (lim < pl->line_h / 2)
+                lim = pl->line_h / 2;
+            if (d * 100 <= lim * 55 && (best == (size_t)-1 || d < best_d)) {
+                best = r;
+                best_d = d;
+            }
+        }
+        if (best == (size_t)-1)
+            best = pl->nrows++;
+        rc = row_push(&pl->rows[best], &acc[best], order[k], w);
+    }
+    free(order);
+    free(acc);
+    return rc;
+}
+
+static void finish_rows(page_layout *pl)
+{
+    sort_ctx = pl;
+    for (size_t r = 0; r < pl->nrows; r++) {
+        lay_row *row = &pl->rows[r];
+        qsort(row->w, row->n, sizeof *row->w, cmp_word_x);
+        int h[64];
+        size_t nh = 0;
+        row->box = pl->words[row->w[0]].box;
+        for (size_t j = 0; j < row->n; j++) {
+            const ocr_box *b = &pl->words[row->w[j]].box;
+            if (b->x0 < row->box.x0)
+                row->box.x0 = b->x0;
+            if (b->y0 < row->box.y0)
+                row->box.y0 = b->y0;
+            if (b->x1 > row->box.x1)
+                row->box.x1 = b->x1;
+            if (b->y1 > row->box.y1)
+                row->box.y1 = b->y1;
+            if (nh < 64 && strcmp(pl->words[row->w[j]].fold, "-") != 0)
+                h[nh++] = box_h(b);
+        }
+        row->h = nh ? median(h, nh) : pl->line_h;
+    }
+}
+
+/* Body margins: the 10th / 90th percentiles of the extents of long rows. */
+static void find_margins(page_layout *pl)
+{
+    int *x0 = malloc((pl->nrows + 1) * sizeof *x0), *x1 = malloc((pl->nrows + 1) * sizeof *x1);
+    size_t n = 0;
+    if (x0 && x1)
+        for (size_t r = 0; r < pl->nrows; r++)
+            if (pl->rows[r].n >= 6) {
+                x0[n] = pl->rows[r].box.x0;
+                x1[n] = pl->rows[r].box.x1;
+                n++;
+            }
+    if (n >= 3) {
+        qsort(x0, n, sizeof *x0, cmp_int);
+        qsort(x1, n, sizeof *x1, cmp_int);
+        pl->text_x0 = x0[n / 10];
+        pl->text_x1 = x1[n - 1 - n / 10];
+    } else {
+        pl->text_x0 = pl->width / 10;
+        pl->text_x1 = pl->width - pl->width / 10;
+    }
+    free(x0);
+    free(x1);
+}
+
+static bool fold_is(const lay_word *w, const char *a)
+{
+    return vn_fold_like(w->fold, a);
+}
+
+/* The national motto ("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do
+ * - Hạnh phúc", Party "ĐẢNG CỘNG SẢN VIỆT NAM") opens the right column
+ * (standards §5). Returns the estimated left edge of that column, or -1. */
+static int motto_left(const page_layout *pl)
+{
+    int best = -1;
+    int limit = pl->height * 2 / 5;
+    for (size_t r = 0; r < pl->nrows; r++) {
+        const lay_row *row = &pl->rows[r];
+        if (row->box.y0 > limit)
+            break;
+        for (size_t j = 0; j + 1 < row->n; j++) {
+            const lay_word *a = lay_at(pl, row, j), *b = lay_at(pl, row, j + 1);
+            int x = -1;
+            if (fold_is(a, "cong") && (fold_is(b, "hoa") || fold_is(b, "san")))
+                x = a->box.x0;
+            else if (fold_is(a, "dang") && fold_is(b, "cong"))
+                x = a->box.x0;
+            else if (fold_is(a, "hoa") && fold_is(b, "xa") && j + 2 < row->n)
+                x = a->box.x0 - (b->box.x0 - a->box.x0) * 3 / 2; /* "CỘNG" lost */
+            else if (fold_is(a, "doc") && (fold_is(b, "lap") || fold_is(b, "lap-"))) {
+                /* "Độc lập - Tự do - Hạnh phúc" is centred under the motto,
+                 * which is about 1.55 times as wide */
+                int x1 = row->box.x1;
+                for (size_t k = j; k < row->n; k++)
+                    if (strncmp(lay_at(pl, row, k)->fold, "phuc", 4) == 0)
+                        x1 = lay_at(pl, row, k)->box.x1;
+                int c = (a->box.x0 + x1) / 2, wdt = x1 - a->box.x0;
+                x = c - wdt * 79 / 100;
+                if (x < a->box.x0 - wdt)
+                    x = a->box.x0;
+            }
+            if (x >= 0 && (best < 0 || x < best))
+                best = x;
+        }
+    }
+    return best;
+}
+
+/* Without a motto: the most common wide gap of the top rows. */
+static int gap_split(const page_layout *pl)
+{
+    int mids[64];
+    size_t n = 0;
+    int limit = pl->height / 3;
+    for (size_t r = 0; r < pl->nrows && n < 64; r++) {
+        const lay_row *row = &pl->rows[r];
+        if (row->box.y0 > limit)
+            break;
+        int best_gap = 0, mid = 0;
+        for (size_t j = 0; j + 1 < row->n; j++) {
+            int g = lay_at(pl, row, j + 1)->box.x0 - lay_at(pl, row, j)->box.x1;
+            if (g > best_gap) {
+                best_gap = g;
+                mid = (lay_at(pl, row, j + 1)->box.x0 + lay_at(pl, row, j)->box.x1) / 2;
+            }
+        }
+        if (best_gap > 2 * row->h && mid > pl->width / 4 && mid < pl->width * 3 / 4)
+            mids[n++] = mid;
+    }
+    return n ? median(mids, n) : pl->width * 45 / 100;
+}
+
+static void find_split(page_layout *pl)
+{
+    int m = motto_left(pl);
+    pl->motto_found = m > 0;
+    if (m > 0)
+        pl->split_x = m - pl->line_h / 3;
+    else
+        pl->split_x = gap_split(pl);
+}
+
+size_t layout_row_split(const page_layout *pl, const lay_row *r)
+{
+    int sx = pl->split_x;
+    size_t best = (size_t)-1;
+    long best_d = 0;
+    for (size_t j = 0; j + 1 < r->n; j++) {
+        int g0 = lay_at(pl, r, j)->box.x1, g1 = lay_at(pl, r, j + 1)->box.x0;
+        if (g1 - g0 < r->h)
+            continue;
+        /* the date line may start left of the motto; the split is the
+         * gap nearest to the column boundary, never far to its left */
+        if (g1 < sx - pl->width / 8 || g0 > sx + pl->width / 20)
+            continue;
+        long d = g0 > sx ? g0 - sx : g1 < sx ? sx - g1 : 0;
+        if (best == (size_t)-1 || d < best_d) {
+            best = j + 1;
+            best_d = d;
+        }
+    }
+    if (best != (size_t)-1)
+        return best;
+    size_t j = 0;
+    while (j < r->n) {
+        const ocr_box *b = &lay_at(pl, r, j)->box;
+        if ((b->x0 + b->x1) / 2 >= sx)
+            break;
+        j++;
+    }
+    return j;
+}
+
+static bool is_label(const lay_word *w, const char *lab)
+{
+    size_t n = strlen(w->fold);
+    if (n < 2)
+        return false;
+    char buf[32];
+    if (n >= sizeof buf)
+        return false;
+    memcpy(buf, w->fold, n + 1);
+    if (buf[n - 1] == ':' || buf[n - 1] == ';' || buf[n - 1] == '.')
+        buf[n - 1] = '\0';
+    return vn_fold_like(buf, lab) || strcmp(buf, lab) == 0;
+}
+
+/* The clerk's ĐẾN stamp (standards §5, "Marks": 35 × 50 mm, fields Số,
+ * Ngày, Chuyển) is not the document's metadata: its label words, its
+ * filled-in values and the low-confidence scribble inside it are marked. */
+static void mark_stamp(page_layout *pl)
+{
+    int dpi = pl->dpi > 0 ? pl->dpi : pl->width * 100 / 827;
+    int zone_w = 55 * dpi * 10 / 254, zone_h = 40 * dpi * 10 / 254;
+    for (size_t r = 0; r < pl->nrows; r++) {
+        const lay_row *row = &pl->rows[r];
+        if (row->box.y0 > pl->height / 3)
+            break;
+        for (size_t j = 0; j < row->n; j++) {
+            lay_word *a = &pl->words[row->w[j]];
+            bool den = strcmp(a->fold, "den") == 0 || strcmp(a->fold, "den:") == 0;
+            bool chuyen = is_label(a, "chuyen") && strchr(a->fold, ':');
+            if (!(den && j + 1 < row->n && is_label(lay_at(pl, row, j + 1), "so")) && !chuyen)
+                continue;
+            int zx0 = a->box.x0 - pl->line_h, zx1 = a->box.x0 + zone_w;
+            int zy0 = den ? a->box.y0 - pl->line_h : a->box.y0 - zone_h / 2;
+            int zy1 = den ? a->box.y0 + zone_h : a->box.y1 + pl->line_h;
+            /* pass 1: labels ("Ngày:", "Chuyển:") bound the stamp's height;
+             * the document's own "Số:" may lie inside the zone, so a "Số"
+             * label counts only on the ĐẾN row */
+            int last_y = a->box.y1;
+            for (size_t i = 0; i < pl->nwords; i++) {
+                lay_word *w = &pl->words[i];
+                int cx = (w->box.x0 + w->box.x1) / 2, cy = box_cy(&w->box);
+                if (cx < zx0 || cx > zx1 || cy < zy0 || cy > zy1 || !strchr(w->fold, ':'))
+                    continue;
+                if (is_label(w, "ngay") || is_label(w, "chuyen") || w == a) {
+                    w->stamp = true;
+                    if (w->box.y1 > last_y)
+                        last_y = w->box.y1;
+                }
+            }
+            zy1 = last_y + pl->line_h / 2;
+            /* pass 2: scribble and dotted fields inside the stamp */
+            for (size_t i = 0; i < pl->nwords; i++) {
+                lay_word *w = &pl->words[i];
+                int cx = (w->box.x0 + w->box.x1) / 2, cy = box_cy(&w->box);
+                if (cx < zx0 || cx > zx1 || cy < zy0 || cy > zy1)
+                    continue;
+                if (w->conf < 0.5f || w == a)
+                    w->stamp = true;
+                if (strstr(w->fold, "...") != NULL) {
+                    /* "....LJBND": the dotted field ran into the issuer */
+                    char *p = w->text;
+                    while (*p == '.' || *p == ',' || *p == '/' || *p == ' ')
+                        p++;
+                    if (*p && !isdigit((unsigned char)*p) && strlen(p) >= 2) {
+                        memmove(w->text, p, strlen(p) + 1);
+                        char *f = vn_fold(w->text);
+                        if (f) {
+                            free(w->fold);
+                            w->fold = f;
+                        }
+                    } else
+                        w->stamp = true;
+                }
+            }
+            /* the stamp's own "Số: 192" value */
+            if (den)
+                for (size_t k = j + 1; k < row->n && k <= j + 3; k++) {
+                    lay_word *v = &pl->words[row->w[k]];
+                    if (v->box.x0 - a->box.x0 < zone_w)
+                        v->stamp = true;
+                }
+        }
+    }
+}
+
+int layout_build(page_layout *pl, const ocr_page_text *pt)
+{
+    memset(pl, 0, sizeof *pl);
+    pl->dpi = pt->dpi;
+    if (init_words(pl, pt) != 0 || (mark_tall_noise(pl), group_rows(pl)) != 0) {
+        layout_free(pl);
+        return -1;
+    }
+    finish_rows(pl);
+    find_margins(pl);
+    find_split(pl);
+    mark_stamp(pl);
+    return 0;
+}
+
+void layout_free(page_layout *pl)
+{
+    for (size_t i = 0; i < pl->nwords; i++) {
+        free(pl->words[i].text);
+        free(pl->words[i].fold);
+    }
+    for (size_t r = 0; r < pl->nrows; r++)
+        free(pl->rows[r].w);
+    free(pl->words);
+    free(pl->rows);
+    memset(pl, 0, sizeof *pl);
+}
+
+static bool usable(const lay_word *w) { return !w->stamp && !w->noise; }
+
+char *layout_span_text(const page_layout *pl, const lay_row *r, size_t from, size_t to)
+{
+    size_t len = 1;
+    if (to > r->n)
+        to = r->n;
+    for (size_t j = from; j < to; j++)
+        if (usable(lay_at(pl, r, j)))
+            len += strlen(lay_at(pl, r, j)->text) + 1;
+    char *s = malloc(len);
+    if (!s)
+        return NULL;
+    size_t k = 0;
+    for (size_t j = from; j < to; j++) {
+        const lay_word *w = lay_at(pl, r, j);
+        if (!usable(w))
+            continue;
+        if (k)
+            s[k++] = ' ';
+        size_t l = strlen(w->text);
+        memcpy(s + k, w->text, l);
+        k += l;
+    }
+    s[k] = '\0';
+    return s;
+}
+
+bool layout_span_box(const page_layout *pl, const lay_row *r, size_t from, size_t to, ocr_box *box,
+                     float *conf)
+{
+    bool any = false;
+    float sum = 0;
+    int n = 0;
+    if (to > r->n)
+        to = r->n;
+    for (size_t j = from; j < to; j++) {
+        const lay_word *w = lay_at(pl, r, j);
+        if (!usable(w))
+            continue;
+        if (!any)
+            *box = w->box;
+        any = true;
+        if (w->box.x0 < box->x0)
+            box->x0 = w->box.x0;
+        if (w->box.y0 < box->y0)
+            box->y0 = w->box.y0;
+        if (w->box.x1 > box->x1)
+            box->x1 = w->box.x1;
+        if (w->box.y1 > box->y1)
+            box->y1 = w->box.y1;
+        sum += w->conf;
+        n++;
+    }
+    if (conf)
+        *conf = n ? sum / (float)n : 0;
+    return any;
+}
+
+size_t layout_span_count(const page_layout *pl, const lay_row *r, size_t from, size_t to)
+{
+    size_t n = 0;
+    if (to > r->n)
+        to = r->n;
+    for (size_t j = from; j < to; j++)
+        n += usable(lay_at(pl, r, j));
+    return n;
+}

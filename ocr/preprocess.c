@@ -1,0 +1,292 @@
+/* preprocess.c — blank detection, gray conversion, binarisation, skew.
+ *
+ * Everything that only needs a coarse view of the page (blank detection,
+ * skew measurement, paper colour) works on reduced images: a 300 dpi A4
+ * page is 8.7 Mpx, and the station's ARM cores cannot afford several
+ * full-resolution passes per page.
+ */
+#include "preprocess.h"
+
+#include <leptonica/allheaders.h>
+#include <math.h>
+#include <stdlib.h>
+
+/* ---- gray and binary ---------------------------------------------------- */
+
+struct Pix *prep_to_gray(struct Pix *pix)
+{
+    if (!pix)
+        return NULL;
+    /* pixConvertTo8 covers every depth: 1 bpp → 0/255, colormaps removed to
+     * gray, 32 bpp → luminance (0.3 R + 0.59 G + 0.11 B), 16 bpp → MSB. */
+    PIX *g = pixConvertTo8(pix, 0);
+    if (g)
+        pixCopyResolution(g, pix);
+    return g;
+}
+
+/* Gray level, on the background-normalised image (paper → 200), below
+ * which a pixel is ink. Chosen on the samples: 170 fills the counters of
+ * bold 200 dpi text, 110 breaks thin serifs of 300 dpi text. */
+#define BIN_THRESHOLD 140
+
+struct Pix *prep_binarize(struct Pix *pix, int dpi)
+{
+    if (!pix)
+        return NULL;
+    if (pixGetDepth(pix) == 1)
+        return pixCopy(NULL, pix);
+    PIX *gray = prep_to_gray(pix);
+    if (!gray)
+        return NULL;
+    /* Background normalisation estimates the paper level on tiles and maps
+     * it to a constant, which removes uneven illumination, tinted paper and
+     * edge shadows; a global threshold is then enough. It is 2-5 times
+     * faster than Sauvola on a full page and gives the same text. The tile
+     * size of pixBackgroundNormSimple (10 x 15 px) suits 200-400 dpi. */
+    PIX *norm = pixBackgroundNormSimple(gray, NULL, NULL);
+    pixDestroy(&gray);
+    if (!norm)
+        return NULL;
+    PIX *bin = pixThresholdToBinary(norm, BIN_THRESHOLD);
+    pixDestroy(&norm);
+    if (bin)
+        pixCopyResolution(bin, pix);
+    (void)dpi;
+    return bin;
+}
+
+/* ---- blank detection ---------------------------------------------------- */
+
+/* Millimetres to pixels at `dpi`. */
+static int mm_px(double mm, double dpi)
+{
+    return (int)lround(mm * dpi / 25.4);
+}
+
+/* Reduces an 8 bpp page to roughly 75 dpi by integer area averaging:
+ * enough to see words (x-height ~5 px), and 16 times fewer pixels. */
+static PIX *reduce_gray(PIX *gray, int dpi, int *red_dpi)
+{
+    int f = dpi >= 150 ? dpi / 75 : 1;
+    if (f <= 1) {
+        *red_dpi = dpi;
+        return pixClone(gray);
+    }
+    *red_dpi = dpi / f;
+    return pixScaleAreaMap(gray, 1.0f / f, 1.0f / f);
+}
+
+/* The paper level: the 70th percentile of the luminance. Paper covers far
+ * more than 70% of any document page, so this falls inside the paper's own
+ * distribution, slightly on its light side, and ignores ink and shadows. */
+static int paper_level(PIX *gray8)
+{
+    l_uint32 v = 255;
+    if (pixGetRankValue(gray8, 2, 0.7f, &v) != 0)
+        return 255;
+    return (int)(v & 0xff);
+}
+
+/* Whether a component is a punch hole, a border shadow or a blot rather
+ * than writing: large, solid and compact. Holes are discs ~5-8 mm across,
+ * darker or lighter than the paper depending on the scanner's backing. */
+static bool looks_like_hole(int w, int h, int area, double dpi)
+{
+    int big = mm_px(3.5, dpi);
+    if (w < big || h < big)
+        return false;
+    double fill = (double)area / ((double)w * h);
+    double aspect = w > h ? (double)w / h : (double)h / w;
+    return fill > 0.5 && aspect < 1.6;
+}
+
+int prep_detect_blank(struct Pix *pix, int dpi, blank_report *out, sohoa_err *err)
+{
+    if (!pix || !out)
+        return err_set(err, SOHOA_EINPUT, "blank detection: no image");
+    if (dpi <= 0)
+        dpi = 300;
+    *out = (blank_report){0};
+
+    PIX *gray = prep_to_gray(pix);
+    int rdpi = dpi;
+    PIX *small = gray ? reduce_gray(gray, dpi, &rdpi) : NULL;
+    pixDestroy(&gray);
+    if (!small)
+        return err_set(err, SOHOA_EWORK, "blank detection: out of memory");
+
+    /* Ignore a 4% band on every side: scanner edge shadows, the ADF's
+     * paper-edge line and punch holes sit there. */
+    int w = pixGetWidth(small), h = pixGetHeight(small);
+    int mx = w * 4 / 100, my = h * 4 / 100;
+    BOX *inner = boxCreate(mx, my, w - 2 * mx, h - 2 * my);
+    PIX *area = pixClipRectangle(small, inner, NULL);
+    boxDestroy(&inner);
+    pixDestroy(&small);
+    if (!area)
+        return err_set(err, SOHOA_EWORK, "blank detection: out of memory");
+
+    /* Ink is what is clearly darker than the paper. Bleed-through and
+     * paper texture stay within ~60 levels of it; print and pen strokes are
+     * 100+ darker. The reduction averages thin pen strokes with paper, so
+     * the margin must not be much larger than this. */
+    int paper = paper_level(area);
+    int thresh = paper - 75;
+    if (thresh < 20)
+        thresh = 20;
+    PIX *ink = pixThresholdToBinary(area, thresh);
+    int aw = pixGetWidth(area), ah = pixGetHeight(area);
+    pixDestroy(&area);
+    if (!ink)
+        return err_set(err, SOHOA_EWORK, "blank detection: out of memory");
+
+    /* Keep components of writing size: from a dot of 0.25 mm (dust is
+     * smaller: it vanishes in the reduction) to 40 mm (a long signature
+     * stroke); larger things are folds, shadows and blots. */
+    BOXA *boxes = pixConnCompBB(ink, 8);
+    int n = boxes ? boxaGetCount(boxes) : 0;
+    int minsz = mm_px(0.6, rdpi) > 1 ? mm_px(0.6, rdpi) : 2;
+    int maxsz = mm_px(40, rdpi);
+    int comps = 0;
+    l_int64 inkpx = 0;
+    for (int i = 0; i < n; i++) {
+        int bx, by, bw, bh, cnt = 0;
+        boxaGetBoxGeometry(boxes, i, &bx, &by, &bw, &bh);
+        if ((bw < minsz && bh < minsz) || bw > maxsz || bh > maxsz)
+            continue;
+        /* Components touching the content border continue into the
+         * ignored band: an edge shadow or a hole cut by the band. */
+        if (bx == 0 || by == 0 || bx + bw >= aw || by + bh >= ah)
+            continue;
+        BOX *b = boxCreate(bx, by, bw, bh);
+        pixCountPixelsInRect(ink, b, &cnt, NULL);
+        boxDestroy(&b);
+        if (looks_like_hole(bw, bh, cnt, rdpi))
+            continue;
+        comps++;
+        inkpx += cnt;
+    }
+    boxaDestroy(&boxes);
+    pixDestroy(&ink);
+
+    out->components = comps;
+    out->ink_ratio = (float)((double)inkpx / ((double)aw * ah));
+    /* Three words are a dozen letters; at 75 dpi letters of a word often
+     * merge, so a few components suffice. A lone signature is one or two
+     * large components, caught by the ink ratio (a 50 mm scrawl is about
+     * 2e-4 of the page; a hair or a speck is 10 times less). */
+    out->blank = comps < 3 && out->ink_ratio < 1.5e-4f;
+    return 0;
+}
+
+/* ---- skew --------------------------------------------------------------- */
+
+int prep_find_skew(struct Pix *pix, float *angle_deg, float *conf)
+{
+    if (angle_deg)
+        *angle_deg = 0;
+    if (conf)
+        *conf = 0;
+    if (!pix || !angle_deg || !conf)
+        return -1;
+
+    /* pixFindSkew wants a binary image with text lines; a 2x rank
+     * reduction (any pixel of 4 → black) keeps thin strokes and makes its
+     * sweep 4 times cheaper. Only reduce large images: below ~1500 px the
+     * lines would get too few pixels to give a sharp score. */
+    PIX *bin = prep_binarize(pix, 0);
+    if (!bin)
+        return -1;
+    PIX *work = bin;
+    if (pixGetWidth(bin) > 1500 && pixGetHeight(bin) > 1500) {
+        work = pixReduceRankBinary2(bin, 1, NULL);
+        pixDestroy(&bin);
+        if (!work)
+            return -1;
+    }
+    l_float32 a = 0, c = 0;
+    int rc = pixFindSkew(work, &a, &c);
+    pixDestroy(&work);
+    if (rc != 0) /* no text lines: not an error, just no measure */
+        return 0;
+    /* Leptonica returns the angle to pass to pixRotate (clockwise positive)
+     * to straighten the page; our convention is counter-clockwise positive. */
+    *angle_deg = -a;
+    *conf = c;
+    return 0;
+}
+
+/* ---- rotation ----------------------------------------------------------- */
+
+struct Pix *prep_rotate_orth(struct Pix *pix, int degrees_cw)
+{
+    if (!pix)
+        return NULL;
+    int d = ((degrees_cw % 360) + 360) % 360;
+    if (d % 90 != 0)
+        return NULL;
+    PIX *r = d == 0 ? pixCopy(NULL, pix) : pixRotateOrth(pix, d / 90);
+    if (r)
+        pixCopyResolution(r, pix);
+    return r;
+}
+
+/* The paper colour of a gray or colour page, as a 32 bpp RGBA word for 32
+ * bpp images or an 8-bit level (in the low byte) for 8 bpp ones: the 70th
+ * percentile, per component, on a sparse sample. */
+static l_uint32 paper_colour(PIX *pix)
+{
+    l_uint32 v = 0xffffff00;
+    int factor = pixGetWidth(pix) > 1000 ? 8 : 2;
+    if (pixGetRankValue(pix, factor, 0.7f, &v) != 0)
+        return pixGetDepth(pix) == 32 ? 0xffffff00 : 255;
+    return v;
+}
+
+/* An image of depth 8 (gray) or 32 (colour) showing the same page:
+ * colormaps and odd depths are expanded, keeping colour only if present. */
+static PIX *to_8_or_32(PIX *pix)
+{
+    PIXCMAP *cmap = pixGetColormap(pix);
+    int d = pixGetDepth(pix);
+    if (!cmap && (d == 8 || d == 32))
+        return pixClone(pix);
+    l_int32 colour = 0;
+    if (cmap)
+        pixcmapHasColor(cmap, &colour);
+    else
+        colour = d == 16 ? 0 : d > 8;
+    return colour ? pixConvertTo32(pix) : pixConvertTo8(pix, 0);
+}
+
+struct Pix *prep_deskew(struct Pix *pix, float angle_deg)
+{
+    if (!pix || !(fabsf(angle_deg) <= 10.0f))
+        return NULL;
+    if (fabsf(angle_deg) < 0.05f)
+        return pixCopy(NULL, pix);
+    /* Our positive angle is counter-clockwise; leptonica's is clockwise. */
+    float rad = -angle_deg * (float)M_PI / 180.0f;
+    PIX *src = NULL, *r = NULL;
+    int d = pixGetDepth(pix);
+    if (d == 1) {
+        /* Shear rotation is exact on bitonal pixels and the fastest. */
+        r = pixRotateShearCenter(pix, rad, L_BRING_IN_WHITE);
+    } else {
+        /* Area mapping keeps gray and colour edges smooth; a colormap or
+         * an odd depth is first expanded to 8 or 32 bpp. */
+        src = to_8_or_32(pix);
+        if (!src)
+            return NULL;
+        l_uint32 paper = paper_colour(src);
+        if (pixGetDepth(src) == 8)
+            r = pixRotateAMGray(src, rad, (l_uint8)(paper & 0xff));
+        else
+            r = pixRotateAMColor(src, rad, paper);
+        pixDestroy(&src);
+    }
+    if (r)
+        pixCopyResolution(r, pix);
+    return r;
+}

@@ -1,0 +1,60 @@
+/* preprocess.h — make a scanned page ready for OCR and for the archive:
+ * blank-page detection, skew measurement and correction, rotation.
+ *
+ * Orientation itself is detected by ocr/recognize (Tesseract OSD); this
+ * module applies it. Nothing here crops content: rotations by multiples of
+ * 90° swap the page size, and deskewing keeps the full canvas, filling the
+ * uncovered corners with the page's paper colour.
+ */
+#ifndef SOHOA_PREPROCESS_H
+#define SOHOA_PREPROCESS_H
+
+#include <stdbool.h>
+
+#include "../firmware/err.h"
+
+struct Pix;
+
+typedef struct blank_report {
+    bool blank;        /* no content worth keeping */
+    float ink_ratio;   /* share of dark pixels in the content area after cleaning */
+    int components;    /* text-like connected components found */
+} blank_report;
+
+/* Decides whether a page is blank. A duplex back with bleed-through (faint,
+ * mirrored text from the front), paper texture, punch holes and scanner
+ * edge shadows counts as blank; a page with even a few printed words or a
+ * signature is not. `dpi` scales the size thresholds. */
+int prep_detect_blank(struct Pix *pix, int dpi, blank_report *out, sohoa_err *err);
+
+/* Reduces `pix` to 8-bit gray (luminance), whatever its depth. */
+struct Pix *prep_to_gray(struct Pix *pix);
+
+/* Binarises for OCR and for G4: adaptive (Sauvola-like) threshold robust
+ * to uneven illumination and coloured paper. Returns a 1 bpp image. */
+struct Pix *prep_binarize(struct Pix *pix, int dpi);
+
+/* Measures the skew of the text lines in degrees (positive = rotate
+ * counter-clockwise to fix) and the confidence of the measure (0 when no
+ * text lines were found). Precisely: as displayed (y down), a page whose
+ * lines descend to the right (it was turned clockwise, e.g. by leptonica's
+ * pixRotate with a positive angle) gets a positive angle, and
+ * prep_deskew(pix, angle) straightens it. The confidence is leptonica's
+ * score ratio; below ~3 the angle is unreliable and should not be applied.
+ * Works on any depth (binarises and reduces internally); returns -1 only
+ * on bad arguments or no memory. */
+int prep_find_skew(struct Pix *pix, float *angle_deg, float *conf);
+
+/* Rotates by a multiple of 90 degrees clockwise (0, 90, 180, 270). Returns
+ * a new image. */
+struct Pix *prep_rotate_orth(struct Pix *pix, int degrees_cw);
+
+/* Rotates by a small angle (|angle| <= 10 degrees) about the centre,
+ * counter-clockwise for a positive angle (the convention of
+ * prep_find_skew), keeping the canvas size and filling corners with the
+ * paper colour (white for 1 bpp; the 70th percentile of each channel for
+ * gray and colour). Returns a new image (a copy when |angle| is below 0.05
+ * degree), or NULL for |angle| > 10. */
+struct Pix *prep_deskew(struct Pix *pix, float angle_deg);
+
+#endif

@@ -1,0 +1,386 @@
+#include "recognize.h"
+
+#include <leptonica/allheaders.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <tesseract/capi.h>
+#include <uninorm.h>
+#include <unistr.h>
+
+#include "../firmware/log.h"
+#include "preprocess.h"
+
+struct ocr_engine {
+    TessBaseAPI *ocr; /* the configured languages */
+    TessBaseAPI *osd; /* orientation and script detection only */
+    char *languages;
+};
+
+/* Settings that hold for every page. Each is a measured trade-off:
+ * - tessedit_do_invert=0: Tesseract 5 re-reads every weak line as white
+ *   on black, which costs ~30% of the time and never helps on office
+ *   paper (no inverted text on it);
+ * - debug output goes nowhere: the station logs its own messages. */
+static int configure(TessBaseAPI *api)
+{
+    return TessBaseAPISetVariable(api, "tessedit_do_invert", "0") &&
+           TessBaseAPISetVariable(api, "debug_file", "/dev/null");
+}
+
+ocr_engine *ocr_engine_new(const ocr_options *opt, sohoa_err *err)
+{
+    const char *langs = opt && opt->languages ? opt->languages : "vie+eng";
+    const char *datapath = opt ? opt->datapath : NULL;
+    ocr_engine *e = calloc(1, sizeof *e);
+    if (!e || !(e->languages = strdup(langs))) {
+        free(e);
+        err_set(err, SOHOA_EWORK, "out of memory");
+        return NULL;
+    }
+    e->ocr = TessBaseAPICreate();
+    e->osd = TessBaseAPICreate();
+    if (!e->ocr || !e->osd) {
+        ocr_engine_free(e);
+        err_set(err, SOHOA_EWORK, "cannot create the OCR engine");
+        return NULL;
+    }
+    if (TessBaseAPIInit3(e->ocr, datapath, langs) != 0) {
+        ocr_engine_free(e);
+        err_set(err, SOHOA_EWORK,
+                "OCR language data \"%s\" not found in %s (install tesseract-ocr-vie and "
+                "tesseract-ocr-eng, or run 'make deps')",
+                langs, datapath ? datapath : "the default tessdata directory");
+        return NULL;
+    }
+    if (TessBaseAPIInit3(e->osd, datapath, "osd") != 0) {
+        ocr_engine_free(e);
+        err_set(
+            err, SOHOA_EWORK,
+            "orientation data \"osd\" not found (install tesseract-ocr-osd, or run 'make deps')");
+        return NULL;
+    }
+    if (!configure(e->ocr) || !configure(e->osd)) {
+        ocr_engine_free(e);
+        err_set(err, SOHOA_EWORK, "the OCR engine refused its settings");
+        return NULL;
+    }
+    TessBaseAPISetPageSegMode(e->ocr, PSM_AUTO);
+    TessBaseAPISetPageSegMode(e->osd, PSM_OSD_ONLY);
+    return e;
+}
+
+void ocr_engine_free(ocr_engine *e)
+{
+    if (!e)
+        return;
+    if (e->ocr) {
+        TessBaseAPIEnd(e->ocr);
+        TessBaseAPIDelete(e->ocr);
+    }
+    if (e->osd) {
+        TessBaseAPIEnd(e->osd);
+        TessBaseAPIDelete(e->osd);
+    }
+    free(e->languages);
+    free(e);
+}
+
+/* Orientation detection needs shapes, not detail: 150 dpi is plenty and
+ * four times cheaper than 300. */
+#define OSD_DPI 150
+#define OSD_MIN_CONF 1.5f /* Tesseract's own scale; below this it is guessing */
+
+int ocr_detect_orientation(ocr_engine *e, PIX *pix, int dpi, int *rotate_cw, float *conf,
+                           sohoa_err *err)
+{
+    *rotate_cw = 0;
+    *conf = 0;
+    PIX *small = NULL;
+    int used_dpi = dpi;
+    if (dpi > OSD_DPI) {
+        float scale = (float)OSD_DPI / (float)dpi;
+        small = pixGetDepth(pix) == 1 ? pixScaleToGray(pix, scale) : pixScale(pix, scale, scale);
+        used_dpi = OSD_DPI;
+    } else {
+        small = pixClone(pix);
+    }
+    if (!small)
+        return err_set(err, SOHOA_EWORK, "out of memory scaling a page for orientation");
+    TessBaseAPISetImage2(e->osd, small);
+    TessBaseAPISetSourceResolution(e->osd, used_dpi);
+    int orient_deg = 0;
+    float orient_conf = 0, script_conf = 0;
+    const char *script = NULL;
+    /* Fails (returns false) on pages with too little text: not an error. */
+    if (TessBaseAPIDetectOrientationScript(e->osd, &orient_deg, &orient_conf, &script,
+                                           &script_conf)) {
+        /* Tesseract reports how far the page is turned counter-clockwise;
+         * turning it back is the same angle clockwise. */
+        if (orient_conf >= OSD_MIN_CONF) {
+            *rotate_cw = ((orient_deg % 360) + 360) % 360;
+            *conf = orient_conf >= 15.0f ? 1.0f : orient_conf / 15.0f;
+        }
+    }
+    TessBaseAPIClear(e->osd);
+    pixDestroy(&small);
+    return 0;
+}
+
+/* NFC-normalises OCR output (Tesseract may emit decomposed diacritics)
+ * and trims it. Returns NULL for an empty or invalid word. */
+static char *clean_word(const char *text)
+{
+    if (!text)
+        return NULL;
+    size_t len = strlen(text);
+    while (len && (text[len - 1] == ' ' || text[len - 1] == '\n'))
+        len--;
+    while (len && (*text == ' ' || *text == '\n')) {
+        text++;
+        len--;
+    }
+    if (len == 0 || u8_check((const uint8_t *)text, len) != NULL)
+        return NULL;
+    size_t outlen = 0;
+    uint8_t *nfc = u8_normalize(UNINORM_NFC, (const uint8_t *)text, len, NULL, &outlen);
+    if (!nfc)
+        return NULL;
+    char *s = realloc(nfc, outlen + 1);
+    if (!s) {
+        free(nfc);
+        return NULL;
+    }
+    s[outlen] = '\0';
+    return s;
+}
+
+/* Classifies a pixel: 0 paper (or too light to be ink), 1 ink, 2 red ink.
+ * "Red" is red dominating green and blue by a margin that survives JPEG
+ * chroma subsampling and faded stamp ink. */
+static int ink_kind(l_uint32 px)
+{
+    l_int32 r, g, b;
+    extractRGBValues(px, &r, &g, &b);
+    int minc = g < b ? g : b;
+    if (minc > 170)
+        return 0;
+    return r - (g > b ? g : b) > 60 ? 2 : 1;
+}
+
+/* Red ink: stamps and seals. The test is on the colour image, at the
+ * word's box: a pixel is "ink" when clearly darker than paper and "red"
+ * when red dominates green and blue by a margin that survives JPEG. */
+static float red_share(PIX *color, const ocr_box *b)
+{
+    if (!color || pixGetDepth(color) != 32)
+        return 0;
+    int w = pixGetWidth(color), h = pixGetHeight(color);
+    int x0 = b->x0 < 0 ? 0 : b->x0, y0 = b->y0 < 0 ? 0 : b->y0;
+    int x1 = b->x1 > w ? w : b->x1, y1 = b->y1 > h ? h : b->y1;
+    l_uint32 *data = pixGetData(color);
+    int wpl = pixGetWpl(color);
+    long ink = 0, red = 0;
+    /* Every other pixel in each direction: ample for a share. */
+    for (int y = y0; y < y1; y += 2) {
+        const l_uint32 *line = data + (long)y * wpl;
+        for (int x = x0; x < x1; x += 2) {
+            int k = ink_kind(line[x]);
+            ink += k != 0;
+            red += k == 2;
+        }
+    }
+    return ink ? (float)red / (float)ink : 0;
+}
+
+static int collect_words(TessBaseAPI *api, ocr_page_text *out, sohoa_err *err)
+{
+    TessResultIterator *ri = TessBaseAPIGetIterator(api);
+    if (!ri)
+        return 0; /* nothing recognised */
+    TessPageIterator *pi = TessResultIteratorGetPageIterator(ri);
+    int block = -1, line = -1, rc = 0;
+    ocr_box line_box = {0, 0, 0, 0};
+    int baseline = 0;
+    do {
+        if (TessPageIteratorIsAtBeginningOf(pi, RIL_BLOCK))
+            block++;
+        if (TessPageIteratorIsAtBeginningOf(pi, RIL_TEXTLINE)) {
+            line++;
+            TessPageIteratorBoundingBox(pi, RIL_TEXTLINE, &line_box.x0, &line_box.y0, &line_box.x1,
+                                        &line_box.y1);
+            int bx0, by0, bx1, by1;
+            baseline = line_box.y1;
+            if (TessPageIteratorBaseline(pi, RIL_TEXTLINE, &bx0, &by0, &bx1, &by1))
+                baseline = (by0 + by1) / 2;
+        }
+        char *raw = TessResultIteratorGetUTF8Text(ri, RIL_WORD);
+        char *text = clean_word(raw);
+        TessDeleteText(raw);
+        if (!text)
+            continue;
+        ocr_word w = {.text = text, .block = block < 0 ? 0 : block, .line = line < 0 ? 0 : line};
+        TessPageIteratorBoundingBox(pi, RIL_WORD, &w.box.x0, &w.box.y0, &w.box.x1, &w.box.y1);
+        w.line_box = line_box;
+        w.baseline = baseline;
+        float c = TessResultIteratorConfidence(ri, RIL_WORD) / 100.0f;
+        w.conf = c < 0 ? 0 : c > 1 ? 1 : c;
+        rc = ocr_page_add_word(out, &w);
+        free(text);
+        if (rc != 0) {
+            err_set(err, SOHOA_EWORK, "out of memory storing OCR words");
+            break;
+        }
+    } while (TessResultIteratorNext(ri, RIL_WORD));
+    TessResultIteratorDelete(ri);
+    return rc;
+}
+
+int ocr_recognize(ocr_engine *e, PIX *pix, int dpi, ocr_page_text *out, sohoa_err *err)
+{
+    out->width = pixGetWidth(pix);
+    out->height = pixGetHeight(pix);
+    out->dpi = dpi;
+    TessBaseAPISetImage2(e->ocr, pix);
+    TessBaseAPISetSourceResolution(e->ocr, dpi);
+    if (TessBaseAPIRecognize(e->ocr, NULL) != 0) {
+        TessBaseAPIClear(e->ocr);
+        return err_set(err, SOHOA_EWORK, "OCR failed on a %dx%d page", out->width, out->height);
+    }
+    int rc = collect_words(e->ocr, out, err);
+    TessBaseAPIClear(e->ocr);
+    return rc;
+}
+
+/* Red blobs are looked for at 75 dpi: stamps are centimetres wide. */
+#define MARK_DPI 75
+#define MARK_MIN_MM 4.0f
+#define MARK_MAX 16
+
+/* A 1 bpp mask of red ink at MARK_DPI, blobs closed into solid regions. */
+static PIX *red_mask(PIX *color, int dpi, float *scale)
+{
+    *scale = (float)MARK_DPI / (float)dpi;
+    PIX *small = pixScaleAreaMap(color, *scale, *scale);
+    if (!small)
+        return NULL;
+    int w = pixGetWidth(small), h = pixGetHeight(small);
+    PIX *mask = pixCreate(w, h, 1);
+    if (mask) {
+        l_uint32 *src = pixGetData(small), *dst = pixGetData(mask);
+        int swpl = pixGetWpl(small), dwpl = pixGetWpl(mask);
+        for (int y = 0; y < h; y++)
+            for (int x = 0; x < w; x++)
+                if (ink_kind(src[(long)y * swpl + x]) == 2)
+                    SET_DATA_BIT(dst + (long)y * dwpl, x);
+    }
+    pixDestroy(&small);
+    if (!mask)
+        return NULL;
+    /* Join the letters of a stamp (about 3 mm apart at most). */
+    PIX *closed = pixCloseSafeBrick(NULL, mask, 9, 9);
+    pixDestroy(&mask);
+    return closed;
+}
+
+/* Gray image of the red ink only (red = black, the rest = white), so that
+ * OCR reads the stamp and not the black text it is stamped over. */
+static PIX *redness_image(PIX *crop)
+{
+    int w = pixGetWidth(crop), h = pixGetHeight(crop);
+    PIX *out = pixCreate(w, h, 8);
+    if (!out)
+        return NULL;
+    l_uint32 *src = pixGetData(crop), *dst = pixGetData(out);
+    int swpl = pixGetWpl(crop), dwpl = pixGetWpl(out);
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++) {
+            l_int32 r, g, b;
+            extractRGBValues(src[(long)y * swpl + x], &r, &g, &b);
+            int redness = r - (g > b ? g : b);
+            int v = redness <= 20 ? 255 : redness >= 120 ? 0 : 255 - (redness - 20) * 255 / 100;
+            SET_DATA_BYTE(dst + (long)y * dwpl, x, v);
+        }
+    return out;
+}
+
+/* OCR of one mark region, straightened (stamps are often rotated). */
+static void read_mark(ocr_engine *e, PIX *color, int dpi, ocr_mark_region *m, char **text)
+{
+    *text = NULL;
+    BOX *box = boxCreate(m->box.x0, m->box.y0, m->box.x1 - m->box.x0, m->box.y1 - m->box.y0);
+    PIX *crop = box ? pixClipRectangle(color, box, NULL) : NULL;
+    boxDestroy(&box);
+    PIX *gray = crop ? redness_image(crop) : NULL;
+    pixDestroy(&crop);
+    if (!gray)
+        return;
+    float angle = 0, conf = 0;
+    if (prep_find_skew(gray, &angle, &conf) == 0 && conf > 2.0f && fabsf(angle) > 0.5f) {
+        PIX *straight = prep_deskew(gray, angle);
+        if (straight) {
+            pixDestroy(&gray);
+            gray = straight;
+        }
+    }
+    TessBaseAPISetPageSegMode(e->ocr, PSM_SINGLE_BLOCK);
+    TessBaseAPISetImage2(e->ocr, gray);
+    TessBaseAPISetSourceResolution(e->ocr, dpi);
+    if (TessBaseAPIRecognize(e->ocr, NULL) == 0) {
+        char *raw = TessBaseAPIGetUTF8Text(e->ocr);
+        *text = clean_word(raw);
+        TessDeleteText(raw);
+        int mc = TessBaseAPIMeanTextConf(e->ocr);
+        m->conf = mc < 0 ? 0 : (float)mc / 100.0f;
+    }
+    TessBaseAPIClear(e->ocr);
+    TessBaseAPISetPageSegMode(e->ocr, PSM_AUTO);
+    pixDestroy(&gray);
+}
+
+int ocr_find_red_marks(ocr_engine *e, PIX *color, int dpi, ocr_page_text *out, sohoa_err *err)
+{
+    for (size_t i = 0; i < out->nwords; i++)
+        out->words[i].red = red_share(color, &out->words[i].box);
+    float scale = 1;
+    PIX *mask = red_mask(color, dpi, &scale);
+    if (!mask)
+        return err_set(err, SOHOA_EWORK, "out of memory looking for stamps");
+    BOXA *boxes = pixConnCompBB(mask, 8);
+    int n = boxes ? boxaGetCount(boxes) : 0;
+    int min_side = (int)(MARK_MIN_MM / 25.4f * MARK_DPI);
+    int rc = 0, found = 0;
+    for (int i = 0; i < n && found < MARK_MAX && rc == 0; i++) {
+        l_int32 x, y, w, h;
+        boxaGetBoxGeometry(boxes, i, &x, &y, &w, &h);
+        if (w < min_side || h < min_side)
+            continue;
+        /* Back to page pixels, with a margin for the closing's rounding. */
+        float inv = 1.0f / scale;
+        int pad = (int)(2 * inv);
+        ocr_mark_region m = {0};
+        m.box.x0 = (int)(x * inv) - pad;
+        m.box.y0 = (int)(y * inv) - pad;
+        m.box.x1 = (int)((x + w) * inv) + pad;
+        m.box.y1 = (int)((y + h) * inv) + pad;
+        if (m.box.x0 < 0)
+            m.box.x0 = 0;
+        if (m.box.y0 < 0)
+            m.box.y0 = 0;
+        if (m.box.x1 > pixGetWidth(color))
+            m.box.x1 = pixGetWidth(color);
+        if (m.box.y1 > pixGetHeight(color))
+            m.box.y1 = pixGetHeight(color);
+        m.red = red_share(color, &m.box);
+        char *text = NULL;
+        read_mark(e, color, dpi, &m, &text);
+        m.text = text;
+        if (ocr_page_add_mark(out, &m) != 0)
+            rc = err_set(err, SOHOA_EWORK, "out of memory storing stamp regions");
+        free(text);
+        found++;
+    }
+    boxaDestroy(&boxes);
+    pixDestroy(&mask);
+    return rc;
+}

@@ -1,0 +1,53 @@
+/* recognize.h — Tesseract (C API) behind a small interface.
+ *
+ * One engine per thread: a TessBaseAPI is not thread-safe. Engines are
+ * created once and reused for every page a worker handles.
+ */
+#ifndef SOHOA_RECOGNIZE_H
+#define SOHOA_RECOGNIZE_H
+
+#include "../firmware/err.h"
+#include "words.h"
+
+struct Pix;
+
+typedef struct ocr_engine ocr_engine;
+
+typedef struct ocr_options {
+    const char *languages; /* Tesseract language string, default "vie+eng" */
+    const char *datapath;  /* tessdata directory, NULL = the engine's default */
+} ocr_options;
+
+/* Performance note: Tesseract parallelises inside a page with OpenMP,
+ * with explicit thread counts that only OMP_THREAD_LIMIT caps. We already
+ * run one page per core, and competing OpenMP threads make recognition
+ * four times slower on a busy 2-core machine. libgomp reads the variable
+ * when it loads, before main(), so programs using this module must start
+ * with OMP_THREAD_LIMIT=1 in their environment (sohoa's main() re-executes
+ * itself to ensure it). */
+
+/* Loads the OCR models and the orientation model. Fails with a message
+ * naming the missing language data and the package to install. */
+ocr_engine *ocr_engine_new(const ocr_options *opt, sohoa_err *err);
+void ocr_engine_free(ocr_engine *e);
+
+/* Detects page orientation: the clockwise rotation (0, 90, 180, 270) that
+ * makes the page upright, and a confidence 0..1. Returns 0 with *rotate_cw
+ * = 0 and *conf = 0 when there is too little text to tell. */
+int ocr_detect_orientation(ocr_engine *e, struct Pix *pix, int dpi, int *rotate_cw, float *conf,
+                           sohoa_err *err);
+
+/* Recognises an upright page. `pix` is the image OCR reads (gray or
+ * binary) at `dpi`. Fills `out` (which must be zeroed) with words in
+ * reading order, in the coordinates of `pix`. */
+int ocr_recognize(ocr_engine *e, struct Pix *pix, int dpi, ocr_page_text *out, sohoa_err *err);
+
+/* Uses the colour channel, which OCR ignores: sets each word's `red`
+ * share from `color` (the same page in 32 bpp RGB, in the coordinates of
+ * the words) and adds a mark region for each red blob large enough to be a
+ * stamp or a boxed mark (KHẨN, MẬT, ĐẾN, seals), with the text OCR reads
+ * in it after straightening. */
+int ocr_find_red_marks(ocr_engine *e, struct Pix *color, int dpi, ocr_page_text *out,
+                       sohoa_err *err);
+
+#endif
