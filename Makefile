@@ -70,7 +70,8 @@ deps:
 check-deps:
 	@pkg-config --exists $(PKGS) $(TEST_PKGS) $(FIXTURE_PKGS) \
 	  && [ -f /usr/share/tesseract-ocr/5/tessdata/vie.traineddata ] \
-	  && command -v qpdf >/dev/null && command -v pdftotext >/dev/null \
+	  && ( for c in qpdf pdftotext pdfimages pdffonts pdfinfo jq python3; do \
+	         command -v $$c >/dev/null || exit 1; done ) \
 	  && [ -f /usr/include/unistr.h ] \
 	  || { echo "sohoa: some build or test dependencies are missing; running 'make deps'"; \
 	       $(MAKE) --no-print-directory deps; }

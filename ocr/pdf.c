@@ -185,27 +185,20 @@ static int stream_write_flate(pdf_writer *w, uint32_t num, pdf_buf *dict, const 
 
 /* ---- fonts ------------------------------------------------------------- */
 
-/* Identity UTF-16 ToUnicode map: CID n is the code unit n. bfrange may only
- * vary the last byte, hence one range per 256 codes; surrogate halves are
- * left out since the text layer never uses them. */
+/* Identity UTF-16 ToUnicode map: CID n is the code unit n, as one range.
+ * The CMap rules would have ranges vary only in their last byte (one per
+ * 256 codes), but Ghostscript 10 misreads such ranges whose destination
+ * does not start at 00xx (it maps <1E00> <1EFF> <1E00> to U+001E...),
+ * garbling most Vietnamese letters; the single full range is read right
+ * by Ghostscript, poppler, pdf.js and Acrobat (Tesseract's PDFs use it). */
 static void build_tounicode(pdf_buf *b)
 {
     pdf_buf_puts(b, "/CIDInit /ProcSet findresource begin\n12 dict begin\nbegincmap\n"
                     "/CIDSystemInfo << /Registry (Adobe) /Ordering (UCS) /Supplement 0 >> def\n"
                     "/CMapName /Adobe-Identity-UCS def\n/CMapType 2 def\n"
-                    "1 begincodespacerange\n<0000> <FFFF>\nendcodespacerange\n");
-    unsigned hi[256], n = 0;
-    for (unsigned h = 0; h < 256; h++)
-        if (h < 0xD8 || h > 0xDF)
-            hi[n++] = h;
-    for (unsigned i = 0; i < n; i += 100) {
-        unsigned m = n - i < 100 ? n - i : 100; /* at most 100 per block */
-        pdf_buf_printf(b, "%u beginbfrange\n", m);
-        for (unsigned k = i; k < i + m; k++)
-            pdf_buf_printf(b, "<%02X00> <%02XFF> <%02X00>\n", hi[k], hi[k], hi[k]);
-        pdf_buf_puts(b, "endbfrange\n");
-    }
-    pdf_buf_puts(b, "endcmap\nCMapName currentdict /CMap defineresource pop\nend\nend\n");
+                    "1 begincodespacerange\n<0000> <FFFF>\nendcodespacerange\n"
+                    "1 beginbfrange\n<0000> <FFFF> <0000>\nendbfrange\n"
+                    "endcmap\nCMapName currentdict /CMap defineresource pop\nend\nend\n");
 }
 
 static int write_font_file(pdf_writer *w, uint32_t num, sohoa_err *err)
@@ -408,9 +401,18 @@ static bool bridges_to(const ocr_word *wd, const ocr_word *next)
     return gap > 0 && gap <= 2 * h;
 }
 
-/* Emits one word: size, horizontal scaling so that the advances span the
- * target width, position, and the string. Words followed by another word
- * of the same line carry a trailing space so extractors separate them. */
+static void put_tz(pdf_buf *b, double width_pt, size_t glyphs, double size)
+{
+    double advance = glyphs * (PDF_FONT_ADVANCE / 1000.0) * size;
+    pdf_buf_num(b, 100.0 * width_pt / advance);
+    pdf_buf_puts(b, " Tz ");
+}
+
+/* Emits one word: size, horizontal scaling so that the glyph advances
+ * span the word box exactly, position, and the string. A word followed by
+ * another word of the same line gets a space glyph of its own scaling,
+ * spanning the gap to that word (or a quarter em when the gap is not
+ * bridged), so that extractors see a real space between words. */
 static void emit_word(pdf_buf *b, const ocr_word *wd, const ocr_word *next, const page_geom *g,
                       double *cur_size)
 {
@@ -418,28 +420,25 @@ static void emit_word(pdf_buf *b, const ocr_word *wd, const ocr_word *next, cons
     double size = word_size(wd, g);
     if (n == 0 || size <= 0)
         return;
-    bool same_line = next && next->line == wd->line && next->block == wd->block;
-    double width_px = bridges_to(wd, next) ? next->box.x0 - wd->box.x0 : wd->box.x1 - wd->box.x0;
-    size_t glyphs = n + (same_line ? 1 : 0);
-    double advance = glyphs * (PDF_FONT_ADVANCE / 1000.0) * size;
-    double tz = 100.0 * width_px * g->sx / advance;
-
     if (size != *cur_size) {
         pdf_buf_puts(b, FONT_RES " ");
         pdf_buf_num(b, size);
         pdf_buf_puts(b, " Tf\n");
         *cur_size = size;
     }
-    pdf_buf_num(b, tz);
-    pdf_buf_puts(b, " Tz 1 0 0 1 ");
+    put_tz(b, (wd->box.x1 - wd->box.x0) * g->sx, n, size);
+    pdf_buf_puts(b, "1 0 0 1 ");
     pdf_buf_num(b, wd->box.x0 * g->sx);
     pdf_buf_puts(b, " ");
     pdf_buf_num(b, g->h_pt - word_baseline(wd) * g->sy);
     pdf_buf_puts(b, " Tm <");
     put_cids(b, wd->text);
-    if (same_line)
-        pdf_buf_puts(b, "0020");
     pdf_buf_puts(b, "> Tj\n");
+    if (next && next->line == wd->line && next->block == wd->block) {
+        double gap = bridges_to(wd, next) ? (next->box.x0 - wd->box.x1) * g->sx : size / 4;
+        put_tz(b, gap, 1, size);
+        pdf_buf_puts(b, "<0020> Tj\n");
+    }
 }
 
 /* A word worth drawing: a box and at least one character. */

@@ -279,6 +279,13 @@ void vn_case_count(const char *s, vn_case_stats *st)
     }
 }
 
+float vn_upper_share(const char *s)
+{
+    vn_case_stats st;
+    vn_case_count(s, &st);
+    return st.letters ? (float)st.upper / (float)st.letters : 0.0f;
+}
+
 int vn_edit_distance(const char *a, const char *b, int cap)
 {
     size_t la = strlen(a), lb = strlen(b);

@@ -54,6 +54,9 @@ typedef struct vn_case_stats {
 } vn_case_stats;
 void vn_case_count(const char *s, vn_case_stats *st);
 
+/* Share of upper-case letters among the letters of s (0 when none). */
+float vn_upper_share(const char *s);
+
 /* Levenshtein distance of two short strings (bytes), capped at `cap`+1. */
 int vn_edit_distance(const char *a, const char *b, int cap);
 

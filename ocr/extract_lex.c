@@ -1,0 +1,391 @@
+/* extract_lex.c — see extract_lex.h. */
+#include "extract_lex.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vntext.h"
+
+/* Nghị định 30/2020 Phụ lục III (State abbreviations, standards §5) and
+ * Hướng dẫn 36-HD/VPTW (Party: QĐ is both Quyết định and Quy định, also
+ * QĐi; TT is Thông tri; CV is Công văn). */
+const doc_type lex_types[] = {
+    {"Nghị quyết", "NQ", "NQ"},
+    {"Quyết định", "QĐ", "QĐ"},
+    {"Quy định", "QyĐ", "QĐ"},
+    {"Chỉ thị", "CT", "CT"},
+    {"Quy chế", "QC", "QC"},
+    {"Thông cáo", "TC", "TC"},
+    {"Thông báo", "TB", "TB"},
+    {"Hướng dẫn", "HD", "HD"},
+    {"Chương trình", "CTr", "CTr"},
+    {"Kế hoạch", "KH", "KH"},
+    {"Phương án", "PA", "PA"},
+    {"Đề án", "ĐA", "ĐA"},
+    {"Dự án", "DA", NULL},
+    {"Báo cáo", "BC", "BC"},
+    {"Biên bản", "BB", "BB"},
+    {"Tờ trình", "TTr", "TTr"},
+    {"Hợp đồng", "HĐ", NULL},
+    {"Công điện", "CĐ", "CĐ"},
+    {"Bản ghi nhớ", "GN", NULL},
+    {"Bản thỏa thuận", "TTh", NULL},
+    {"Giấy ủy quyền", "GUQ", NULL},
+    {"Giấy mời", "GM", "GM"},
+    {"Giấy giới thiệu", "GGT", "GGT"},
+    {"Giấy nghỉ phép", "NP", NULL},
+    {"Phiếu gửi", "PG", NULL},
+    {"Phiếu chuyển", "PC", NULL},
+    {"Phiếu báo", "PB", NULL},
+    {"Nghị định", "NĐ", NULL},
+    {"Thông tư liên tịch", "TTLT", NULL},
+    {"Thông tư", "TT", NULL},
+    {"Kết luận", NULL, "KL"},
+    {"Thông tri", NULL, "TT"},
+    {"Quy định", NULL, "QĐi"},
+    {"Luật", NULL, NULL},
+    {"Pháp lệnh", "PL", NULL},
+    {"Lệnh", NULL, NULL},
+    {"Công văn", NULL, "CV"},
+};
+const size_t lex_ntypes = sizeof lex_types / sizeof lex_types[0];
+
+/* Letters only, folded ("QUYẾT ĐỊNH" → "quyetdinh"). */
+static char *squeeze(const char *s)
+{
+    char *f = vn_fold(s);
+    if (!f)
+        return NULL;
+    size_t k = 0;
+    for (size_t i = 0; f[i]; i++)
+        if (isalpha((unsigned char)f[i]))
+            f[k++] = f[i];
+    f[k] = '\0';
+    return f;
+}
+
+int lex_type_by_title(const char *title, int *dist)
+{
+    char *t = squeeze(title);
+    int best = -1, best_d = 99;
+    bool tie = false;
+    if (!t)
+        return -1;
+    size_t tl = strlen(t);
+    for (size_t i = 0; i < lex_ntypes && tl >= 3; i++) {
+        char *n = squeeze(lex_types[i].name);
+        if (!n)
+            break;
+        int cap = (int)strlen(n) / 6;
+        int d = vn_edit_distance(t, n, cap);
+        if (d <= cap) {
+            if (d < best_d) {
+                best = (int)i;
+                best_d = d;
+                tie = false;
+            } else if (d == best_d && strcmp(lex_types[i].name, lex_types[best].name) != 0)
+                tie = true;
+        }
+        free(n);
+    }
+    free(t);
+    if (dist)
+        *dist = best_d;
+    return tie ? -1 : best;
+}
+
+int lex_type_by_code(const char *code, bool party, bool *ambiguous)
+{
+    char *f = vn_fold(code);
+    int exact = -1, folded = -1, nfold = 0;
+    if (!f)
+        return -1;
+    for (size_t i = 0; i < lex_ntypes; i++) {
+        const char *c = party ? lex_types[i].party_code : lex_types[i].state_code;
+        if (!c)
+            continue;
+        char *cf = vn_fold(c);
+        if (!cf)
+            break;
+        if (strcmp(cf, f) == 0) {
+            if (folded < 0 || strcmp(lex_types[folded].name, lex_types[i].name) != 0)
+                nfold++;
+            folded = folded < 0 ? (int)i : folded;
+            if (strcmp(c, code) == 0 && exact < 0)
+                exact = (int)i;
+        }
+        free(cf);
+    }
+    free(f);
+    if (ambiguous)
+        *ambiguous = nfold > 1;
+    return exact >= 0 ? exact : folded;
+}
+
+const char *lex_code_spelling(const char *code, bool party)
+{
+    bool amb = false;
+    int t = lex_type_by_code(code, party, &amb);
+    if (t < 0 || amb)
+        return NULL;
+    return party ? lex_types[t].party_code : lex_types[t].state_code;
+}
+
+/* Names printed in headers, in their dictionary spelling. Provinces (63
+ * before 2025, and Huế); bodies; signer titles; common header words. */
+static const char *const names[] = {
+    "An Giang", "Bà Rịa - Vũng Tàu", "Bạc Liêu", "Bắc Giang", "Bắc Kạn", "Bắc Ninh", "Bến Tre",
+    "Bình Dương", "Bình Định", "Bình Phước", "Bình Thuận", "Cà Mau", "Cao Bằng", "Cần Thơ",
+    "Đà Nẵng", "Đắk Lắk", "Đắk Nông", "Điện Biên", "Đồng Nai", "Đồng Tháp", "Gia Lai",
+    "Hà Giang", "Hà Nam", "Hà Nội", "Hà Tĩnh", "Hải Dương", "Hải Phòng", "Hậu Giang",
+    "Hòa Bình", "Hồ Chí Minh", "Hưng Yên", "Khánh Hòa", "Kiên Giang", "Kon Tum", "Lai Châu",
+    "Lạng Sơn", "Lào Cai", "Lâm Đồng", "Long An", "Nam Định", "Nghệ An", "Ninh Bình",
+    "Ninh Thuận", "Phú Thọ", "Phú Yên", "Quảng Bình", "Quảng Nam", "Quảng Ngãi", "Quảng Ninh",
+    "Quảng Trị", "Sóc Trăng", "Sơn La", "Tây Ninh", "Thái Bình", "Thái Nguyên", "Thanh Hóa",
+    "Thừa Thiên Huế", "Huế", "Tiền Giang", "Trà Vinh", "Tuyên Quang", "Vĩnh Long", "Vĩnh Phúc",
+    "Yên Bái",
+    /* bodies and header words */
+    "Ủy ban nhân dân", "UBND", "Hội đồng nhân dân", "HĐND", "Ủy ban kiểm tra", "Văn phòng",
+    "Tỉnh ủy", "Thành ủy", "Huyện ủy", "Đảng bộ", "Đảng ủy", "Ban Tuyên giáo", "Ban Tổ chức",
+    "Ban Dân vận", "Ban Nội chính", "Ban Thường vụ", "Chính phủ", "Kho bạc Nhà nước",
+    "Thanh tra", "Công an", "Cục Thuế", "Tỉnh", "Thành phố", "Huyện", "Quận", "Thị xã",
+    "Phường", "Ủy ban", "Mặt trận Tổ quốc", "Cộng hòa xã hội chủ nghĩa Việt Nam",
+    "Đảng Cộng sản Việt Nam", "Trung tâm", "Chi cục", "Tổng cục",
+    /* signer titles */
+    "Chủ tịch", "Phó Chủ tịch", "Giám đốc", "Phó Giám đốc", "Bộ trưởng", "Thứ trưởng",
+    "Chánh Văn phòng", "Phó Chánh Văn phòng", "Chủ nhiệm", "Phó Chủ nhiệm", "Bí thư",
+    "Phó Bí thư", "Trưởng ban", "Phó Trưởng ban", "Cục trưởng", "Phó Cục trưởng",
+    "Vụ trưởng", "Chánh Thanh tra", "Tổng Giám đốc", "Trưởng phòng", "Hiệu trưởng",
+    "Viện trưởng", "Thủ trưởng",
+};
+
+/* Sectors: "Sở <x>" and "Bộ <x>" are generated, so that "SỞY TẾ" (a space
+ * lost by OCR) still folds onto "Sở Y tế". */
+static const char *const sectors[] = {
+    "Nội vụ", "Tư pháp", "Tài chính", "Công Thương", "Xây dựng", "Y tế", "Ngoại vụ",
+    "Kế hoạch và Đầu tư", "Giao thông vận tải", "Tài nguyên và Môi trường",
+    "Lao động - Thương binh và Xã hội", "Văn hóa, Thể thao và Du lịch",
+    "Văn hóa và Thể thao", "Khoa học và Công nghệ", "Giáo dục và Đào tạo",
+    "Thông tin và Truyền thông", "Nông nghiệp và Phát triển nông thôn",
+    "Nông nghiệp và Môi trường", "Dân tộc và Tôn giáo", "Công an", "Quốc phòng",
+    "Ngoại giao", "Dân tộc",
+};
+static const char *const sector_heads[] = {"Sở", "Bộ"};
+
+/* Squeezed fold of a source text with, for each kept char, the byte range
+ * of its code point and whether it starts / ends a word. */
+typedef struct sq {
+    char *s;
+    size_t *b0, *b1;
+    bool *wstart, *wend;
+    size_t n;
+} sq;
+
+static void sq_free(sq *q)
+{
+    free(q->s);
+    free(q->b0);
+    free(q->b1);
+    free(q->wstart);
+    free(q->wend);
+}
+
+static int sq_build(sq *q, const vn_text *t)
+{
+    size_t n = t->nfold + 1;
+    memset(q, 0, sizeof *q);
+    q->s = malloc(n);
+    q->b0 = malloc(n * sizeof *q->b0);
+    q->b1 = malloc(n * sizeof *q->b1);
+    q->wstart = calloc(n, sizeof *q->wstart);
+    q->wend = calloc(n, sizeof *q->wend);
+    if (!q->s || !q->b0 || !q->b1 || !q->wstart || !q->wend) {
+        sq_free(q);
+        return -1;
+    }
+    for (size_t i = 0; i < t->nfold; i++) {
+        char c = t->fold[i];
+        if (!isalnum((unsigned char)c))
+            continue;
+        bool start = i == 0 || !isalnum((unsigned char)t->fold[i - 1]);
+        bool end = i + 1 >= t->nfold || !isalnum((unsigned char)t->fold[i + 1]);
+        /* "LJ" is OCR for "U" (Vietnamese has no J) */
+        if (c == 'l' && i + 1 < t->nfold && t->fold[i + 1] == 'j') {
+            end = i + 2 >= t->nfold || !isalnum((unsigned char)t->fold[i + 2]);
+            q->s[q->n] = 'u';
+            q->b0[q->n] = t->off[i];
+            q->b1[q->n] = t->off[i + 2];
+            q->wstart[q->n] = start;
+            q->wend[q->n] = end;
+            q->n++;
+            i++;
+            continue;
+        }
+        q->s[q->n] = c;
+        q->b0[q->n] = t->off[i];
+        q->b1[q->n] = t->off[i + 1];
+        q->wstart[q->n] = start;
+        q->wend[q->n] = end;
+        q->n++;
+    }
+    q->s[q->n] = '\0';
+    return 0;
+}
+
+typedef struct repl {
+    size_t q0, q1; /* squeezed range [q0, q1) */
+    char phrase[96];
+} repl;
+
+/* Finds `phrase` at word boundaries in q not covered yet; records it. */
+static void try_phrase(const sq *q, const char *phrase, bool *covered, repl *r, size_t *nr,
+                       size_t cap)
+{
+    char *p = squeeze(phrase);
+    if (!p)
+        return;
+    size_t pl = strlen(p);
+    if (pl >= 2) {
+        const char *at = q->s;
+        while ((at = strstr(at, p)) != NULL && *nr < cap) {
+            size_t q0 = (size_t)(at - q->s), q1 = q0 + pl;
+            bool free_range = true;
+            for (size_t k = q0; k < q1; k++)
+                free_range = free_range && !covered[k];
+            if (free_range && q->wstart[q0] && q->wend[q1 - 1] && strlen(phrase) < 96) {
+                for (size_t k = q0; k < q1; k++)
+                    covered[k] = true;
+                r[*nr].q0 = q0;
+                r[*nr].q1 = q1;
+                strcpy(r[*nr].phrase, phrase);
+                (*nr)++;
+            }
+            at += 1;
+        }
+    }
+    free(p);
+}
+
+static int cmp_repl(const void *a, const void *b)
+{
+    const repl *x = a, *y = b;
+    return (x->q0 > y->q0) - (x->q0 < y->q0);
+}
+
+/* Phrases longest first, so "Phó Giám đốc" wins over "Giám đốc". */
+typedef struct cand {
+    char text[96];
+    size_t len;
+} cand;
+
+static int cmp_cand(const void *a, const void *b)
+{
+    const cand *x = a, *y = b;
+    return (x->len < y->len) - (x->len > y->len);
+}
+
+static size_t all_phrases(cand *c, size_t cap)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < sizeof names / sizeof names[0] && n < cap; i++) {
+        snprintf(c[n].text, sizeof c[n].text, "%s", names[i]);
+        c[n].len = strlen(c[n].text);
+        n++;
+    }
+    for (size_t h = 0; h < 2; h++)
+        for (size_t i = 0; i < sizeof sectors / sizeof sectors[0] && n < cap; i++) {
+            snprintf(c[n].text, sizeof c[n].text, "%s %s", sector_heads[h], sectors[i]);
+            c[n].len = strlen(c[n].text);
+            n++;
+        }
+    for (size_t i = 0; i < sizeof sectors / sizeof sectors[0] && n < cap; i++) {
+        snprintf(c[n].text, sizeof c[n].text, "%s", sectors[i]);
+        c[n].len = strlen(c[n].text);
+        n++;
+    }
+    qsort(c, n, sizeof *c, cmp_cand);
+    return n;
+}
+
+char *lex_repair(const char *text, int *changed)
+{
+    vn_text t;
+    sq q;
+    if (changed)
+        *changed = 0;
+    if (vn_text_init(&t, text) != 0)
+        return NULL;
+    if (sq_build(&q, &t) != 0) {
+        vn_text_free(&t);
+        return NULL;
+    }
+    static const size_t NC = 256;
+    cand *c = malloc(NC * sizeof *c);
+    bool *covered = calloc(q.n + 1, sizeof *covered);
+    repl *r = malloc(32 * sizeof *r);
+    size_t len = strlen(t.text), nr = 0;
+    char *out = NULL;
+    if (!c || !covered || !r)
+        goto done;
+    size_t nc = all_phrases(c, NC);
+    for (size_t i = 0; i < nc; i++)
+        try_phrase(&q, c[i].text, covered, r, &nr, 32);
+    qsort(r, nr, sizeof *r, cmp_repl);
+    size_t cap = len + 1;
+    for (size_t i = 0; i < nr; i++)
+        cap += strlen(r[i].phrase) * 2 + 2;
+    out = malloc(cap);
+    if (!out)
+        goto done;
+    size_t k = 0, pos = 0;
+    for (size_t i = 0; i < nr; i++) {
+        size_t b0 = q.b0[r[i].q0], b1 = q.b1[r[i].q1 - 1];
+        memcpy(out + k, t.text + pos, b0 - pos);
+        k += b0 - pos;
+        char *orig = strndup(t.text + b0, b1 - b0);
+        bool upper = orig && vn_upper_share(orig) >= 0.7f;
+        char *rep = upper ? vn_upper(r[i].phrase) : strdup(r[i].phrase);
+        const char *use = rep ? rep : (orig ? orig : "");
+        if (changed && orig && strcmp(use, orig) != 0)
+            (*changed)++;
+        size_t ul = strlen(use);
+        memcpy(out + k, use, ul);
+        k += ul;
+        free(rep);
+        free(orig);
+        pos = b1;
+    }
+    memcpy(out + k, t.text + pos, len - pos);
+    k += len - pos;
+    out[k] = '\0';
+done:
+    free(c);
+    free(covered);
+    free(r);
+    sq_free(&q);
+    vn_text_free(&t);
+    return out;
+}
+
+/* Organisation head nouns (folded), longest first where one is a prefix
+ * of another. */
+static const char *const heads[] = {
+    "uy ban", "ubnd", "hdnd", "hoi dong", "so", "ban", "phong", "van phong", "cuc", "chi cuc",
+    "tong cuc", "vu", "vien", "trung tam", "truong", "benh vien", "bo", "cong an", "kho bac",
+    "thanh tra", "toa an", "cong ty", "tap doan", "dai", "hoc vien", "dang uy", "dang bo",
+    "tinh uy", "thanh uy", "huyen uy", "quan uy", "thi uy", "chi bo", "mat tran", "doan",
+    "hoi", "lien doan", "quy", "ngan hang", "chinh phu", "quoc hoi", "bao hiem", "chi nhanh",
+    "doi", "bch", "bo chi huy",
+};
+
+bool lex_starts_body(const char *fold)
+{
+    for (size_t i = 0; i < sizeof heads / sizeof heads[0]; i++) {
+        size_t l = strlen(heads[i]);
+        if (strncmp(fold, heads[i], l) == 0 && (fold[l] == '\0' || fold[l] == ' '))
+            return true;
+    }
+    return false;
+}
