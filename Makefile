@@ -32,7 +32,7 @@ DEB_PACKAGES := build-essential pkg-config \
 	libusb-1.0-0-dev libgpiod-dev libp11-kit-dev libsane-dev libsane1 sane-utils \
 	libcmocka-dev libcairo2-dev libpango1.0-dev fonts-liberation fonts-dejavu-core \
 	qpdf poppler-utils ocrmypdf softhsm2 opensc umockdev libumockdev-dev \
-	time jq python3
+	img2pdf time jq python3
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lunistring -lpthread -lm

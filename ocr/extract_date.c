@@ -1,0 +1,253 @@
+/* extract_date.c — "<Place>, ngày DD tháng M năm YYYY" in the right header
+ * column (standards §5): the date of issue and the place, which is what
+ * precedes the comma. Dates quoted in the subject ("ngày 10/12/2013") or
+ * the body are never read: only the first header row carrying the three
+ * words ngày / tháng / năm counts.
+ *
+ * The day is often handwritten into the printed form; a day that does not
+ * read as clean digits, lacks its leading zero (days under 10 are printed
+ * "05"), or sits in a gap left for the pen gets a low confidence. A date
+ * that is not in the calendar, before 1945 or after tomorrow is dropped.
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "extract_ctx.h"
+#include "extract_lex.h"
+#include "vntext.h"
+
+/* Keyword test on a fold with trailing punctuation ignored; one OCR error
+ * allowed in words of four letters or more when the first letter holds. */
+static bool kw(const char *fold, const char *want)
+{
+    char buf[32];
+    size_t n = strlen(fold);
+    if (n == 0 || n >= sizeof buf)
+        return false;
+    memcpy(buf, fold, n + 1);
+    while (n && strchr(",.:;", buf[n - 1]))
+        buf[--n] = '\0';
+    if (strcmp(buf, want) == 0)
+        return true;
+    return strlen(want) >= 4 && buf[0] == want[0] && vn_edit_distance(buf, want, 1) <= 1;
+}
+
+typedef struct val_read {
+    int value;
+    int ndigits;
+    bool fixed, bad, multi;
+    float conf;
+    const lay_word *first, *last;
+} val_read;
+
+static int digit_of(unsigned char ch, bool *fixed)
+{
+    if (isdigit(ch))
+        return ch - '0';
+    if (ch && strchr("OoQD", ch)) {
+        *fixed = true;
+        return 0;
+    }
+    if (ch && strchr("lI|i!", ch)) {
+        *fixed = true;
+        return 1;
+    }
+    if (ch == 'S' || ch == 's') {
+        *fixed = true;
+        return 5;
+    }
+    if (ch == 'B') {
+        *fixed = true;
+        return 8;
+    }
+    return -1;
+}
+
+/* Reads the digits of words [a, b) of a row. */
+static void read_value(const page_layout *pl, const lay_row *r, size_t a, size_t b, val_read *v)
+{
+    memset(v, 0, sizeof *v);
+    v->conf = 1.0f;
+    int words = 0;
+    for (size_t j = a; j < b; j++) {
+        const lay_word *w = lay_at(pl, r, j);
+        if (w->stamp || w->noise)
+            continue;
+        words++;
+        v->first = v->first ? v->first : w;
+        v->last = w;
+        if (w->conf < v->conf)
+            v->conf = w->conf;
+        for (const unsigned char *p = (const unsigned char *)w->text; *p; p++) {
+            if (*p == ',' || *p == '.')
+                continue;
+            int d = digit_of(*p, &v->fixed);
+            if (d < 0) {
+                v->bad = true;
+                continue;
+            }
+            if (v->ndigits < 6)
+                v->value = v->value * 10 + d;
+            v->ndigits++;
+        }
+    }
+    v->multi = words > 1;
+    if (words == 0)
+        v->conf = 0;
+}
+
+static bool leap(int y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
+
+static int days_in(int y, int m)
+{
+    static const int d[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    return m == 2 && leap(y) ? 29 : d[m - 1];
+}
+
+/* Calendar date, not before 1945, not after now + 1 day (Vietnam time). */
+static bool date_valid(int y, int m, int d, time_t now)
+{
+    if (y < 1945 || m < 1 || m > 12 || d < 1 || d > days_in(y, m))
+        return false;
+    time_t lim = now + 86400 + 7 * 3600;
+    struct tm tm;
+    if (!gmtime_r(&lim, &tm))
+        return true;
+    long a = (long)y * 10000 + m * 100 + d;
+    long b = (long)(tm.tm_year + 1900) * 10000 + (tm.tm_mon + 1) * 100 + tm.tm_mday;
+    return a <= b;
+}
+
+static bool find_keywords(const page_layout *pl, const lay_row *r, size_t *ngay, size_t *thang,
+                          size_t *nam)
+{
+    for (size_t j = 0; j < r->n; j++) {
+        const lay_word *w = lay_at(pl, r, j);
+        if (w->stamp || !kw(w->fold, "ngay"))
+            continue;
+        size_t t = EX_NONE, y = EX_NONE;
+        for (size_t k = j + 1; k < r->n && k <= j + 5; k++)
+            if (kw(lay_at(pl, r, k)->fold, "thang")) {
+                t = k;
+                break;
+            }
+        if (t == EX_NONE)
+            continue;
+        for (size_t k = t + 1; k < r->n && k <= t + 5; k++)
+            if (kw(lay_at(pl, r, k)->fold, "nam")) {
+                y = k;
+                break;
+            }
+        if (y == EX_NONE)
+            continue;
+        *ngay = j;
+        *thang = t;
+        *nam = y;
+        return true;
+    }
+    return false;
+}
+
+/* Confidence of the day: clean print or pen? */
+static float day_conf(const val_read *d, const lay_word *ngay, const lay_word *thang)
+{
+    float c = d->conf;
+    int h = ngay->box.y1 - ngay->box.y0;
+    if (d->bad)
+        c = c < 0.3f ? c : 0.3f;
+    if (d->fixed || d->multi)
+        c *= 0.5f;
+    if (d->ndigits == 1 && c > 0.5f)
+        c = 0.5f; /* days under 10 are printed with a leading zero */
+    if (d->first && (d->first->box.x0 - ngay->box.x1 > h * 8 / 10 ||
+                     thang->box.x0 - d->last->box.x1 > h * 8 / 10 ||
+                     d->first->box.y1 - d->first->box.y0 > h * 14 / 10) &&
+        c > 0.5f)
+        c = 0.5f;
+    return c;
+}
+
+static void set_place(extract_ctx *c, const page_layout *pl, const lay_row *r, size_t from,
+                      size_t ngay)
+{
+    if (ngay <= from)
+        return;
+    char *s = layout_span_text(pl, r, from, ngay);
+    float conf = 0;
+    ocr_box box;
+    if (!s || !layout_span_box(pl, r, from, ngay, &box, &conf)) {
+        c->oom |= s == NULL;
+        free(s);
+        return;
+    }
+    size_t n = strlen(s);
+    while (n && strchr(",.;: ", s[n - 1]))
+        s[--n] = '\0';
+    int changed = 0;
+    char *fixed = lex_repair(s, &changed);
+    free(s);
+    if (!fixed) {
+        c->oom = true;
+        return;
+    }
+    vn_case_stats st;
+    vn_case_count(fixed, &st);
+    /* a place name is capitalised word by word ("Quảng Nam") */
+    if (st.words == 0 || st.words_capitalised < st.words)
+        conf *= 0.6f;
+    if (st.words > 5)
+        conf *= 0.5f;
+    if (st.letters)
+        ex_set(c, META_PLACE, fixed, conf);
+    free(fixed);
+}
+
+void ex_find_date(extract_ctx *c)
+{
+    const page_layout *pl = &c->pages[0];
+    for (size_t ri = 0; ri < pl->nrows; ri++) {
+        const lay_row *r = &pl->rows[ri];
+        if (r->box.y0 > pl->height / 2)
+            break;
+        size_t ngay, thang, nam;
+        if (!find_keywords(pl, r, &ngay, &thang, &nam))
+            continue;
+        c->date_row = ri;
+        if (r->box.y1 > c->header_y1)
+            c->header_y1 = r->box.y1;
+        size_t from, to;
+        ex_right(pl, r, &from, &to);
+        if (from > ngay)
+            from = ngay;
+        /* the place: only words of the right column before "ngày" */
+        size_t pstart = from;
+        if (c->number_row == ri)
+            pstart = from > c->number_word ? from : c->number_word + 1;
+        set_place(c, pl, r, pstart, ngay);
+
+        val_read d, m, y;
+        read_value(pl, r, ngay + 1, thang, &d);
+        read_value(pl, r, thang + 1, nam, &m);
+        size_t yend = nam + 1;
+        while (yend < r->n && yend < nam + 3 && lay_at(pl, r, yend)->box.x0 - lay_at(pl, r, yend - 1)->box.x1 < r->h)
+            yend++;
+        read_value(pl, r, nam + 1, yend, &y);
+        float dc = day_conf(&d, lay_at(pl, r, ngay), lay_at(pl, r, thang));
+        float mc = m.conf * (m.bad || m.fixed ? 0.4f : 1.0f);
+        float yc = y.conf * (y.bad || y.fixed || y.ndigits != 4 ? 0.4f : 1.0f);
+        float conf = dc < mc ? dc : mc;
+        conf = conf < yc ? conf : yc;
+        if (d.ndigits == 0 || m.ndigits == 0 || y.ndigits != 4 ||
+            !date_valid(y.value, m.value, d.value, c->opt->now)) {
+            c->out->confidence[META_DATE] = 0.0f;
+            return;
+        }
+        char iso[16];
+        snprintf(iso, sizeof iso, "%04d-%02d-%02d", y.value, m.value, d.value);
+        ex_set(c, META_DATE, iso, conf);
+        return;
+    }
+}

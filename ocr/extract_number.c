@@ -1,0 +1,365 @@
+/* extract_number.c — the document's own "Số" (number and notation).
+ *
+ * State: "Số: 182/QĐ-LĐTBXH", normative "Số: 21/2026/TT-BCT" (number 21,
+ * notation "2026/TT-BCT"), công văn "Số: 299/UBND-TTHC". Party: "Số
+ * 682-QĐ/TU" (no colon). Standards §5. It is the "Số" at the head of the
+ * left column, under the bodies; the clerk's ĐẾN stamp has its own "Số"
+ * (layout marks it) and numbers quoted in the subject or body come later
+ * on the page, so only the first "Số" line of the header counts.
+ *
+ * Real scans have the number written by hand into a printed "Số:   /KH-SYT"
+ * (standards §5, "What real scans look like"): the wide gap left for the
+ * pen, or a glyph taller than print, caps the confidence so the clerk is
+ * asked, and a number with characters that are not digits is not guessed.
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "extract_ctx.h"
+#include "extract_lex.h"
+#include "vntext.h"
+
+/* Length of the "Số" label at the start of a fold ("so", "so:", "s0:",
+ * "5o;"), or 0. The label must end the word or be followed by a digit or
+ * the number's separator (glued "Số:07/TB-UBND"). */
+static size_t so_label(const char *f)
+{
+    if (!(f[0] == 's' || f[0] == '5') || !(f[1] == 'o' || f[1] == '0' || f[1] == '6'))
+        return 0;
+    size_t n = 2;
+    while (f[n] == ':' || f[n] == ';' || f[n] == '.' || f[n] == ',')
+        n++;
+    if (f[n] == '\0' || isdigit((unsigned char)f[n]) || (n > 2 && f[n] != ' '))
+        return n;
+    return 0;
+}
+
+typedef struct piece {
+    const char *text; /* part of a word's text (normalised) */
+    size_t len;
+    const lay_word *w;
+} piece;
+
+#define MAX_PIECES 16
+
+/* Digit reading with the usual OCR confusions (0/O/Q/D, 1/l/I, 5/S, 8/B,
+ * 2/Z, 6/G/b, 9/g/q). Returns the digit, or -1 for anything else; *fixed
+ * is set when a letter stood for the digit. */
+static int read_digit(unsigned char ch, bool *fixed)
+{
+    static const char *const conf[10] = {"OoQD", "lI|i!", "Zz", "", "", "Ss", "Gb", "", "B", "gq"};
+    if (isdigit(ch))
+        return ch - '0';
+    for (int d = 0; d < 10; d++)
+        if (ch && strchr(conf[d], ch)) {
+            *fixed = true;
+            return d;
+        }
+    return -1;
+}
+
+typedef struct num_read {
+    char digits[16];
+    int ndigits;
+    bool fixed, bad;
+    size_t end; /* byte offset in tail after the number */
+} num_read;
+
+static void read_number(const char *tail, num_read *nr)
+{
+    memset(nr, 0, sizeof *nr);
+    size_t i = 0;
+    while (tail[i] == ':' || tail[i] == ';' || tail[i] == '.' || tail[i] == ',' || tail[i] == ' ')
+        i++;
+    for (; tail[i] && tail[i] != '/' && tail[i] != '-'; i++) {
+        bool fixed = false;
+        int d = read_digit((unsigned char)tail[i], &fixed);
+        if (d < 0) {
+            nr->bad = true;
+            continue;
+        }
+        nr->fixed |= fixed;
+        if (nr->ndigits < 15)
+            nr->digits[nr->ndigits++] = (char)('0' + d);
+        else
+            nr->bad = true;
+    }
+    nr->digits[nr->ndigits] = '\0';
+    nr->end = i;
+}
+
+/* Removes what cannot belong to a notation (spaces, trailing punctuation)
+ * and spells the type code canonically (QD → QĐ). */
+static void clean_notation(char *s)
+{
+    size_t k = 0;
+    for (size_t i = 0; s[i]; i++)
+        if (s[i] != ' ')
+            s[k++] = s[i];
+    s[k] = '\0';
+    while (k && strchr(".,;:'\"_", s[k - 1]))
+        s[--k] = '\0';
+}
+
+/* Letters, digits, "-", "/", "." only. */
+static bool notation_plausible(const char *s)
+{
+    vn_case_stats st;
+    vn_case_count(s, &st);
+    if (st.letters < 1)
+        return false;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        if (*p < 0x80 && !isalnum(*p) && *p != '-' && *p != '/' && *p != '.' && *p != '&')
+            return false;
+    return true;
+}
+
+/* The code segment of a notation: "QĐ" in "QĐ-UBND", "2026/TT-BCT" → "TT",
+ * Party "QĐ/TU" → "QĐ". Writes [*b, *e) into the notation. */
+static void code_segment(const char *nota, bool party, size_t *b, size_t *e)
+{
+    size_t i = 0;
+    if (!party && isdigit((unsigned char)nota[0])) {
+        while (isdigit((unsigned char)nota[i]))
+            i++;
+        if (nota[i] == '/')
+            i++;
+        else
+            i = 0;
+    }
+    *b = i;
+    while (nota[i] && nota[i] != (party ? '/' : '-'))
+        i++;
+    *e = i;
+}
+
+/* Rewrites the type code of `nota` in its canonical spelling and records
+ * it in c->type_code. */
+static char *fix_code(extract_ctx *c, const char *nota, bool party)
+{
+    size_t b, e;
+    code_segment(nota, party, &b, &e);
+    char code[16] = "";
+    if (e > b && e - b < sizeof code) {
+        memcpy(code, nota + b, e - b);
+        code[e - b] = '\0';
+    }
+    /* "Số: 299/UBND-TTHC": no separator after the code means no code */
+    bool has_sep = nota[e] != '\0';
+    const char *canon = has_sep ? lex_code_spelling(code, party) : NULL;
+    bool amb = false;
+    int t = has_sep ? lex_type_by_code(code, party, &amb) : -1;
+    if (t >= 0)
+        snprintf(c->type_code, sizeof c->type_code, "%s", canon ? canon : code);
+    if (!canon || strcmp(canon, code) == 0)
+        return strdup(nota);
+    size_t nl = strlen(nota) - (e - b) + strlen(canon) + 1;
+    char *out = malloc(nl);
+    if (out)
+        snprintf(out, nl, "%.*s%s%s", (int)b, nota, canon, nota + e);
+    return out;
+}
+
+/* Collects the words after the label in the left column. */
+static size_t gather(const page_layout *pl, const lay_row *r, size_t j, size_t to, size_t skip,
+                     piece *pc)
+{
+    size_t n = 0;
+    const lay_word *lw = lay_at(pl, r, j);
+    vn_text t;
+    /* the rest of the label word ("Số:07/TB-UBND") */
+    if (vn_text_init(&t, lw->text) == 0) {
+        if (skip < t.nfold) {
+            size_t off = t.off[skip];
+            pc[n].text = lw->text + off;
+            pc[n].len = strlen(lw->text + off);
+            pc[n].w = lw;
+            n++;
+        }
+        vn_text_free(&t);
+    }
+    for (size_t k = j + 1; k < to && n < MAX_PIECES; k++) {
+        const lay_word *w = lay_at(pl, r, k);
+        if (w->stamp || w->noise)
+            continue;
+        pc[n].text = w->text;
+        pc[n].len = strlen(w->text);
+        pc[n].w = w;
+        n++;
+    }
+    return n;
+}
+
+/* Finds the number row: the first left-column "Số" of the upper page that
+ * is not the ĐẾN stamp's. */
+static bool find_row(extract_ctx *c, size_t *row, size_t *word, size_t *skip)
+{
+    const page_layout *pl = &c->pages[0];
+    for (size_t r = 0; r < pl->nrows; r++) {
+        const lay_row *rw = &pl->rows[r];
+        if (rw->box.y0 > pl->height / 2)
+            break;
+        size_t from, to, seen = 0;
+        ex_left(pl, rw, &from, &to);
+        for (size_t j = from; j < to && seen < 3; j++) {
+            const lay_word *w = lay_at(pl, rw, j);
+            if (w->stamp || w->noise)
+                continue;
+            seen++;
+            size_t n = so_label(w->fold);
+            if (!n)
+                continue;
+            if (j > 0 && vn_fold_like(lay_at(pl, rw, j - 1)->fold, "den"))
+                continue;
+            *row = r;
+            *word = j;
+            *skip = n;
+            return true;
+        }
+    }
+    return false;
+}
+
+void ex_find_number(extract_ctx *c)
+{
+    const page_layout *pl = &c->pages[0];
+    size_t r, j, skip;
+    if (!find_row(c, &r, &j, &skip))
+        return;
+    const lay_row *row = &pl->rows[r];
+    const lay_word *label = lay_at(pl, row, j);
+    c->number_row = r;
+    c->number_word = j;
+    if (row->box.y1 > c->header_y1)
+        c->header_y1 = row->box.y1;
+    /* "Số:" is the State form, "Số" without colon the Party one */
+    if (strchr(label->fold, ':'))
+        c->state_votes++;
+
+    size_t from, to;
+    ex_left(pl, row, &from, &to);
+    piece pc[MAX_PIECES];
+    size_t np = gather(pl, row, j, to, skip, pc);
+    size_t total = 1;
+    for (size_t i = 0; i < np; i++)
+        total += pc[i].len;
+    char *tail = malloc(total);
+    size_t *owner = malloc(total * sizeof *owner);
+    if (!tail || !owner) {
+        free(tail);
+        free(owner);
+        c->oom = true;
+        return;
+    }
+    size_t k = 0;
+    for (size_t i = 0; i < np; i++)
+        for (size_t b = 0; b < pc[i].len; b++) {
+            owner[k] = i;
+            tail[k++] = pc[i].text[b];
+        }
+    tail[k] = '\0';
+
+    num_read nr;
+    read_number(tail, &nr);
+    char sep = tail[nr.end];
+    bool party = sep == '-';
+    if (sep == '/')
+        c->state_votes += 2;
+    else if (sep == '-')
+        c->party_votes += 2;
+
+    /* confidence of the number: its words, its spelling, its geometry */
+    float conf = 1.0f;
+    const lay_word *first = NULL, *last = NULL;
+    for (size_t b = 0; b < nr.end; b++) {
+        const lay_word *w = pc[owner[b]].w;
+        if (!isdigit((unsigned char)tail[b]) && !strchr("OoQDlI|i!ZzSsGbBgq", tail[b]))
+            continue;
+        if (w->conf < conf)
+            conf = w->conf;
+        first = first ? first : w;
+        last = w;
+    }
+    int h = label->box.y1 - label->box.y0;
+    bool hand = false;
+    if (last) {
+        /* a printed-form gap after the number, or a glyph taller than
+         * print: written by hand (standards §5) */
+        const lay_word *next = sep && owner[nr.end] < np ? pc[owner[nr.end]].w : NULL;
+        if (next && next != last && next->box.x0 - last->box.x1 > h * 8 / 10)
+            hand = true;
+        if (first != label && first->box.x0 - label->box.x1 > h * 3 / 2)
+            hand = true;
+        if (first->box.y1 - first->box.y0 > h * 14 / 10)
+            hand = true;
+    } else if (sep && owner[nr.end] < np) {
+        const lay_word *next = pc[owner[nr.end]].w;
+        if (next != label && next->box.x0 - label->box.x1 > h)
+            hand = true;
+    }
+    c->number_handwritten = hand;
+
+    long value = nr.ndigits ? strtol(nr.digits, NULL, 10) : 0;
+    bool usable_num = nr.ndigits > 0 && !nr.bad && nr.ndigits <= 6 && value > 0;
+    if (usable_num) {
+        if (nr.fixed)
+            conf *= 0.5f;
+        if (hand && conf > 0.5f)
+            conf = 0.5f;
+        /* numbers under 10 carry a leading zero: a lone digit was probably
+         * cut (standards §5) */
+        if (nr.ndigits == 1 && conf > 0.5f)
+            conf = 0.5f;
+        c->out->number = value;
+        c->out->has_number = true;
+        c->out->confidence[META_NUMBER] = conf;
+    } else {
+        c->out->has_number = false;
+        c->out->confidence[META_NUMBER] = 0.0f;
+    }
+
+    /* notation: everything after the separator */
+    if (sep) {
+        char *nota = strdup(tail + nr.end + 1);
+        if (!nota) {
+            c->oom = true;
+            goto out;
+        }
+        clean_notation(nota);
+        char *fixed = fix_code(c, nota, party);
+        free(nota);
+        if (!fixed) {
+            c->oom = true;
+            goto out;
+        }
+        float nconf = 1.0f, sum = 0;
+        int nw = 0;
+        for (size_t i = owner[nr.end]; i < np; i++) {
+            sum += pc[i].w->conf;
+            nw++;
+        }
+        nconf = nw ? sum / (float)nw : 0.5f;
+        if (!notation_plausible(fixed))
+            nconf *= 0.5f;
+        if (fixed[0]) {
+            ex_set(c, META_NOTATION, fixed, nconf);
+            if (usable_num) {
+                size_t l = strlen(nr.digits) + strlen(fixed) + 2;
+                char *nn = malloc(l);
+                if (nn) {
+                    snprintf(nn, l, "%s%c%s", nr.digits, party ? '-' : '/', fixed);
+                    ex_set(c, META_NUMBER_NOTATION, nn,
+                           conf < nconf ? conf : nconf);
+                    free(nn);
+                } else
+                    c->oom = true;
+            }
+        }
+        free(fixed);
+    }
+out:
+    free(tail);
+    free(owner);
+}
