@@ -37,12 +37,15 @@ DEB_PACKAGES := build-essential pkg-config \
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lunistring -lpthread -lm
 
+# Project flags live in SOHOA_CFLAGS so that a CFLAGS given on the command
+# line (e.g. CFLAGS=-O0) adds to them instead of dropping the warnings.
 CFLAGS ?= $(OPT) -g
-CFLAGS += -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter \
-	-fstack-protector-strong -D_FORTIFY_SOURCE=2 -MMD -MP $(SAN_FLAGS)
-ifeq ($(SANITIZE),1)
-CFLAGS := $(filter-out -D_FORTIFY_SOURCE=2,$(CFLAGS))
+SOHOA_CFLAGS := -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter \
+	-fstack-protector-strong -MMD -MP $(SAN_FLAGS)
+ifneq ($(SANITIZE),1)
+SOHOA_CFLAGS += -D_FORTIFY_SOURCE=2
 endif
+ALL_CFLAGS = $(SOHOA_CFLAGS) $(CFLAGS)
 LDFLAGS += $(SAN_FLAGS)
 
 # Everything but main() goes into a static library the tests link too.
@@ -78,7 +81,7 @@ check-deps:
 
 $(BUILD)/%.o: %.c | check-deps
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(PKG_CFLAGS) -c $< -o $@
+	$(CC) $(ALL_CFLAGS) $(PKG_CFLAGS) -c $< -o $@
 
 $(BUILD)/libsohoa.a: $(LIB_OBJS)
 	@rm -f $@
@@ -89,12 +92,12 @@ $(BUILD)/sohoa: $(MAIN_OBJ) $(BUILD)/libsohoa.a
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libsohoa.a | check-deps
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(PKG_CFLAGS) $(shell pkg-config --cflags $(TEST_PKGS)) -I. -o $@ $< \
+	$(CC) $(ALL_CFLAGS) $(PKG_CFLAGS) $(shell pkg-config --cflags $(TEST_PKGS)) -I. -o $@ $< \
 	  $(BUILD)/libsohoa.a $(LDFLAGS) $(PKG_LIBS) $(shell pkg-config --libs $(TEST_PKGS))
 
 $(FIXTURE_BIN): $(FIXTURE_SRCS) | check-deps
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(shell pkg-config --cflags $(FIXTURE_PKGS) lept) -o $@ $(FIXTURE_SRCS) \
+	$(CC) $(ALL_CFLAGS) $(shell pkg-config --cflags $(FIXTURE_PKGS) lept) -o $@ $(FIXTURE_SRCS) \
 	  $(LDFLAGS) $(shell pkg-config --libs $(FIXTURE_PKGS) lept) -lm
 
 fixtures: $(FIXTURE_BIN)

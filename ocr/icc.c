@@ -148,9 +148,9 @@ int icc_srgb_build(pdf_buf *out)
     static const struct {
         const char *sig;
         int data;
-    } tags[] = {{"desc", T_DESC}, {"cprt", T_CPRT}, {"wtpt", T_WTPT}, {"rXYZ", T_RXYZ},
-                {"gXYZ", T_GXYZ}, {"bXYZ", T_BXYZ}, {"rTRC", T_TRC},  {"gTRC", T_TRC},
-                {"bTRC", T_TRC}};
+    } tags[] = {{"desc", T_DESC}, {"cprt", T_CPRT}, {"wtpt", T_WTPT},
+                {"rXYZ", T_RXYZ}, {"gXYZ", T_GXYZ}, {"bXYZ", T_BXYZ},
+                {"rTRC", T_TRC},  {"gTRC", T_TRC},  {"bTRC", T_TRC}};
     const uint32_t ntags = sizeof tags / sizeof *tags;
 
     uint32_t offs[T_NDATA];

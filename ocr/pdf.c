@@ -33,9 +33,9 @@
 
 struct pdf_writer {
     FILE *out;
-    long long pos;     /* bytes written so far: the next object's offset */
-    uint64_t h1, h2;   /* FNV-1a over the written bytes, for the file /ID */
-    long long *offs;   /* offs[n - 1]: offset of object n, -1 while reserved */
+    long long pos;   /* bytes written so far: the next object's offset */
+    uint64_t h1, h2; /* FNV-1a over the written bytes, for the file /ID */
+    long long *offs; /* offs[n - 1]: offset of object n, -1 while reserved */
     size_t nobj, objcap;
     uint32_t pages_obj; /* the page tree, written by pdf_writer_finish */
     uint32_t *kids;     /* page object numbers */
@@ -89,8 +89,8 @@ static int w_puts(pdf_writer *w, const char *s, sohoa_err *err)
  * of memory; frees the buffer either way. */
 static int w_buf(pdf_writer *w, pdf_buf *b, sohoa_err *err)
 {
-    int rc = b->oom ? err_set(err, SOHOA_EWORK, "pdf: out of memory")
-                    : w_put(w, b->data, b->len, err);
+    int rc =
+        b->oom ? err_set(err, SOHOA_EWORK, "pdf: out of memory") : w_put(w, b->data, b->len, err);
     pdf_buf_free(b);
     return rc;
 }
@@ -152,8 +152,8 @@ static int obj_write(pdf_writer *w, uint32_t num, pdf_buf *body, sohoa_err *err)
 
 /* A stream object: `dict` holds the dictionary entries other than /Length
  * (freed here), `data` the encoded stream. */
-static int stream_write(pdf_writer *w, uint32_t num, pdf_buf *dict, const void *data,
-                        size_t len, sohoa_err *err)
+static int stream_write(pdf_writer *w, uint32_t num, pdf_buf *dict, const void *data, size_t len,
+                        sohoa_err *err)
 {
     pdf_buf_printf(dict, " /Length %zu >>\nstream\n", len);
     if (obj_begin(w, num, err) != 0 || w_puts(w, "<< ", err) != 0) {
@@ -340,31 +340,37 @@ static bool box_valid(const ocr_box *b)
     return b->x1 > b->x0 && b->y1 > b->y0;
 }
 
-/* Appends the word's UTF-16 code units as hex CIDs; returns how many.
- * Non-BMP characters become U+FFFD (one CID each, so the advance count
- * stays right); control characters are dropped. */
-static size_t put_cids(pdf_buf *b, const char *s)
+/* Decodes the next CID of a word at *s: its UTF-16 code unit. Non-BMP
+ * characters become U+FFFD (one CID each, so the advance count stays
+ * right); control characters and non-characters are skipped. Returns
+ * false at the end of the string. */
+static bool next_cid(const char **s, unsigned *cid)
 {
-    size_t n = 0;
-    while (*s) {
+    while (**s) {
         uint32_t c;
-        s += pdf_utf8_next(s, &c);
+        *s += pdf_utf8_next(*s, &c);
         if (c < 0x20 || c == 0x7F || c == 0xFFFE || c == 0xFFFF)
             continue;
-        if (c > 0xFFFF)
-            c = PDF_UTF8_REPLACEMENT;
-        pdf_buf_printf(b, "%04X", (unsigned)c);
-        n++;
+        *cid = c > 0xFFFF ? PDF_UTF8_REPLACEMENT : (unsigned)c;
+        return true;
     }
-    return n;
+    return false;
 }
 
-/* Counts the CIDs put_cids would write. */
+/* Appends the word's CIDs as hex digits. */
+static void put_cids(pdf_buf *b, const char *s)
+{
+    unsigned cid;
+    while (next_cid(&s, &cid))
+        pdf_buf_printf(b, "%04X", cid);
+}
+
 static size_t count_cids(const char *s)
 {
-    pdf_buf scratch = {0};
-    size_t n = put_cids(&scratch, s);
-    pdf_buf_free(&scratch);
+    size_t n = 0;
+    unsigned cid;
+    while (next_cid(&s, &cid))
+        n++;
     return n;
 }
 
@@ -746,8 +752,7 @@ static int write_xref_trailer(pdf_writer *w, uint32_t root, uint32_t info, long 
         t[i] = (uint8_t)((unsigned long long)created >> (8 * i));
     hash_bytes(w, t, sizeof t);
     char id[33];
-    snprintf(id, sizeof id, "%016llX%016llX", (unsigned long long)w->h1,
-             (unsigned long long)w->h2);
+    snprintf(id, sizeof id, "%016llX%016llX", (unsigned long long)w->h1, (unsigned long long)w->h2);
 
     long long xref = w->pos;
     pdf_buf b = {0};

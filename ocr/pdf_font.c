@@ -30,16 +30,16 @@ static void build_head(pdf_buf *t)
     pdf_buf_u32(t, 0x5F0F3CF5); /* magicNumber */
     pdf_buf_u16(t, 0x000B);     /* flags: baseline and lsb at 0, integer ppem */
     pdf_buf_u16(t, PDF_FONT_UNITS_PER_EM);
-    pdf_buf_zero(t, 16);        /* created, modified: fixed so the output is reproducible */
-    pdf_buf_u16(t, BOX_X0);     /* xMin .. yMax over all glyphs */
+    pdf_buf_zero(t, 16);    /* created, modified: fixed so the output is reproducible */
+    pdf_buf_u16(t, BOX_X0); /* xMin .. yMax over all glyphs */
     pdf_buf_u16(t, BOX_Y0);
     pdf_buf_u16(t, BOX_X1);
     pdf_buf_u16(t, BOX_Y1);
-    pdf_buf_u16(t, 0);          /* macStyle */
-    pdf_buf_u16(t, 8);          /* lowestRecPPEM */
-    pdf_buf_u16(t, 2);          /* fontDirectionHint */
-    pdf_buf_u16(t, 0);          /* indexToLocFormat: short offsets */
-    pdf_buf_u16(t, 0);          /* glyphDataFormat */
+    pdf_buf_u16(t, 0); /* macStyle */
+    pdf_buf_u16(t, 8); /* lowestRecPPEM */
+    pdf_buf_u16(t, 2); /* fontDirectionHint */
+    pdf_buf_u16(t, 0); /* indexToLocFormat: short offsets */
+    pdf_buf_u16(t, 0); /* glyphDataFormat */
 }
 
 static void build_hhea(pdf_buf *t)
@@ -88,10 +88,10 @@ static void build_os2(pdf_buf *t)
     pdf_buf_u32(t, 0);
     pdf_buf_u32(t, 0);
     pdf_buf_u32(t, 0);
-    pdf_buf_put(t, "SOHO", 4);     /* achVendID */
-    pdf_buf_u16(t, 0x0040);        /* fsSelection: REGULAR */
-    pdf_buf_u16(t, 0x0020);        /* usFirstCharIndex: the cmap covers only space */
-    pdf_buf_u16(t, 0x0020);        /* usLastCharIndex */
+    pdf_buf_put(t, "SOHO", 4);                   /* achVendID */
+    pdf_buf_u16(t, 0x0040);                      /* fsSelection: REGULAR */
+    pdf_buf_u16(t, 0x0020);                      /* usFirstCharIndex: the cmap covers only space */
+    pdf_buf_u16(t, 0x0020);                      /* usLastCharIndex */
     pdf_buf_u16(t, PDF_FONT_ASCENT);             /* sTypoAscender */
     pdf_buf_u16(t, (uint16_t)PDF_FONT_DESCENT);  /* sTypoDescender */
     pdf_buf_u16(t, 0);                           /* sTypoLineGap */
@@ -99,11 +99,11 @@ static void build_os2(pdf_buf *t)
     pdf_buf_u16(t, (uint16_t)-PDF_FONT_DESCENT); /* usWinDescent */
     pdf_buf_u32(t, 0x00000001);                  /* ulCodePageRange1: Latin 1 */
     pdf_buf_u32(t, 0);
-    pdf_buf_u16(t, 500); /* sxHeight */
-    pdf_buf_u16(t, 700); /* sCapHeight */
-    pdf_buf_u16(t, 0);   /* usDefaultChar */
+    pdf_buf_u16(t, 500);  /* sxHeight */
+    pdf_buf_u16(t, 700);  /* sCapHeight */
+    pdf_buf_u16(t, 0);    /* usDefaultChar */
     pdf_buf_u16(t, 0x20); /* usBreakChar */
-    pdf_buf_u16(t, 1);   /* usMaxContext */
+    pdf_buf_u16(t, 1);    /* usMaxContext */
 }
 
 static void build_hmtx(pdf_buf *t)
@@ -125,21 +125,21 @@ static void build_cmap(pdf_buf *t)
     pdf_buf_u16(t, 1); /* encoding Unicode BMP */
     pdf_buf_u32(t, 12);
     const uint16_t segs = 2;
-    pdf_buf_u16(t, 4);               /* format */
-    pdf_buf_u16(t, 16 + 8 * segs);   /* length */
-    pdf_buf_u16(t, 0);               /* language */
-    pdf_buf_u16(t, 2 * segs);        /* segCountX2 */
-    pdf_buf_u16(t, 4);               /* searchRange = 2 * 2^floor(log2 segs) */
-    pdf_buf_u16(t, 1);               /* entrySelector */
-    pdf_buf_u16(t, 0);               /* rangeShift */
-    pdf_buf_u16(t, 0x0020);          /* endCode */
+    pdf_buf_u16(t, 4);             /* format */
+    pdf_buf_u16(t, 16 + 8 * segs); /* length */
+    pdf_buf_u16(t, 0);             /* language */
+    pdf_buf_u16(t, 2 * segs);      /* segCountX2 */
+    pdf_buf_u16(t, 4);             /* searchRange = 2 * 2^floor(log2 segs) */
+    pdf_buf_u16(t, 1);             /* entrySelector */
+    pdf_buf_u16(t, 0);             /* rangeShift */
+    pdf_buf_u16(t, 0x0020);        /* endCode */
     pdf_buf_u16(t, 0xFFFF);
-    pdf_buf_u16(t, 0);               /* reservedPad */
-    pdf_buf_u16(t, 0x0020);          /* startCode */
+    pdf_buf_u16(t, 0);      /* reservedPad */
+    pdf_buf_u16(t, 0x0020); /* startCode */
     pdf_buf_u16(t, 0xFFFF);
     pdf_buf_u16(t, (uint16_t)(PDF_FONT_GLYPH - 0x20)); /* idDelta */
     pdf_buf_u16(t, 1);                                 /* 0xFFFF → 0 */
-    pdf_buf_u16(t, 0);               /* idRangeOffset */
+    pdf_buf_u16(t, 0);                                 /* idRangeOffset */
     pdf_buf_u16(t, 0);
 }
 
@@ -186,15 +186,15 @@ static void build_name(pdf_buf *t)
         {6, PDF_FONT_NAME},
     };
     const uint16_t n = sizeof names / sizeof *names;
-    pdf_buf_u16(t, 0);              /* format */
-    pdf_buf_u16(t, n);              /* count */
-    pdf_buf_u16(t, 6 + 12 * n);     /* stringOffset */
+    pdf_buf_u16(t, 0);          /* format */
+    pdf_buf_u16(t, n);          /* count */
+    pdf_buf_u16(t, 6 + 12 * n); /* stringOffset */
     uint16_t off = 0;
     for (uint16_t i = 0; i < n; i++) {
         uint16_t len = (uint16_t)(2 * strlen(names[i].s)); /* UTF-16BE of ASCII */
-        pdf_buf_u16(t, 3);      /* platform Windows */
-        pdf_buf_u16(t, 1);      /* Unicode BMP */
-        pdf_buf_u16(t, 0x0409); /* en-US */
+        pdf_buf_u16(t, 3);                                 /* platform Windows */
+        pdf_buf_u16(t, 1);                                 /* Unicode BMP */
+        pdf_buf_u16(t, 0x0409);                            /* en-US */
         pdf_buf_u16(t, names[i].id);
         pdf_buf_u16(t, len);
         pdf_buf_u16(t, off);
@@ -207,8 +207,8 @@ static void build_name(pdf_buf *t)
 
 static void build_post(pdf_buf *t)
 {
-    pdf_buf_u32(t, 0x00030000); /* version 3: no glyph names */
-    pdf_buf_u32(t, 0);          /* italicAngle */
+    pdf_buf_u32(t, 0x00030000);     /* version 3: no glyph names */
+    pdf_buf_u32(t, 0);              /* italicAngle */
     pdf_buf_u16(t, (uint16_t)-100); /* underlinePosition */
     pdf_buf_u16(t, 50);             /* underlineThickness */
     pdf_buf_u32(t, 1);              /* isFixedPitch: every glyph has one advance */

@@ -26,12 +26,23 @@ void xmp_escape(pdf_buf *out, const char *s)
 {
     for (; *s; s++) {
         switch (*s) {
-        case '&': pdf_buf_puts(out, "&amp;"); break;
-        case '<': pdf_buf_puts(out, "&lt;"); break;
-        case '>': pdf_buf_puts(out, "&gt;"); break;
-        case '"': pdf_buf_puts(out, "&quot;"); break;
-        case '\'': pdf_buf_puts(out, "&apos;"); break;
-        default: pdf_buf_put(out, s, 1);
+        case '&':
+            pdf_buf_puts(out, "&amp;");
+            break;
+        case '<':
+            pdf_buf_puts(out, "&lt;");
+            break;
+        case '>':
+            pdf_buf_puts(out, "&gt;");
+            break;
+        case '"':
+            pdf_buf_puts(out, "&quot;");
+            break;
+        case '\'':
+            pdf_buf_puts(out, "&apos;");
+            break;
+        default:
+            pdf_buf_put(out, s, 1);
         }
     }
 }
@@ -196,8 +207,8 @@ static void sohoa_props(pdf_buf *b, const doc_metadata *m, int pages)
     end_desc(b);
 }
 
-int xmp_build(pdf_buf *b, const doc_metadata *meta, const xmp_doc_strings *ds,
-              long long created, int pages)
+int xmp_build(pdf_buf *b, const doc_metadata *meta, const xmp_doc_strings *ds, long long created,
+              int pages)
 {
     char date[26];
     xmp_format_date(created, date);

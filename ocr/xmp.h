@@ -14,7 +14,7 @@
 #include "pdf_buf.h"
 
 #define XMP_SOHOA_NS "urn:sohoa:metadata:1"
-#define XMP_PRODUCER "sohoa"   /* pdf:Producer and the Info /Producer */
+#define XMP_PRODUCER "sohoa"     /* pdf:Producer and the Info /Producer */
 #define XMP_CREATOR_TOOL "sohoa" /* xmp:CreatorTool and the Info /Creator */
 
 /* The document-level strings shared by the XMP packet and the PDF Info
@@ -41,8 +41,8 @@ void xmp_format_date(long long t, char out[26]);
  * to `out`. `meta` may be NULL (generic properties only); `pages` is the
  * number of pages in the PDF; `created` the creation time, also used as
  * modification and metadata time. Returns 0, or -1 on ENOMEM. */
-int xmp_build(pdf_buf *out, const doc_metadata *meta, const xmp_doc_strings *ds,
-              long long created, int pages);
+int xmp_build(pdf_buf *out, const doc_metadata *meta, const xmp_doc_strings *ds, long long created,
+              int pages);
 
 /* Appends `s` with the five XML special characters escaped. `s` must be
  * clean UTF-8 (pdf_utf8_clean). */

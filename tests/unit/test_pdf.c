@@ -89,8 +89,13 @@ static pdf_image jpeg_layer(int w, int h, int depth, l_uint32 r, l_uint32 g, l_u
     size_t len = 0;
     assert_int_equal(pixWriteMemJpeg(&data, &len, pix, 90, 0), 0);
     pixDestroy(&pix);
-    pdf_image im = {.filter = PDF_FILTER_DCT, .width = w, .height = h, .bpc = 8,
-                    .ncomp = depth == 32 ? 3 : 1, .data = malloc(len), .len = len};
+    pdf_image im = {.filter = PDF_FILTER_DCT,
+                    .width = w,
+                    .height = h,
+                    .bpc = 8,
+                    .ncomp = depth == 32 ? 3 : 1,
+                    .data = malloc(len),
+                    .len = len};
     memcpy(im.data, data, len);
     lept_free(data);
     return im;
@@ -104,8 +109,14 @@ static pdf_image g4_layer(int w, int h, BOX *rect, bool mask, uint8_t r, uint8_t
     L_COMP_DATA *cid = NULL;
     assert_int_equal(pixGenerateCIData(pix, L_G4_ENCODE, 0, 0, &cid), 0);
     pixDestroy(&pix);
-    pdf_image im = {.filter = PDF_FILTER_CCITT, .width = w, .height = h, .bpc = 1, .ncomp = 1,
-                    .is_mask = mask, .fill_rgb = {r, g, b}, .data = malloc(cid->nbytescomp),
+    pdf_image im = {.filter = PDF_FILTER_CCITT,
+                    .width = w,
+                    .height = h,
+                    .bpc = 1,
+                    .ncomp = 1,
+                    .is_mask = mask,
+                    .fill_rgb = {r, g, b},
+                    .data = malloc(cid->nbytescomp),
                     .len = cid->nbytescomp};
     memcpy(im.data, cid->datacomp, cid->nbytescomp);
     l_CIDataDestroy(&cid);
@@ -130,8 +141,14 @@ static pdf_image flate_layer(int w, int h, int bpc, int gray, BOX *rect, uint8_t
             }
         }
     uLongf zlen = compressBound(raw_len);
-    pdf_image im = {.filter = PDF_FILTER_FLATE, .width = w, .height = h, .bpc = bpc, .ncomp = 1,
-                    .is_mask = bpc == 1, .fill_rgb = {r, g, b}, .data = malloc(zlen)};
+    pdf_image im = {.filter = PDF_FILTER_FLATE,
+                    .width = w,
+                    .height = h,
+                    .bpc = bpc,
+                    .ncomp = 1,
+                    .is_mask = bpc == 1,
+                    .fill_rgb = {r, g, b},
+                    .data = malloc(zlen)};
     assert_int_equal(compress(im.data, &zlen, raw, raw_len), Z_OK);
     im.len = zlen;
     free(raw);
@@ -141,8 +158,8 @@ static pdf_image flate_layer(int w, int h, int bpc, int gray, BOX *rect, uint8_t
 /* Adds the words of `text` (split on spaces) as one OCR line starting at
  * x, with glyphs `h` px high and 0.5 h wide and 0.4 h spaces. Returns the
  * x after the last word. */
-static int add_line(ocr_page_text *pt, const char *text, int x, int y, int h, int line,
-                    int line_x0, int line_x1)
+static int add_line(ocr_page_text *pt, const char *text, int x, int y, int h, int line, int line_x0,
+                    int line_x1)
 {
     char *copy = strdup(text), *save = NULL;
     for (char *tok = strtok_r(copy, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
@@ -216,11 +233,10 @@ static void write_document(void)
     add_line(&t1, "Số: 182/QĐ-LĐTBXH", 80, 220, 30, 2, 80, 1150);
     add_line(&t1, "Quảng Nam, ngày 17 tháng 7 năm 2019", 600, 220, 30, 2, 80, 1150);
     add_line(&t1, "QUYẾT ĐỊNH", 520, 320, 34, 3, 520, 700);
-    add_line(&t1, "Quyết định của Ủy ban nhân dân tỉnh về việc ban hành", 80, 420, 30, 4, 80,
-             1000);
+    add_line(&t1, "Quyết định của Ủy ban nhân dân tỉnh về việc ban hành", 80, 420, 30, 4, 80, 1000);
     assert_true(x < 600);
-    pdf_page p1 = {.width_px = 1240, .height_px = 1754, .dpi = 150, .layers = l1, .nlayers = 2,
-                   .text = &t1};
+    pdf_page p1 = {
+        .width_px = 1240, .height_px = 1754, .dpi = 150, .layers = l1, .nlayers = 2, .text = &t1};
     assert_int_equal(pdf_writer_add_page(w, &p1, &err), 0);
     /* Streaming: the page is in the file before the writer returns. */
     long after1 = ftell(f);
@@ -229,8 +245,8 @@ static void write_document(void)
     /* Page 2: 800x600 px at 100 dpi. */
     pdf_image l2[1] = {flate_layer(800, 600, 8, 180, NULL, 0, 0, 0)};
     ocr_page_text t2 = {.width = 800, .height = 600, .dpi = 100};
-    pdf_page p2 = {.width_px = 800, .height_px = 600, .dpi = 100, .layers = l2, .nlayers = 1,
-                   .text = &t2};
+    pdf_page p2 = {
+        .width_px = 800, .height_px = 600, .dpi = 100, .layers = l2, .nlayers = 1, .text = &t2};
     assert_int_equal(pdf_writer_add_page(w, &p2, &err), 0);
 
     /* Page 3: 1000x1400 px at 200 dpi; the mask has half the resolution. */
@@ -240,8 +256,8 @@ static void write_document(void)
                        flate_layer(500, 700, 1, 0, r3m, 0, 0, 255)};
     ocr_page_text t3 = {.width = 1000, .height = 1400, .dpi = 200};
     add_line(&t3, "Trang ba: Ủy ban nhân dân", 100, 1200, 40, 0, 100, 900);
-    pdf_page p3 = {.width_px = 1000, .height_px = 1400, .dpi = 200, .layers = l3, .nlayers = 2,
-                   .text = &t3};
+    pdf_page p3 = {
+        .width_px = 1000, .height_px = 1400, .dpi = 200, .layers = l3, .nlayers = 2, .text = &t3};
     assert_int_equal(pdf_writer_add_page(w, &p3, &err), 0);
 
     doc_metadata m;
@@ -350,9 +366,9 @@ static void test_word_geometry(void **state)
     while (p > out && strncmp(p, "<word", 5) != 0)
         p--;
     double x0, y0, x1, y1;
-    assert_int_equal(sscanf(p, "<word xMin=\"%lf\" yMin=\"%lf\" xMax=\"%lf\" yMax=\"%lf\"", &x0,
-                            &y0, &x1, &y1),
-                     4);
+    assert_int_equal(
+        sscanf(p, "<word xMin=\"%lf\" yMin=\"%lf\" xMax=\"%lf\" yMax=\"%lf\"", &x0, &y0, &x1, &y1),
+        4);
     assert_true(x0 > 38.4 - 0.5 && x0 < 38.4 + 0.5);
     assert_true(x1 > 38.4 + 36 - 0.5 && x1 < 38.4 + 36 + 0.5);
     /* Line box 420..450 px = 201.6..216 pt from the top. */
@@ -369,8 +385,8 @@ static void test_pdfimages(void **state)
     for (char *line = strtok_r(out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
         int page, num, width, height, bpc;
         char type[16], color[16], enc[16];
-        if (sscanf(line, "%d %d %15s %d %d %15s %*d %d %15s", &page, &num, type, &width,
-                   &height, color, &bpc, enc) != 8)
+        if (sscanf(line, "%d %d %15s %d %d %15s %*d %d %15s", &page, &num, type, &width, &height,
+                   color, &bpc, enc) != 8)
             continue;
         n++;
         stencil += strcmp(type, "stencil") == 0;
@@ -397,9 +413,8 @@ static void test_pdffonts(void **state)
     const char *row = strstr(out, PDF_FONT_NAME);
     assert_non_null(row);
     char name[64], t1[16], t2[16], enc[32], emb[8], sub[8], uni[8];
-    assert_int_equal(sscanf(row, "%63s %15s %15s %31s %7s %7s %7s", name, t1, t2, enc, emb, sub,
-                            uni),
-                     7);
+    assert_int_equal(
+        sscanf(row, "%63s %15s %15s %31s %7s %7s %7s", name, t1, t2, enc, emb, sub, uni), 7);
     assert_string_equal(t1, "CID");
     assert_string_equal(t2, "TrueType");
     assert_string_equal(enc, "Identity-H");
@@ -594,8 +609,14 @@ static void test_bad_layer(void **state)
     sohoa_err err = {0};
     pdf_writer *w = pdf_writer_new(f, &err);
     uint8_t junk[4] = {1, 2, 3, 4};
-    pdf_image l = {.filter = PDF_FILTER_DCT, .width = 8, .height = 8, .bpc = 1, .ncomp = 1,
-                   .is_mask = true, .data = junk, .len = sizeof junk};
+    pdf_image l = {.filter = PDF_FILTER_DCT,
+                   .width = 8,
+                   .height = 8,
+                   .bpc = 1,
+                   .ncomp = 1,
+                   .is_mask = true,
+                   .data = junk,
+                   .len = sizeof junk};
     pdf_page p = {.width_px = 8, .height_px = 8, .dpi = 72, .layers = &l, .nlayers = 1};
     assert_int_equal(pdf_writer_add_page(w, &p, &err), -1);
     assert_non_null(strstr(err.msg, "unsupported image"));
@@ -668,8 +689,10 @@ static void test_icc(void **state)
     int found = 0;
     for (uint32_t i = 0; i < ntags; i++) {
         const uint8_t *e = p.data + 132 + 12 * i;
-        int c = memcmp(e, "rXYZ", 4) == 0 ? 0 : memcmp(e, "gXYZ", 4) == 0 ? 1
-              : memcmp(e, "bXYZ", 4) == 0 ? 2 : -1;
+        int c = memcmp(e, "rXYZ", 4) == 0   ? 0
+                : memcmp(e, "gXYZ", 4) == 0 ? 1
+                : memcmp(e, "bXYZ", 4) == 0 ? 2
+                                            : -1;
         uint32_t off = be32(e + 4), size = be32(e + 8);
         assert_true(off % 4 == 0 && off + size <= p.len);
         if (c < 0)

@@ -1,0 +1,458 @@
+/* extract_header.c — issuing bodies, title (type) and subject.
+ *
+ * Standards §5: the left column holds the superior body, then the issuing
+ * body (upper case, lines centred on each other), then "Số"; the title
+ * ("QUYẾT ĐỊNH") and the subject are centred under the two columns; a
+ * công văn has no title and its subject ("V/v ...") sits under "Số" in
+ * the left column.
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "extract_ctx.h"
+#include "extract_lex.h"
+#include "vntext.h"
+
+static int row_cx(const page_layout *pl, const lay_row *r, size_t from, size_t to)
+{
+    ocr_box b;
+    float conf;
+    if (!layout_span_box(pl, r, from, to, &b, &conf))
+        return -1;
+    return (b.x0 + b.x1) / 2;
+}
+
+static bool starts_with_fold(const char *text, const char *prefix)
+{
+    char *f = vn_fold(text);
+    bool ok = f && strncmp(f, prefix, strlen(prefix)) == 0;
+    free(f);
+    return ok;
+}
+
+/* Urgency and classification marks live between the header and the title;
+ * they are not titles nor subject lines. */
+static bool is_mark_line(const char *text)
+{
+    static const char *const marks[] = {"khan", "thuongkhan", "hoatoc", "hoatochengio",
+                                        "mat", "toimat", "tuyetmat"};
+    char *f = vn_fold(text);
+    if (!f)
+        return false;
+    size_t k = 0;
+    for (size_t i = 0; f[i]; i++)
+        if (isalpha((unsigned char)f[i]))
+            f[k++] = f[i];
+    f[k] = '\0';
+    bool m = false;
+    for (size_t i = 0; i < sizeof marks / sizeof marks[0]; i++)
+        m = m || strcmp(f, marks[i]) == 0;
+    free(f);
+    return m;
+}
+
+/* Page centre of the text block. */
+static int text_cx(const page_layout *pl)
+{
+    return (pl->text_x0 + pl->text_x1) / 2;
+}
+
+static size_t header_last_row(const extract_ctx *c)
+{
+    size_t last = EX_NONE;
+    if (c->number_row != EX_NONE)
+        last = c->number_row;
+    if (c->date_row != EX_NONE && (last == EX_NONE || c->date_row > last))
+        last = c->date_row;
+    return last;
+}
+
+static void find_title(extract_ctx *c)
+{
+    const page_layout *pl = &c->pages[0];
+    size_t last = header_last_row(c);
+    size_t start = last == EX_NONE ? 0 : last + 1;
+    int cx0 = text_cx(pl);
+    for (size_t ri = start; ri < pl->nrows && ri < start + 8; ri++) {
+        const lay_row *r = &pl->rows[ri];
+        if (r->box.y0 > pl->height * 6 / 10)
+            break;
+        char *t = layout_span_text(pl, r, 0, r->n);
+        if (!t) {
+            c->oom = true;
+            return;
+        }
+        int cx = row_cx(pl, r, 0, r->n);
+        int dist = 0;
+        int ty = -1;
+        if (t[0] && !is_mark_line(t) && ex_upper_share(t) >= 0.7f &&
+            labs(cx - cx0) < pl->width / 7)
+            ty = lex_type_by_title(t, &dist);
+        free(t);
+        if (ty < 0)
+            continue;
+        float conf;
+        ocr_box b;
+        layout_span_box(pl, r, 0, r->n, &b, &conf);
+        c->title_row = ri;
+        c->type_from_title = ty;
+        c->title_conf = conf * (dist == 0 ? 1.0f : 0.85f);
+        return;
+    }
+}
+
+/* Appends `s` to *acc with one space. */
+static int append(char **acc, const char *s)
+{
+    size_t a = *acc ? strlen(*acc) : 0, b = strlen(s);
+    char *n = realloc(*acc, a + b + 2);
+    if (!n)
+        return -1;
+    if (a)
+        n[a++] = ' ';
+    memcpy(n + a, s, b + 1);
+    *acc = n;
+    return 0;
+}
+
+/* A subject ends where the body starts: "Kính gửi", "Căn cứ", an article,
+ * or an upper-case line (the authority line "CHỦ TỊCH ỦY BAN NHÂN DÂN ..."
+ * of a decision). */
+static bool subject_stop(const char *t)
+{
+    if (starts_with_fold(t, "kinh gui") || starts_with_fold(t, "can cu") ||
+        starts_with_fold(t, "dieu 1") || starts_with_fold(t, "noi nhan"))
+        return true;
+    vn_case_stats st;
+    vn_case_count(t, &st);
+    return st.letters >= 6 && (float)st.upper / (float)st.letters >= 0.85f;
+}
+
+/* "V/v" (về việc) is written out: interfaces.md compares subjects after
+ * normalising it, and the register wants the words. */
+static char *expand_vv(const char *s)
+{
+    char *f = vn_fold(s);
+    if (!f)
+        return NULL;
+    size_t skip = 0;
+    if (strncmp(f, "v/v", 3) == 0)
+        skip = 3;
+    else if (strncmp(f, "v.v", 3) == 0)
+        skip = 3;
+    free(f);
+    if (!skip)
+        return strdup(s);
+    const char *rest = s + skip; /* "V/v" is ASCII: bytes = fold chars */
+    while (*rest == ':' || *rest == '.' || *rest == ' ')
+        rest++;
+    size_t l = strlen(rest) + 16;
+    char *o = malloc(l);
+    if (o)
+        snprintf(o, l, "Về việc %s", rest);
+    return o;
+}
+
+/* Share of words that carry a diacritic: Vietnamese prose is full of
+ * them; OCR that dropped them leaves a subject the clerk must retype. */
+static float marked_word_share(const char *s)
+{
+    int words = 0, marked = 0;
+    bool in = false, m = false;
+    for (const unsigned char *p = (const unsigned char *)s;; p++) {
+        bool letter = *p >= 0x80 || isalpha(*p);
+        if (letter) {
+            if (!in) {
+                in = true;
+                m = false;
+            }
+            if (*p >= 0x80)
+                m = true;
+        } else if (in) {
+            words++;
+            marked += m;
+            in = false;
+        }
+        if (!*p)
+            break;
+    }
+    return words ? (float)marked / (float)words : 1.0f;
+}
+
+static void set_subject(extract_ctx *c, char *acc, float conf_sum, int nconf)
+{
+    char *s = expand_vv(acc);
+    if (!s) {
+        c->oom = true;
+        return;
+    }
+    float conf = nconf ? conf_sum / (float)nconf : 0;
+    vn_case_stats st;
+    vn_case_count(s, &st);
+    if (st.words >= 5 && marked_word_share(s) < 0.3f)
+        conf *= 0.5f;
+    ex_set(c, META_SUBJECT, s, conf);
+    free(s);
+}
+
+/* Subject centred under the title. */
+static bool title_subject(extract_ctx *c)
+{
+    const page_layout *pl = &c->pages[0];
+    const lay_row *title = &pl->rows[c->title_row];
+    int axis = row_cx(pl, title, 0, title->n);
+    int prev_y1 = title->box.y1;
+    char *acc = NULL;
+    float sum = 0;
+    int n = 0, lines = 0;
+    for (size_t ri = c->title_row + 1; ri < pl->nrows && lines < 6; ri++) {
+        const lay_row *r = &pl->rows[ri];
+        char *t = layout_span_text(pl, r, 0, r->n);
+        if (!t) {
+            c->oom = true;
+            break;
+        }
+        int cx = row_cx(pl, r, 0, r->n);
+        int tol = r->h * 12 / 10 > pl->width / 20 ? r->h * 12 / 10 : pl->width / 20;
+        int gap = r->box.y0 - prev_y1;
+        bool ok = t[0] && !subject_stop(t) && labs(cx - axis) <= tol &&
+                  gap <= (lines ? r->h * 16 / 10 : r->h * 3);
+        if (!ok) {
+            free(t);
+            break;
+        }
+        if (append(&acc, t) != 0)
+            c->oom = true;
+        free(t);
+        ocr_box b;
+        float conf;
+        if (layout_span_box(pl, r, 0, r->n, &b, &conf)) {
+            sum += conf;
+            n++;
+        }
+        prev_y1 = r->box.y1;
+        c->subject_end = ri;
+        lines++;
+    }
+    if (acc)
+        set_subject(c, acc, sum, n);
+    free(acc);
+    return lines > 0;
+}
+
+/* Subject of a công văn: "V/v ..." lines under Số in the left column. */
+static bool vv_subject(extract_ctx *c)
+{
+    const page_layout *pl = &c->pages[0];
+    if (c->number_row == EX_NONE)
+        return false;
+    char *acc = NULL;
+    float sum = 0;
+    int n = 0, lines = 0, axis = 0, prev_y1 = pl->rows[c->number_row].box.y1;
+    for (size_t ri = c->number_row + 1; ri < pl->nrows && ri <= c->number_row + 8; ri++) {
+        const lay_row *r = &pl->rows[ri];
+        size_t from, to;
+        ex_left(pl, r, &from, &to);
+        if (layout_span_count(pl, r, from, to) == 0) {
+            if (lines)
+                break;
+            continue;
+        }
+        char *t = layout_span_text(pl, r, from, to);
+        if (!t) {
+            c->oom = true;
+            break;
+        }
+        int cx = row_cx(pl, r, from, to);
+        bool ok;
+        if (!lines)
+            ok = starts_with_fold(t, "v/v") || starts_with_fold(t, "v.v");
+        else
+            ok = !subject_stop(t) && !is_mark_line(t) && labs(cx - axis) < pl->width / 7 &&
+                 r->box.y0 - prev_y1 <= r->h * 14 / 10;
+        if (!ok) {
+            free(t);
+            if (lines || ri > c->number_row + 2)
+                break;
+            continue;
+        }
+        if (!lines)
+            axis = cx;
+        if (append(&acc, t) != 0)
+            c->oom = true;
+        free(t);
+        ocr_box b;
+        float conf;
+        if (layout_span_box(pl, r, from, to, &b, &conf)) {
+            sum += conf;
+            n++;
+        }
+        prev_y1 = r->box.y1;
+        c->subject_end = ri;
+        lines++;
+    }
+    if (acc) {
+        set_subject(c, acc, sum, n);
+        c->cong_van_subject = true;
+    }
+    free(acc);
+    return lines > 0;
+}
+
+void ex_find_title_subject(extract_ctx *c)
+{
+    find_title(c);
+    if (c->title_row != EX_NONE && title_subject(c))
+        return;
+    vv_subject(c);
+}
+
+/* ---- issuing bodies ---- */
+
+typedef struct hline {
+    char *text;
+    int cx;
+    float conf;
+} hline;
+
+/* "TỈNH-YÊN": a hyphen glued between letters is a lost space; names print
+ * their dash spaced ("LAO ĐỘNG - THƯƠNG BINH"). */
+static void unglue_hyphens(char *s)
+{
+    for (size_t i = 1; s[i] && s[i + 1]; i++)
+        if (s[i] == '-' && s[i - 1] != ' ' && s[i + 1] != ' ' &&
+            !isdigit((unsigned char)s[i - 1]))
+            s[i] = ' ';
+}
+
+static char *join_lines(hline *l, size_t a, size_t b, float *conf)
+{
+    char *acc = NULL;
+    float sum = 0;
+    for (size_t i = a; i < b; i++) {
+        if (append(&acc, l[i].text) != 0) {
+            free(acc);
+            return NULL;
+        }
+        sum += l[i].conf;
+    }
+    *conf = b > a ? sum / (float)(b - a) : 0;
+    if (!acc)
+        return NULL;
+    unglue_hyphens(acc);
+    int changed;
+    char *fixed = lex_repair(acc, &changed);
+    free(acc);
+    return fixed;
+}
+
+static int header_limit_y(const extract_ctx *c)
+{
+    const page_layout *pl = &c->pages[0];
+    if (c->number_row != EX_NONE)
+        return pl->rows[c->number_row].box.y0;
+    if (c->date_row != EX_NONE)
+        return pl->rows[c->date_row].box.y0;
+    if (c->title_row != EX_NONE)
+        return pl->rows[c->title_row].box.y0;
+    return pl->height / 4;
+}
+
+static size_t collect_lines(extract_ctx *c, hline *l, size_t cap)
+{
+    const page_layout *pl = &c->pages[0];
+    int limit = header_limit_y(c);
+    size_t n = 0;
+    for (size_t ri = 0; ri < pl->nrows && n < cap; ri++) {
+        const lay_row *r = &pl->rows[ri];
+        if ((r->box.y0 + r->box.y1) / 2 >= limit)
+            break;
+        size_t from, to;
+        ex_left(pl, r, &from, &to);
+        if (layout_span_count(pl, r, from, to) == 0)
+            continue;
+        char *t = layout_span_text(pl, r, from, to);
+        if (!t) {
+            c->oom = true;
+            break;
+        }
+        ocr_box b;
+        float conf;
+        layout_span_box(pl, r, from, to, &b, &conf);
+        vn_case_stats st;
+        vn_case_count(t, &st);
+        /* body names are printed in capitals; scribble and the stamp's
+         * leftovers are not */
+        if (st.letters < 2 || (float)st.upper / (float)st.letters < 0.6f || conf < 0.4f) {
+            free(t);
+            continue;
+        }
+        l[n].text = t;
+        l[n].cx = (b.x0 + b.x1) / 2;
+        l[n].conf = conf;
+        n++;
+    }
+    /* the lines of the column are centred on one axis: drop strays */
+    if (n >= 2) {
+        int cxs[16];
+        for (size_t i = 0; i < n; i++)
+            cxs[i] = l[i].cx;
+        for (size_t i = 1; i < n; i++)
+            for (size_t k = i; k > 0 && cxs[k] < cxs[k - 1]; k--) {
+                int t = cxs[k];
+                cxs[k] = cxs[k - 1];
+                cxs[k - 1] = t;
+            }
+        int med = cxs[(n - 1) / 2];
+        size_t k = 0;
+        for (size_t i = 0; i < n; i++) {
+            if (abs(l[i].cx - med) > pl->width / 10) {
+                free(l[i].text);
+                continue;
+            }
+            l[k++] = l[i];
+        }
+        n = k;
+    }
+    return n;
+}
+
+void ex_find_issuer(extract_ctx *c)
+{
+    hline l[16];
+    size_t n = collect_lines(c, l, 16);
+    if (n == 0)
+        return;
+    bool party = c->party_votes > c->state_votes;
+    /* State: the superior body is every body but the last; a line opens a
+     * body when it starts with a head noun (SỞ, BAN, ỦY BAN ...). Party
+     * headers are one name ("ĐẢNG BỘ TỈNH ... / ỦY BAN KIỂM TRA"). */
+    size_t last_body = 0;
+    if (!party)
+        for (size_t i = 1; i < n; i++) {
+            char *f = vn_fold(l[i].text);
+            if (f && lex_starts_body(f))
+                last_body = i;
+            free(f);
+        }
+    float conf = 0;
+    char *issuer = join_lines(l, last_body, n, &conf);
+    if (issuer)
+        ex_set(c, META_ISSUER, issuer, conf);
+    else
+        c->oom = true;
+    free(issuer);
+    if (last_body > 0) {
+        char *sup = join_lines(l, 0, last_body, &conf);
+        if (sup)
+            ex_set(c, META_ISSUER_SUPERIOR, sup, conf);
+        else
+            c->oom = true;
+        free(sup);
+    } else
+        c->out->confidence[META_ISSUER_SUPERIOR] = conf;
+    for (size_t i = 0; i < n; i++)
+        free(l[i].text);
+}
