@@ -60,7 +60,7 @@ UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 FIXTURE_SRCS := $(sort $(wildcard tests/fixtures/*.c))
 FIXTURE_BIN := $(BUILD)/fixturegen
 
-.PHONY: all deps check-deps check unit integration asan bench demo fixtures clean format
+.PHONY: all deps check-deps check unit integration asan bench demo fixtures clean format fuzz
 
 all: $(BUILD)/sohoa
 
@@ -128,3 +128,20 @@ clean:
 	rm -rf build build-asan
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+
+# libFuzzer targets (clang): build/fuzz/NAME; `make fuzz FUZZ_SECONDS=60`
+# runs each for that long.
+FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=build/fuzz/%)
+FUZZ_SECONDS ?= 30
+FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -std=gnu11 -D_GNU_SOURCE -I.
+
+build/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) | check-deps
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_FLAGS) $(PKG_CFLAGS) -o $@ $< $(LIB_SRCS) $(PKG_LIBS)
+
+fuzz: $(FUZZ_BINS)
+	@for f in $(FUZZ_BINS); do echo "== $$f"; mkdir -p build/fuzz/corpus-$$(basename $$f); \
+	  $$f -max_total_time=$(FUZZ_SECONDS) -max_len=65536 build/fuzz/corpus-$$(basename $$f) \
+	    $$(ls -d tests/fuzz/seeds/$$(basename $$f) 2>/dev/null) \
+	  2>&1 | tail -3 || exit 1; done

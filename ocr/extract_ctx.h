@@ -23,6 +23,7 @@ typedef struct extract_ctx {
     page_layout *pages;
     size_t npages;
     doc_metadata *out;
+    const ocr_page_text *raw0; /* first page as recognised (mark regions) */
     bool oom;
 
     /* found on the first page */
@@ -57,5 +58,8 @@ void ex_find_title_subject(extract_ctx *c);
 void ex_find_issuer(extract_ctx *c);
 void ex_find_marks(extract_ctx *c);
 void ex_find_signer(extract_ctx *c);
+
+/* Rewrites the type code of the notation (extract_number.c). */
+void ex_replace_code(extract_ctx *c, const char *code, bool party, float conf);
 
 #endif

@@ -245,7 +245,7 @@ void ex_find_date(extract_ctx *c)
             c->out->confidence[META_DATE] = 0.0f;
             return;
         }
-        char iso[16];
+        char iso[40];
         snprintf(iso, sizeof iso, "%04d-%02d-%02d", y.value, m.value, d.value);
         ex_set(c, META_DATE, iso, conf);
         return;

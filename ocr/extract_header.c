@@ -215,10 +215,15 @@ static bool title_subject(extract_ctx *c)
             break;
         }
         int cx = row_cx(pl, r, 0, r->n);
-        int tol = r->h * 12 / 10 > pl->width / 20 ? r->h * 12 / 10 : pl->width / 20;
+        /* subject lines are centred on the title's axis and set tight;
+         * the body is justified to the margins (its indented first line
+         * is off-centre) and follows a rule line and a wider gap */
+        int tol = r->h;
         int gap = r->box.y0 - prev_y1;
+        int full = (pl->text_x1 - pl->text_x0) * 95 / 100;
         bool ok = t[0] && !subject_stop(t) && labs(cx - axis) <= tol &&
-                  gap <= (lines ? r->h * 16 / 10 : r->h * 3);
+                  gap <= (lines ? r->h * 8 / 10 : r->h * 3) &&
+                  (lines == 0 || r->box.x1 - r->box.x0 < full);
         if (!ok) {
             free(t);
             break;

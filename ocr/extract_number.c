@@ -209,7 +209,15 @@ static bool find_row(extract_ctx *c, size_t *row, size_t *word, size_t *skip)
                 continue;
             seen++;
             size_t n = so_label(w->fold);
-            if (!n)
+            /* "SỞ" (a department, first word of a body line) folds like
+             * "Số"; the horn tells them apart */
+            if (!n || strstr(w->text, "Ở") || strstr(w->text, "ở"))
+                continue;
+            /* a number line carries a separator or a digit after Số */
+            bool sep = strpbrk(w->fold + n, "/-0123456789") != NULL;
+            for (size_t k = j + 1; k < to && !sep; k++)
+                sep = strpbrk(lay_at(pl, rw, k)->fold, "/-0123456789") != NULL;
+            if (!sep)
                 continue;
             if (j > 0 && vn_fold_like(lay_at(pl, rw, j - 1)->fold, "den"))
                 continue;
@@ -362,4 +370,40 @@ void ex_find_number(extract_ctx *c)
 out:
     free(tail);
     free(owner);
+}
+
+/* Replaces the type code in the notation (and number_notation) by `code`,
+ * when the title shows what the code must be (QĐ ↔ QUYẾT ĐỊNH). */
+void ex_replace_code(extract_ctx *c, const char *code, bool party, float conf)
+{
+    const char *nota = c->out->str[META_NOTATION];
+    if (!nota)
+        return;
+    size_t b, e;
+    code_segment(nota, party, &b, &e);
+    if (!nota[e])
+        return;
+    size_t l = strlen(nota) - (e - b) + strlen(code) + 1;
+    char *n = malloc(l);
+    if (!n) {
+        c->oom = true;
+        return;
+    }
+    snprintf(n, l, "%.*s%s%s", (int)b, nota, code, nota + e);
+    float nconf = c->out->confidence[META_NOTATION];
+    ex_set(c, META_NOTATION, n, conf < nconf ? conf : nconf);
+    if (c->out->has_number && c->out->str[META_NUMBER_NOTATION]) {
+        const char *nn = c->out->str[META_NUMBER_NOTATION];
+        size_t digits = strspn(nn, "0123456789");
+        size_t l2 = digits + strlen(n) + 2;
+        char *m = malloc(l2);
+        if (m) {
+            snprintf(m, l2, "%.*s%c%s", (int)digits, nn, party ? '-' : '/', n);
+            float mc = c->out->confidence[META_NUMBER_NOTATION];
+            ex_set(c, META_NUMBER_NOTATION, m, conf < mc ? conf : mc);
+            free(m);
+        } else
+            c->oom = true;
+    }
+    free(n);
 }

@@ -167,13 +167,29 @@ static int group_rows(page_layout *pl)
         int cy = box_cy(&w->box);
         size_t best = (size_t)-1;
         long best_d = 0;
-        for (size_t r = pl->nrows; r-- > 0 && pl->nrows - r <= 6;) {
-            long mh = acc[r].sum_h / (long)pl->rows[r].n;
-            long mcy = acc[r].sum_cy / (long)pl->rows[r].n;
-            long d = labs(cy - mcy);
+        for (size_t r = pl->nrows; r-- > 0 && pl->nrows - r <= 8;) {
+            /* compare with the row's word nearest in x: a skewed line
+             * drifts along its length, its mean does not tell */
+            const lay_row *row = &pl->rows[r];
+            const lay_word *near = NULL;
+            long nd = 0;
+            for (size_t j = 0; j < row->n; j++) {
+                const lay_word *o = &pl->words[row->w[j]];
+                long dx = o->box.x1 < w->box.x0 ? w->box.x0 - o->box.x1
+                          : w->box.x1 < o->box.x0 ? o->box.x0 - w->box.x1 : 0;
+                if (!near || dx < nd) {
+                    near = o;
+                    nd = dx;
+                }
+            }
+            long mh = acc[r].sum_h / (long)row->n;
+            long d = labs(cy - box_cy(&near->box));
             long lim = (mh < box_h(&w->box) ? mh : box_h(&w->box));
             if (lim < pl->line_h / 2)
                 lim = pl->line_h / 2;
+            /* far apart in x, allow the drift of a small skew only */
+            if (nd > 6 * pl->line_h)
+                lim = lim * 3 / 4;
             if (d * 100 <= lim * 55 && (best == (size_t)-1 || d < best_d)) {
                 best = r;
                 best_d = d;

@@ -15,7 +15,7 @@
 static uint32_t *decode(const char *s, size_t *n)
 {
     size_t len = strlen(s);
-    uint32_t *u = malloc((len + 1) * sizeof *u);
+    uint32_t *u = calloc(len + 1, sizeof *u);
     if (!u)
         return NULL;
     size_t k = 0;

@@ -1,0 +1,200 @@
+/* extract.c — see extract.h; the rules are in extract_*.c. */
+#include "extract.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "extract_ctx.h"
+#include "extract_lex.h"
+#include "vntext.h"
+
+extract_options extract_defaults(void)
+{
+    extract_options o = {.now = time(NULL), .review_threshold = 0.8f};
+    return o;
+}
+
+static float clamp01(float v) { return v < 0 ? 0 : v > 1 ? 1 : v; }
+
+void ex_set(extract_ctx *c, meta_field f, const char *value, float conf)
+{
+    if (meta_set(c->out, f, value) != 0)
+        c->oom = true;
+    c->out->confidence[f] = clamp01(conf);
+}
+
+void ex_left(const page_layout *pl, const lay_row *r, size_t *from, size_t *to)
+{
+    *from = 0;
+    *to = layout_row_split(pl, r);
+}
+
+void ex_right(const page_layout *pl, const lay_row *r, size_t *from, size_t *to)
+{
+    *from = layout_row_split(pl, r);
+    *to = r->n;
+}
+
+float ex_upper_share(const char *s) { return vn_upper_share(s); }
+
+/* The right column's motto names the layout: "CỘNG HÒA XÃ HỘI CHỦ NGHĨA
+ * VIỆT NAM" (State) or "ĐẢNG CỘNG SẢN VIỆT NAM" (Party). */
+static void vote_motto(extract_ctx *c)
+{
+    const page_layout *pl = &c->pages[0];
+    for (size_t ri = 0; ri < pl->nrows; ri++) {
+        const lay_row *r = &pl->rows[ri];
+        if (r->box.y0 > pl->height / 3)
+            break;
+        for (size_t j = 0; j + 1 < r->n; j++) {
+            const char *a = lay_at(pl, r, j)->fold, *b = lay_at(pl, r, j + 1)->fold;
+            const char *n2 = j + 2 < r->n ? lay_at(pl, r, j + 2)->fold : "";
+            if (strcmp(a, "dang") == 0 && strcmp(b, "cong") == 0 && strncmp(n2, "san", 3) == 0)
+                c->party_votes += 3;
+            if ((strcmp(a, "cong") == 0 && strcmp(b, "hoa") == 0) ||
+                (strcmp(a, "xa") == 0 && strcmp(b, "hoi") == 0 && strcmp(n2, "chu") == 0))
+                c->state_votes += 3;
+        }
+    }
+}
+
+/* Party signers write T/M, K/T, T/L; State ones TM., KT., TL. */
+static void vote_prefix(extract_ctx *c)
+{
+    const char *p = c->out->str[META_SIGNER_PREFIX];
+    if (!p)
+        return;
+    if (p[0] && p[1] == '/')
+        c->party_votes++;
+    else
+        c->state_votes++;
+}
+
+static void decide_format(extract_ctx *c)
+{
+    int d = c->party_votes - c->state_votes;
+    bool party = d > 0;
+    int m = abs(d);
+    ex_set(c, META_FORMAT, party ? "party" : "state", m >= 3 ? 0.97f : m >= 1 ? 0.75f : 0.4f);
+}
+
+static bool same_type(int a, int b)
+{
+    return a >= 0 && b >= 0 && strcmp(lex_types[a].name, lex_types[b].name) == 0;
+}
+
+/* The type code of the notation and the title must agree (QĐ ↔ QUYẾT ĐỊNH,
+ * TTr ↔ TỜ TRÌNH; Party QĐ is also QUY ĐỊNH); each corrects the other's
+ * OCR: a clean title fixes a code misread by one letter or an ambiguous
+ * fold (HD/HĐ), a clean code names a title that was not read. */
+static void decide_type(extract_ctx *c)
+{
+    bool party = c->out->str[META_FORMAT] && strcmp(c->out->str[META_FORMAT], "party") == 0;
+    int tt = c->type_from_title;
+    bool amb = false;
+    int tc = c->type_code[0] ? lex_type_by_code(c->type_code, party, &amb) : -1;
+    float nconf = c->out->confidence[META_NOTATION];
+    if (tt >= 0) {
+        const char *tcode = party ? lex_types[tt].party_code : lex_types[tt].state_code;
+        char *tf = tcode ? vn_fold(tcode) : NULL, *cf = vn_fold(c->type_code);
+        bool fold_eq = tf && cf && strcmp(tf, cf) == 0;
+        bool near = tf && cf && cf[0] && vn_edit_distance(tf, cf, 1) <= 1;
+        free(tf);
+        free(cf);
+        float conf = c->title_conf;
+        if (same_type(tt, tc) || fold_eq) {
+            conf = conf + (1 - conf) * 0.5f; /* two witnesses */
+            if (tcode && strcmp(tcode, c->type_code) != 0)
+                ex_replace_code(c, tcode, party, nconf);
+        } else if (tc >= 0 || c->type_code[0]) {
+            /* disagreement: trust neither fully */
+            if (near && tcode)
+                ex_replace_code(c, tcode, party, nconf * 0.6f);
+            else {
+                c->out->confidence[META_NOTATION] = nconf < 0.5f ? nconf : 0.5f;
+                conf = conf < 0.6f ? conf : 0.6f;
+            }
+        } else if (c->out->str[META_NOTATION] && !tcode) {
+            conf *= 0.9f;
+        }
+        ex_set(c, META_TYPE, lex_types[tt].name, conf);
+        return;
+    }
+    if (tc >= 0) {
+        float conf = (amb ? 0.5f : 0.85f) * (nconf > 0.5f ? 1.0f : 0.7f);
+        /* Party QĐ without a readable title: Quyết định or Quy định */
+        if (party && strcmp(lex_types[tc].name, "Quyết định") == 0)
+            conf = 0.5f;
+        ex_set(c, META_TYPE, lex_types[tc].name, conf);
+        return;
+    }
+    float conf = c->cong_van_subject ? 0.9f : c->out->str[META_NOTATION] ? 0.7f : 0.3f;
+    ex_set(c, META_TYPE, "Công văn", conf);
+}
+
+static void decide_review(extract_ctx *c)
+{
+    for (int f = 0; f < META_NFIELDS; f++) {
+        float conf = c->out->confidence[f];
+        bool missing = f == META_NUMBER ? !c->out->has_number : c->out->str[f] == NULL;
+        c->out->review[f] = conf < c->opt->review_threshold || (missing && conf < 0.5f);
+    }
+}
+
+static void clear_fields(doc_metadata *out)
+{
+    for (int f = 0; f < META_NFIELDS; f++) {
+        if (f != META_NUMBER)
+            meta_set(out, (meta_field)f, NULL);
+        out->confidence[f] = 0;
+        out->review[f] = false;
+    }
+    out->has_number = false;
+    out->number = 0;
+}
+
+int extract_metadata(const ocr_page_text *pages, size_t npages, const extract_options *opt,
+                     doc_metadata *out, sohoa_err *err)
+{
+    if (!out || (npages && !pages))
+        return err_set(err, SOHOA_EINPUT, "extract: no pages given");
+    extract_options def = extract_defaults();
+    if (!opt)
+        opt = &def;
+    clear_fields(out);
+    if (npages == 0) {
+        decide_review(&(extract_ctx){.opt = opt, .out = out});
+        return 0;
+    }
+    extract_ctx c = {.opt = opt, .npages = npages, .out = out, .raw0 = &pages[0]};
+    c.number_row = c.date_row = c.title_row = c.subject_end = EX_NONE;
+    c.type_from_title = -1;
+    c.pages = calloc(npages, sizeof *c.pages);
+    if (!c.pages)
+        return err_set(err, SOHOA_EWORK, "extract: out of memory");
+    size_t built = 0;
+    for (; built < npages; built++)
+        if (layout_build(&c.pages[built], &pages[built]) != 0) {
+            c.oom = true;
+            break;
+        }
+    if (!c.oom) {
+        ex_find_number(&c);
+        ex_find_date(&c);
+        vote_motto(&c);
+        ex_find_title_subject(&c);
+        ex_find_issuer(&c);
+        ex_find_marks(&c);
+        ex_find_signer(&c);
+        vote_prefix(&c);
+        decide_format(&c);
+        decide_type(&c);
+        decide_review(&c);
+    }
+    for (size_t i = 0; i < built; i++)
+        layout_free(&c.pages[i]);
+    free(c.pages);
+    if (c.oom)
+        return err_set(err, SOHOA_EWORK, "extract: out of memory");
+    return 0;
+}

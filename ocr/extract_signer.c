@@ -1,0 +1,327 @@
+/* extract_signer.c — the signature block, bottom right of the last page
+ * (standards §5):
+ *
+ *      TM. ỦY BAN NHÂN DÂN        ← prefix (TM./KT./TL./TUQ./Q., Party T/M, K/T, T/L)
+ *          CHỦ TỊCH               ← position (upper case)
+ *     (signature + red seal)
+ *        Cầm Ngọc Minh            ← name, last line, title case
+ *
+ * It sits right of "Nơi nhận:" and below the body. The seal's letters
+ * (red, single letters) and the signature's scribble (low confidence) are
+ * ignored.
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "extract_ctx.h"
+#include "extract_lex.h"
+#include "vntext.h"
+
+typedef struct sline {
+    char *text;
+    float conf;
+    int y0, y1;
+} sline;
+
+#define MAX_SLINES 24
+
+static bool is_prefix(const char *text)
+{
+    static const char *const p[] = {"tm.", "tm ", "t/m", "t.m", "kt.", "kt ", "k/t", "tl.",
+                                    "tl ", "t/l", "tuq.", "tuq ", "q. ", "q.", "ktl."};
+    char *f = vn_fold(text);
+    bool r = false;
+    for (size_t i = 0; f && i < sizeof p / sizeof p[0] && !r; i++)
+        r = strncmp(f, p[i], strlen(p[i])) == 0;
+    free(f);
+    return r;
+}
+
+/* "TM.ỦY BAN" → "TM. ỦY BAN". */
+static char *space_prefix(const char *s)
+{
+    const char *dot = strchr(s, '.');
+    size_t l = strlen(s);
+    char *o = malloc(l + 2);
+    if (!o)
+        return NULL;
+    if (dot && dot - s <= 4 && dot[1] && dot[1] != ' ') {
+        size_t k = (size_t)(dot - s) + 1;
+        memcpy(o, s, k);
+        o[k] = ' ';
+        memcpy(o + k + 1, s + k, l - k + 1);
+    } else
+        memcpy(o, s, l + 1);
+    return o;
+}
+
+static bool is_upper_line(const char *t)
+{
+    vn_case_stats st;
+    vn_case_count(t, &st);
+    return st.letters >= 3 && (float)st.upper / (float)st.letters >= 0.8f;
+}
+
+/* Vietnamese surnames: a closed set. A name read without any diacritic
+ * ("Dinh") takes the surname's spelling ("Đinh"). */
+static const char *const surnames[] = {
+    "Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Huỳnh", "Phan", "Vũ", "Võ", "Đặng", "Bùi",
+    "Đỗ", "Hồ", "Ngô", "Dương", "Lý", "Đinh", "Đào", "Cao", "Lâm", "Mai", "Trịnh", "Đoàn",
+    "Lương", "Tạ", "Tô", "Hà", "Cầm", "Lò", "Quách", "Chu", "Triệu", "Thái", "Tăng", "Lưu",
+    "Hứa", "Kiều", "Vương", "Đàm", "Nông", "Lục", "Âu", "Mạc", "Tống", "Thân", "Khổng",
+};
+
+static bool ascii_only(const char *s)
+{
+    for (; *s; s++)
+        if ((unsigned char)*s >= 0x80)
+            return false;
+    return true;
+}
+
+/* A capitalised word of letters ("Cường", "Kim"), not an initial. */
+static bool cap_word(const char *w)
+{
+    vn_case_stats st;
+    vn_case_count(w, &st);
+    for (const char *p = w; *p; p++)
+        if ((unsigned char)*p < 0x80 && !isalpha((unsigned char)*p))
+            return false;
+    return st.words == 1 && st.letters >= 2 && st.words_capitalised == 1 && st.upper == 1;
+}
+
+/* The longest run (last among equals) of two to six capitalised words in a
+ * line: a name, with the signature's scribble around it left out. */
+static char *name_run(const char *line)
+{
+    char *copy = strdup(line);
+    if (!copy)
+        return NULL;
+    char *words[32];
+    size_t n = 0;
+    for (char *tok = strtok(copy, " "); tok && n < 32; tok = strtok(NULL, " "))
+        words[n++] = tok;
+    size_t best_a = 0, best_n = 0;
+    for (size_t a = 0; a < n;) {
+        size_t b = a;
+        while (b < n && cap_word(words[b]))
+            b++;
+        if (b - a >= best_n && b - a >= 2) {
+            best_a = a;
+            best_n = b - a;
+        }
+        a = b > a ? b : a + 1;
+    }
+    char *out = NULL;
+    if (best_n >= 2 && best_n <= 6) {
+        size_t len = 1;
+        for (size_t i = 0; i < best_n; i++)
+            len += strlen(words[best_a + i]) + 8; /* room for a surname's marks */
+        out = malloc(len);
+        if (out) {
+            out[0] = '\0';
+            for (size_t i = 0; i < best_n; i++) {
+                const char *w = words[best_a + i];
+                if (i == 0 && ascii_only(w))
+                    for (size_t k = 0; k < sizeof surnames / sizeof surnames[0]; k++) {
+                        char *f = vn_fold(surnames[k]), *g = vn_fold(w);
+                        bool eq = f && g && strcmp(f, g) == 0;
+                        free(f);
+                        free(g);
+                        if (eq) {
+                            w = surnames[k];
+                            break;
+                        }
+                    }
+                if (i)
+                    strcat(out, " ");
+                strcat(out, w);
+            }
+        }
+    }
+    free(copy);
+    return out;
+}
+
+/* Where the block can start: below the body (the last full-width row),
+ * near "Nơi nhận". */
+static int block_top(const extract_ctx *c, const page_layout *pl, size_t page)
+{
+    int top = 0;
+    int width = pl->text_x1 - pl->text_x0;
+    for (size_t ri = 0; ri < pl->nrows; ri++) {
+        const lay_row *r = &pl->rows[ri];
+        char *f = vn_fold(pl->words[r->w[0]].text);
+        bool noi = f && strncmp(f, "noi", 3) == 0 && r->n > 1 &&
+                   strncmp(lay_at(pl, r, 1)->fold, "nhan", 4) == 0;
+        free(f);
+        if (noi)
+            return r->box.y0 - 3 * r->h;
+        if (r->box.x1 - r->box.x0 > width * 7 / 10 && r->n >= 6)
+            top = r->box.y1;
+    }
+    if (page == 0 && c->subject_end != EX_NONE && pl->rows[c->subject_end].box.y1 > top)
+        top = pl->rows[c->subject_end].box.y1;
+    return top;
+}
+
+static size_t collect(const page_layout *pl, int top, sline *l)
+{
+    size_t n = 0;
+    int mid = pl->width * 45 / 100;
+    for (size_t ri = 0; ri < pl->nrows && n < MAX_SLINES; ri++) {
+        const lay_row *r = &pl->rows[ri];
+        if (r->box.y1 <= top)
+            continue;
+        /* the right part: from the first word whose centre is right of
+         * 45 % of the page, extended left over small gaps */
+        size_t j = 0;
+        while (j < r->n && (lay_at(pl, r, j)->box.x0 + lay_at(pl, r, j)->box.x1) / 2 < mid)
+            j++;
+        while (j > 0 && j < r->n &&
+               lay_at(pl, r, j)->box.x0 - lay_at(pl, r, j - 1)->box.x1 < r->h * 8 / 10 &&
+               lay_at(pl, r, j - 1)->box.x0 > pl->width * 35 / 100)
+            j--;
+        char *acc = NULL;
+        size_t len = 0;
+        float sum = 0;
+        int cnt = 0, y0 = 0, y1 = 0;
+        for (size_t k = j; k < r->n; k++) {
+            const lay_word *w = lay_at(pl, r, k);
+            if (w->noise || w->stamp || w->red >= 0.4f || strlen(w->fold) < 2)
+                continue;
+            size_t wl = strlen(w->text);
+            char *p = realloc(acc, len + wl + 2);
+            if (!p)
+                break;
+            acc = p;
+            if (len)
+                acc[len++] = ' ';
+            memcpy(acc + len, w->text, wl + 1);
+            len += wl;
+            sum += w->conf;
+            if (!cnt || w->box.y0 < y0)
+                y0 = w->box.y0;
+            if (!cnt || w->box.y1 > y1)
+                y1 = w->box.y1;
+            cnt++;
+        }
+        if (!cnt || sum / (float)cnt < 0.45f) {
+            free(acc);
+            continue;
+        }
+        l[n].text = acc;
+        l[n].conf = sum / (float)cnt;
+        l[n].y0 = y0;
+        l[n].y1 = y1;
+        n++;
+    }
+    return n;
+}
+
+static char *join(sline *l, size_t a, size_t b, float *conf)
+{
+    char *acc = NULL;
+    size_t len = 0;
+    float sum = 0;
+    for (size_t i = a; i < b; i++) {
+        size_t tl = strlen(l[i].text);
+        char *p = realloc(acc, len + tl + 2);
+        if (!p) {
+            free(acc);
+            return NULL;
+        }
+        acc = p;
+        if (len)
+            acc[len++] = ' ';
+        memcpy(acc + len, l[i].text, tl + 1);
+        len += tl;
+        sum += l[i].conf;
+    }
+    *conf = b > a ? sum / (float)(b - a) : 0;
+    return acc;
+}
+
+static void set_repaired(extract_ctx *c, meta_field f, char *s, float conf)
+{
+    if (!s) {
+        c->oom = true;
+        return;
+    }
+    int changed;
+    char *r = lex_repair(s, &changed);
+    free(s);
+    if (!r) {
+        c->oom = true;
+        return;
+    }
+    ex_set(c, f, r, conf);
+    free(r);
+}
+
+static bool signer_on_page(extract_ctx *c, size_t page)
+{
+    const page_layout *pl = &c->pages[page];
+    sline l[MAX_SLINES];
+    size_t n = collect(pl, block_top(c, pl, page), l);
+    size_t name = EX_NONE, pos = EX_NONE, pre = EX_NONE;
+    char *name_text = NULL;
+    for (size_t i = n; i-- > 0 && !name_text;)
+        if (!is_upper_line(l[i].text) && (name_text = name_run(l[i].text)) != NULL)
+            name = i;
+    size_t scan_end = name == EX_NONE ? n : name;
+    for (size_t i = 0; i < scan_end && pre == EX_NONE; i++)
+        if (is_prefix(l[i].text))
+            pre = i;
+    for (size_t i = scan_end; i-- > (pre == EX_NONE ? 0 : pre + 1);)
+        if (is_upper_line(l[i].text) && !is_prefix(l[i].text)) {
+            pos = i;
+            break;
+        }
+    /* a name printed in capitals: the last upper line, far below the
+     * position (the signature's space) */
+    if (name == EX_NONE && pos != EX_NONE && pos > 0 && is_upper_line(l[pos - 1].text) &&
+        l[pos].y0 - l[pos - 1].y1 > 3 * (l[pos].y1 - l[pos].y0)) {
+        name = pos;
+        pos = pos - 1;
+    }
+    bool found = name != EX_NONE && pos != EX_NONE;
+    if (found) {
+        float conf = 0;
+        const char *nm = name_text ? name_text : l[name].text;
+        char *title = is_upper_line(nm) ? vn_title(nm) : strdup(nm);
+        if (title) {
+            vn_case_stats st;
+            vn_case_count(title, &st);
+            conf = l[name].conf * (st.words >= 2 && st.words <= 5 ? 1.0f : 0.7f);
+            ex_set(c, META_SIGNER, title, conf);
+            free(title);
+        } else
+            c->oom = true;
+        size_t pos_from = pos;
+        /* a prefix may run over two lines before the position */
+        size_t pre_to = pre == EX_NONE ? pre : pos;
+        char *ps = join(l, pos_from, pos + 1, &conf);
+        set_repaired(c, META_SIGNER_POSITION, ps, conf);
+        if (pre != EX_NONE) {
+            char *p = join(l, pre, pre_to, &conf);
+            char *sp = p ? space_prefix(p) : NULL;
+            free(p);
+            set_repaired(c, META_SIGNER_PREFIX, sp, conf);
+        } else
+            c->out->confidence[META_SIGNER_PREFIX] = 0.9f;
+    }
+    for (size_t i = 0; i < n; i++)
+        free(l[i].text);
+    free(name_text);
+    return found;
+}
+
+void ex_find_signer(extract_ctx *c)
+{
+    for (size_t k = 0; k < 2 && k < c->npages; k++)
+        if (signer_on_page(c, c->npages - 1 - k))
+            return;
+}
