@@ -143,6 +143,9 @@ static bool find_keywords(const page_layout *pl, const lay_row *r, size_t *ngay,
             }
         if (y == EX_NONE)
             continue;
+        /* "Quảng Ngãi, ngày": the place may itself look like "ngày" */
+        while (j + 1 < t && kw(lay_at(pl, r, j + 1)->fold, "ngay"))
+            j++;
         *ngay = j;
         *thang = t;
         *nam = y;
@@ -215,13 +218,22 @@ void ex_find_date(extract_ctx *c)
         size_t ngay, thang, nam;
         if (!find_keywords(pl, r, &ngay, &thang, &nam))
             continue;
-        c->date_row = ri;
-        if (r->box.y1 > c->header_y1)
-            c->header_y1 = r->box.y1;
         size_t from, to;
         ex_right(pl, r, &from, &to);
         if (from > ngay)
             from = ngay;
+        /* the date line is the right column's: the place (a few words)
+         * stands apart from anything left of it; a body sentence citing a
+         * date ("Căn cứ ... ngày 05 tháng 3 năm 2020") runs on */
+        if (ngay - from > 5 || (from > 0 && lay_at(pl, r, from)->box.x0 -
+                                                    lay_at(pl, r, from - 1)->box.x1 < r->h))
+            continue;
+        if (c->number_row != EX_NONE &&
+            r->box.y0 > pl->rows[c->number_row].box.y1 + 3 * pl->line_h)
+            continue;
+        c->date_row = ri;
+        if (r->box.y1 > c->header_y1)
+            c->header_y1 = r->box.y1;
         /* the place: only words of the right column before "ngày" */
         size_t pstart = from;
         if (c->number_row == ri)

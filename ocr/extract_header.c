@@ -181,6 +181,18 @@ static float marked_word_share(const char *s)
     return words ? (float)marked / (float)words : 1.0f;
 }
 
+/* "Tết N guyén": a lone capital before a lower-case word is a word the
+ * OCR cut in two. */
+static bool split_word(const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    for (size_t i = 1; p[i] && p[i + 1] && p[i + 2]; i++)
+        if (p[i - 1] == ' ' && isupper(p[i]) && p[i + 1] == ' ' && p[i] != 'V' &&
+            (islower(p[i + 2]) || p[i + 2] >= 0x80))
+            return true;
+    return false;
+}
+
 static void set_subject(extract_ctx *c, char *acc, float conf_sum, int nconf)
 {
     char *s = expand_vv(acc);
@@ -190,9 +202,11 @@ static void set_subject(extract_ctx *c, char *acc, float conf_sum, int nconf)
     }
     float conf = nconf ? conf_sum / (float)nconf : 0;
     vn_case_stats st;
-    vn_case_count(s, &st);
-    if (st.words >= 5 && marked_word_share(s) < 0.3f)
+    vn_case_count(acc, &st);
+    if (st.words >= 5 && marked_word_share(acc) < 0.45f)
         conf *= 0.5f;
+    if (split_word(acc))
+        conf *= 0.7f;
     ex_set(c, META_SUBJECT, s, conf);
     free(s);
 }
@@ -327,8 +341,8 @@ typedef struct hline {
 static void unglue_hyphens(char *s)
 {
     for (size_t i = 1; s[i] && s[i + 1]; i++)
-        if (s[i] == '-' && s[i - 1] != ' ' && s[i + 1] != ' ' &&
-            !isdigit((unsigned char)s[i - 1]))
+        if ((s[i] == '-' || s[i] == '.') && s[i - 1] != ' ' && s[i + 1] != ' ' &&
+            !isdigit((unsigned char)s[i - 1]) && !isdigit((unsigned char)s[i + 1]))
             s[i] = ' ';
 }
 
@@ -346,7 +360,7 @@ static char *join_lines(hline *l, size_t a, size_t b, float *conf)
     *conf = b > a ? sum / (float)(b - a) : 0;
     if (!acc)
         return NULL;
-    unglue_hyphens(acc);
+    /* names broken over lines ("SỞ LAO ĐỘNG - THƯƠNG BINH / VÀ XÃ HỘI") */
     int changed;
     char *fixed = lex_repair(acc, &changed);
     free(acc);
@@ -394,7 +408,19 @@ static size_t collect_lines(extract_ctx *c, hline *l, size_t cap)
             free(t);
             continue;
         }
-        l[n].text = t;
+        /* the columns ran into each other: a word may be cut or lost */
+        if (to < r->n && to > from &&
+            lay_at(pl, r, to)->box.x0 - lay_at(pl, r, to - 1)->box.x1 < r->h * 8 / 10)
+            conf *= 0.5f;
+        unglue_hyphens(t);
+        int changed;
+        char *fixed = lex_repair(t, &changed);
+        free(t);
+        if (!fixed) {
+            c->oom = true;
+            break;
+        }
+        l[n].text = fixed;
         l[n].cx = (b.x0 + b.x1) / 2;
         l[n].conf = conf;
         n++;

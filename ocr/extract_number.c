@@ -151,7 +151,8 @@ static char *fix_code(extract_ctx *c, const char *nota, bool party)
     const char *canon = has_sep ? lex_code_spelling(code, party) : NULL;
     bool amb = false;
     int t = has_sep ? lex_type_by_code(code, party, &amb) : -1;
-    if (t >= 0)
+    /* an unknown code is kept too: the title may correct it (T8 → TB) */
+    if (t >= 0 || (has_sep && code[0]))
         snprintf(c->type_code, sizeof c->type_code, "%s", canon ? canon : code);
     if (!canon || strcmp(canon, code) == 0)
         return strdup(nota);

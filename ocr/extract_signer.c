@@ -22,6 +22,7 @@
 typedef struct sline {
     char *text;
     float conf;
+    bool damaged; /* words dropped as unreadable */
     int y0, y1;
 } sline;
 
@@ -145,6 +146,35 @@ static char *name_run(const char *line)
     return out;
 }
 
+/* KT. (K/T) is a deputy signing for the head (standards §5): the position
+ * is "PHÓ <head's title>". A position read as the head's own title lost
+ * its "PHÓ" (often under the seal): restore it and ask for a check. */
+static char *deputy_position(char *pos, const char *prefix, float *conf)
+{
+    char *pf = vn_fold(prefix), *qf = vn_fold(pos);
+    char *out = pos;
+    if (pf && qf && (strncmp(pf, "kt", 2) == 0 || strncmp(pf, "k/t", 3) == 0) &&
+        strncmp(qf, "pho ", 4) != 0) {
+        const char *head = pf + (pf[1] == '/' ? 3 : 2);
+        while (*head == '.' || *head == ' ')
+            head++;
+        if (strcmp(head, qf) == 0) {
+            size_t l = strlen(pos) + 8;
+            out = malloc(l);
+            if (out) {
+                snprintf(out, l, "PHÓ %s", pos);
+                free(pos);
+                *conf = *conf < 0.6f ? *conf : 0.6f;
+            } else
+                out = pos;
+        } else if (*conf > 0.6f)
+            *conf = 0.6f;
+    }
+    free(pf);
+    free(qf);
+    return out;
+}
+
 /* Where the block can start: below the body (the last full-width row),
  * near "Nơi nhận". */
 static int block_top(const extract_ctx *c, const page_layout *pl, size_t page)
@@ -187,11 +217,18 @@ static size_t collect(const page_layout *pl, int top, sline *l)
         char *acc = NULL;
         size_t len = 0;
         float sum = 0;
+        bool damaged = false;
         int cnt = 0, y0 = 0, y1 = 0;
         for (size_t k = j; k < r->n; k++) {
             const lay_word *w = lay_at(pl, r, k);
-            if (w->noise || w->stamp || w->red >= 0.4f || strlen(w->fold) < 2)
+            if (w->noise || w->stamp || w->red >= 0.4f)
                 continue;
+            /* lone letters (seal text, cut words) and scribble */
+            if (strlen(w->fold) < 2 || w->conf < 0.3f) {
+                for (const char *q = w->fold; *q; q++)
+                    damaged |= isalpha((unsigned char)*q) != 0;
+                continue;
+            }
             size_t wl = strlen(w->text);
             char *p = realloc(acc, len + wl + 2);
             if (!p)
@@ -213,7 +250,8 @@ static size_t collect(const page_layout *pl, int top, sline *l)
             continue;
         }
         l[n].text = acc;
-        l[n].conf = sum / (float)cnt;
+        l[n].conf = sum / (float)cnt * (damaged ? 0.6f : 1.0f);
+        l[n].damaged = damaged;
         l[n].y0 = y0;
         l[n].y1 = y1;
         n++;
@@ -304,6 +342,8 @@ static bool signer_on_page(extract_ctx *c, size_t page)
         /* a prefix may run over two lines before the position */
         size_t pre_to = pre == EX_NONE ? pre : pos;
         char *ps = join(l, pos_from, pos + 1, &conf);
+        if (ps && pre != EX_NONE)
+            ps = deputy_position(ps, l[pre].text, &conf);
         set_repaired(c, META_SIGNER_POSITION, ps, conf);
         if (pre != EX_NONE) {
             char *p = join(l, pre, pre_to, &conf);

@@ -166,6 +166,13 @@ static int recognise(ocr_engine *engine, PIX *gray, PIX *pix, int dpi, int ocr_d
     return 0;
 }
 
+static double now_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return t.tv_sec * 1e3 + t.tv_nsec / 1e6;
+}
+
 static int process_page(run *r, ocr_engine *engine, size_t i, sohoa_err *err)
 {
     const input_page_ref *ref = &r->in->pages[i];
@@ -176,6 +183,7 @@ static int process_page(run *r, ocr_engine *engine, size_t i, sohoa_err *err)
     snprintf(where, sizeof where, multi ? "%s page %d" : "%s", ref->path, ref->index + 1);
 
     int dpi = 0;
+    double t0 = now_ms(), t_load = 0, t_prep = 0, t_ocr = 0, t_enc = 0;
     PIX *raw = input_load_page(ref, &dpi, err);
     if (!raw)
         return -1;
@@ -187,6 +195,7 @@ static int process_page(run *r, ocr_engine *engine, size_t i, sohoa_err *err)
         return err_set(err, SOHOA_EWORK, "%s: out of memory", where);
     }
     int rc = -1;
+    t_load = now_ms();
     blank_report blank = {0};
     if (prep_detect_blank(gray, dpi, &blank, err) != 0)
         goto out;
@@ -198,11 +207,16 @@ static int process_page(run *r, ocr_engine *engine, size_t i, sohoa_err *err)
     }
     if (straighten(&pix, &gray, dpi, engine, where, err) != 0)
         goto out;
+    t_prep = now_ms();
     if (recognise(engine, gray, pix, dpi, r->opt->ocr_dpi, &job->text, err) != 0)
         goto out;
+    t_ocr = now_ms();
     pixDestroy(&gray);
     if (encode_page(pix, dpi, &r->opt->encode, &job->layers, &job->nlayers, err) != 0)
         goto out;
+    t_enc = now_ms();
+    log_debug("%s: load %.0f ms, prepare %.0f ms, OCR %.0f ms (%zu words), encode %.0f ms", where,
+              t_load - t0, t_prep - t_load, t_ocr - t_prep, job->text.nwords, t_enc - t_ocr);
     job->width = pixGetWidth(pix);
     job->height = pixGetHeight(pix);
     job->dpi = dpi;

@@ -1,0 +1,627 @@
+/* test_extract.c — the header-reading rules (ocr/extract*.c) on synthetic
+ * OCR pages: each test breaks if its rule breaks. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cmocka.h>
+
+#include "ocr/extract.h"
+#include "ocr/vntext.h"
+#include "test_extract_builder.h"
+
+/* 2026-03-01 00:00 UTC: "now" for date validation. */
+#define NOW ((time_t)1772323200)
+
+static const char *const UBND_QNG[] = {"ỦY BAN NHÂN DÂN", "TỈNH QUẢNG NGÃI", NULL};
+static const char *const DATE_QNG = "Quảng Ngãi, ngày 05 tháng 02 năm 2025";
+
+typedef struct run {
+    ocr_page_text page[2];
+    size_t npages;
+    doc_metadata m;
+} run;
+
+static run *new_run(void)
+{
+    run *r = calloc(1, sizeof *r);
+    bld_page(&r->page[0]);
+    bld_page(&r->page[1]);
+    r->npages = 1;
+    return r;
+}
+
+static void extract(run *r)
+{
+    extract_options o = extract_defaults();
+    o.now = NOW;
+    sohoa_err err = {0};
+    assert_int_equal(extract_metadata(r->page, r->npages, &o, &r->m, &err), 0);
+}
+
+static void free_run(run *r)
+{
+    ocr_page_text_free(&r->page[0]);
+    ocr_page_text_free(&r->page[1]);
+    meta_free(&r->m);
+    free(r);
+}
+
+static const char *S(const run *r, meta_field f) { return r->m.str[f]; }
+
+static void assert_field(const run *r, meta_field f, const char *want)
+{
+    if (!want) {
+        assert_null(S(r, f));
+        return;
+    }
+    assert_non_null(S(r, f));
+    assert_string_equal(S(r, f), want);
+}
+
+static bool flagged(const run *r, meta_field f)
+{
+    return r->m.review[f] && r->m.confidence[f] < 0.8f;
+}
+
+/* A full State document: Tờ trình with its title. */
+static run *state_doc(const char *so, const char *date, const char *title)
+{
+    run *r = new_run();
+    bld_state_header(&r->page[0], UBND_QNG, so, date);
+    const char *subject[] = {"Về việc đề nghị phê duyệt dự toán kinh phí", "năm 2025", NULL};
+    int y = bld_title_subject(&r->page[0], title, subject);
+    bld_body(&r->page[0], y, 6, NULL);
+    bld_signer(&r->page[0], "TM. ỦY BAN NHÂN DÂN", "CHỦ TỊCH", "Nguyễn Văn An");
+    return r;
+}
+
+/* ---- number and notation ---- */
+
+static void number_state(void **st)
+{
+    run *r = state_doc("Số: 09/TTr-UBND", DATE_QNG, "TỜ TRÌNH");
+    extract(r);
+    assert_true(r->m.has_number);
+    assert_int_equal(r->m.number, 9);
+    assert_field(r, META_NOTATION, "TTr-UBND");
+    assert_field(r, META_NUMBER_NOTATION, "09/TTr-UBND");
+    assert_field(r, META_FORMAT, "state");
+    assert_field(r, META_TYPE, "Tờ trình");
+    assert_false(r->m.review[META_NUMBER]);
+    assert_false(r->m.review[META_TYPE]);
+    free_run(r);
+}
+
+static void number_party(void **st)
+{
+    run *r = new_run();
+    const char *bodies[] = {"TỈNH ỦY NINH THUẬN", "*", NULL};
+    bld_party_header(&r->page[0], bodies, "Số 682-QĐ/TU", "Ninh Thuận, ngày 15 tháng 01 năm 2022");
+    const char *subject[] = {"Về công tác cán bộ", NULL};
+    int y = bld_title_subject(&r->page[0], "QUYẾT ĐỊNH", subject);
+    bld_body(&r->page[0], y, 5, NULL);
+    bld_signer(&r->page[0], "T/M BAN THƯỜNG VỤ", "BÍ THƯ", "Lê Văn Hùng");
+    extract(r);
+    assert_int_equal(r->m.number, 682);
+    assert_field(r, META_NOTATION, "QĐ/TU");
+    assert_field(r, META_NUMBER_NOTATION, "682-QĐ/TU");
+    assert_field(r, META_FORMAT, "party");
+    assert_field(r, META_TYPE, "Quyết định");
+    assert_field(r, META_ISSUER, "TỈNH ỦY NINH THUẬN");
+    assert_null(S(r, META_ISSUER_SUPERIOR));
+    assert_field(r, META_SIGNER_PREFIX, "T/M BAN THƯỜNG VỤ");
+    free_run(r);
+}
+
+/* Party QĐ is also Quy định: the title decides. */
+static void party_qd_is_quy_dinh(void **st)
+{
+    run *r = new_run();
+    const char *bodies[] = {"TỈNH ỦY NINH THUẬN", NULL};
+    bld_party_header(&r->page[0], bodies, "Số 12-QĐ/TU", "Ninh Thuận, ngày 15 tháng 01 năm 2022");
+    const char *subject[] = {"Về chế độ làm việc", NULL};
+    bld_title_subject(&r->page[0], "QUY ĐỊNH", subject);
+    extract(r);
+    assert_field(r, META_TYPE, "Quy định");
+    free_run(r);
+}
+
+static void number_with_spaces(void **st)
+{
+    run *r = state_doc("Số: 24 /TTr -UBND", DATE_QNG, "TỜ TRÌNH");
+    extract(r);
+    assert_int_equal(r->m.number, 24);
+    assert_field(r, META_NOTATION, "TTr-UBND");
+    assert_field(r, META_NUMBER_NOTATION, "24/TTr-UBND");
+    free_run(r);
+}
+
+/* "Số:   24   /TTr-UBND": the pen filled a gap left in the print. */
+static void number_handwritten_gap(void **st)
+{
+    run *r = new_run();
+    bld_state_header(&r->page[0], UBND_QNG, NULL, DATE_QNG);
+    bld_text(&r->page[0], 480, 420, "Số:");
+    bld_word_at(&r->page[0], "24", 620, 405, 70, 70, 0.93f, 0);
+    bld_text(&r->page[0], 800, 420, "/TTr-UBND");
+    bld_title_subject(&r->page[0], "TỜ TRÌNH", NULL);
+    extract(r);
+    assert_true(!r->m.has_number || r->m.number == 24);
+    assert_true(flagged(r, META_NUMBER));
+    assert_field(r, META_NOTATION, "TTr-UBND");
+    free_run(r);
+}
+
+/* "S0:" for Số, "QD" for QĐ (Đ lost), checked against the title. */
+static void number_ocr_confusions(void **st)
+{
+    run *r = state_doc("S0: 12/QD-UBND", DATE_QNG, "QUYẾT ĐỊNH");
+    extract(r);
+    assert_int_equal(r->m.number, 12);
+    assert_field(r, META_NOTATION, "QĐ-UBND");
+    assert_field(r, META_NUMBER_NOTATION, "12/QĐ-UBND");
+    assert_field(r, META_TYPE, "Quyết định");
+    free_run(r);
+}
+
+/* A letter read for a digit is never taken with confidence. */
+static void number_letter_digit_flagged(void **st)
+{
+    run *r = state_doc("Số: 1O5/QĐ-UBND", DATE_QNG, "QUYẾT ĐỊNH");
+    extract(r);
+    assert_true(!r->m.has_number || r->m.number == 105);
+    assert_true(flagged(r, META_NUMBER));
+    free_run(r);
+}
+
+/* Unreadable scribble where the number is: no guess. */
+static void number_unreadable_not_guessed(void **st)
+{
+    run *r = state_doc("Số: ¿82 /QĐ-UBND", DATE_QNG, "QUYẾT ĐỊNH");
+    extract(r);
+    assert_false(r->m.has_number);
+    assert_true(flagged(r, META_NUMBER));
+    assert_null(S(r, META_NUMBER_NOTATION));
+    assert_field(r, META_NOTATION, "QĐ-UBND");
+    free_run(r);
+}
+
+static void number_missing_flagged(void **st)
+{
+    run *r = state_doc(NULL, DATE_QNG, "TỜ TRÌNH");
+    extract(r);
+    assert_false(r->m.has_number);
+    assert_true(r->m.review[META_NUMBER]);
+    free_run(r);
+}
+
+/* Công văn: no title, no type code; V/v subject under Số. */
+static void cong_van(void **st)
+{
+    run *r = new_run();
+    bld_state_header(&r->page[0], UBND_QNG, "Số: 299/UBND-TTHC", DATE_QNG);
+    bld_line_no++;
+    bld_centred(&r->page[0], LEFT_CX, 490, "V/v triển khai thủ tục hành chính");
+    bld_line_no++;
+    bld_centred(&r->page[0], LEFT_CX, 548, "trên môi trường điện tử");
+    bld_line_no++;
+    bld_centred(&r->page[0], MID_CX, 700, "Kính gửi: Các sở, ban, ngành tỉnh");
+    bld_body(&r->page[0], 740, 5, NULL);
+    extract(r);
+    assert_int_equal(r->m.number, 299);
+    assert_field(r, META_NOTATION, "UBND-TTHC");
+    assert_field(r, META_TYPE, "Công văn");
+    assert_field(r, META_SUBJECT,
+                 "Về việc triển khai thủ tục hành chính trên môi trường điện tử");
+    free_run(r);
+}
+
+/* Normative documents carry the year: number 21, notation 2026/TT-BCT. */
+static void normative_year(void **st)
+{
+    run *r = new_run();
+    const char *bodies[] = {"BỘ CÔNG THƯƠNG", NULL};
+    bld_state_header(&r->page[0], bodies, "Số: 21/2026/TT-BCT", "Hà Nội, ngày 10 tháng 01 năm 2026");
+    const char *subject[] = {"Quy định về an toàn điện", NULL};
+    bld_title_subject(&r->page[0], "THÔNG TƯ", subject);
+    extract(r);
+    assert_int_equal(r->m.number, 21);
+    assert_field(r, META_NOTATION, "2026/TT-BCT");
+    assert_field(r, META_NUMBER_NOTATION, "21/2026/TT-BCT");
+    assert_field(r, META_TYPE, "Thông tư");
+    assert_field(r, META_ISSUER, "BỘ CÔNG THƯƠNG");
+    free_run(r);
+}
+
+/* A code one letter off the title's is corrected from the title. */
+static void code_corrected_by_title(void **st)
+{
+    run *r = state_doc("Số: 15/T8-UBND", DATE_QNG, "THÔNG BÁO");
+    extract(r);
+    assert_field(r, META_NOTATION, "TB-UBND");
+    assert_field(r, META_TYPE, "Thông báo");
+    assert_true(r->m.review[META_NOTATION]);
+    free_run(r);
+}
+
+/* Title unreadable: the code names the type. */
+static void type_from_code(void **st)
+{
+    run *r = state_doc("Số: 15/KH-UBND", DATE_QNG, NULL);
+    extract(r);
+    assert_field(r, META_TYPE, "Kế hoạch");
+    free_run(r);
+}
+
+/* Numbers and dates quoted in the subject and body are not the header's. */
+static void quoted_numbers_ignored(void **st)
+{
+    run *r = new_run();
+    const char *bodies[] = {"HỘI ĐỒNG NHÂN DÂN", "TỈNH QUẢNG NGÃI", NULL};
+    bld_state_header(&r->page[0], bodies, "Số: /NQ-HĐND", NULL);
+    const char *subject[] = {"Về việc bãi bỏ Nghị quyết số 24/2013/NQ-HĐND",
+                             "ngày 10/12/2013 của Hội đồng nhân dân tỉnh", NULL};
+    int y = bld_title_subject(&r->page[0], "NGHỊ QUYẾT", subject);
+    bld_body(&r->page[0], y, 4,
+             "Căn cứ Nghị quyết số 30/2020/NĐ-CP ngày 05 tháng 03 năm 2020 của Chính phủ");
+    extract(r);
+    assert_false(r->m.has_number);
+    assert_true(r->m.review[META_NUMBER]);
+    assert_null(S(r, META_DATE));
+    assert_true(r->m.review[META_DATE]);
+    assert_field(r, META_NOTATION, "NQ-HĐND");
+    free_run(r);
+}
+
+/* ---- date and place ---- */
+
+static void date_and_place(void **st)
+{
+    run *r = state_doc("Số: 09/TTr-UBND", DATE_QNG, "TỜ TRÌNH");
+    extract(r);
+    assert_field(r, META_DATE, "2025-02-05");
+    assert_field(r, META_PLACE, "Quảng Ngãi");
+    assert_false(r->m.review[META_DATE]);
+    free_run(r);
+}
+
+static void date_ocr_noise(void **st)
+{
+    run *r = state_doc("Số: 09/TTr-UBND", "Quảng Ngãi, ngảy 05 thảng 02 nãm 2025", "TỜ TRÌNH");
+    extract(r);
+    assert_field(r, META_DATE, "2025-02-05");
+    assert_field(r, META_PLACE, "Quảng Ngãi");
+    free_run(r);
+}
+
+static void date_invalid_dropped(void **st)
+{
+    const char *bad[] = {"Quảng Ngãi, ngày 30 tháng 02 năm 2025", /* not in the calendar */
+                         "Quảng Ngãi, ngày 05 tháng 02 năm 2031", /* future */
+                         "Quảng Ngãi, ngày 05 tháng 02 năm 1930", /* before 1945 */
+                         "Quảng Ngãi, ngày 05 tháng 13 năm 2020"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        run *r = state_doc("Số: 09/TTr-UBND", bad[i], "TỜ TRÌNH");
+        extract(r);
+        assert_null(S(r, META_DATE));
+        assert_true(r->m.review[META_DATE]);
+        free_run(r);
+    }
+    /* tomorrow is still accepted (Vietnam time) */
+    run *r = state_doc("Số: 09/TTr-UBND", "Hà Nội, ngày 01 tháng 03 năm 2026", "TỜ TRÌNH");
+    extract(r);
+    assert_field(r, META_DATE, "2026-03-01");
+    free_run(r);
+}
+
+/* A day without its leading zero, or scribble, is flagged. */
+static void date_handwritten_day_flagged(void **st)
+{
+    run *r = state_doc("Số: 09/TTr-UBND", "Quảng Ngãi, ngày 7 tháng 02 năm 2025", "TỜ TRÌNH");
+    extract(r);
+    assert_true(flagged(r, META_DATE));
+    free_run(r);
+    r = state_doc("Số: 09/TTr-UBND", "Quảng Ngãi, ngày \\4 tháng 02 năm 2025", "TỜ TRÌNH");
+    extract(r);
+    assert_true(flagged(r, META_DATE));
+    free_run(r);
+}
+
+/* ---- bodies, subject ---- */
+
+static void issuer_and_superior(void **st)
+{
+    run *r = new_run();
+    const char *bodies[] = {"UBND TỈNH QUẢNG NAM", "SỞ LAO ĐỘNG - THƯƠNG BINH", "VÀ XÃ HỘI", NULL};
+    bld_state_header(&r->page[0], bodies, "Số: 182/QĐ-LĐTBXH",
+                     "Quảng Nam, ngày 17 tháng 7 năm 2019");
+    bld_title_subject(&r->page[0], "QUYẾT ĐỊNH", NULL);
+    extract(r);
+    assert_field(r, META_ISSUER_SUPERIOR, "UBND TỈNH QUẢNG NAM");
+    assert_field(r, META_ISSUER, "SỞ LAO ĐỘNG - THƯƠNG BINH VÀ XÃ HỘI");
+    free_run(r);
+}
+
+/* One body over two lines: no superior. OCR without diacritics is
+ * restored from the vocabulary. */
+static void issuer_single_body_repaired(void **st)
+{
+    run *r = new_run();
+    const char *bodies[] = {"ỦY BAN NHÂN DÂN", "TINH QUANG NGAI", NULL};
+    bld_state_header(&r->page[0], bodies, "Số: 09/TTr-UBND", DATE_QNG);
+    extract(r);
+    assert_field(r, META_ISSUER, "ỦY BAN NHÂN DÂN TỈNH QUẢNG NGÃI");
+    assert_null(S(r, META_ISSUER_SUPERIOR));
+    free_run(r);
+}
+
+static void subject_multiline_stops(void **st)
+{
+    /* stops at the authority line of a decision */
+    run *r = new_run();
+    bld_state_header(&r->page[0], UBND_QNG, "Số: 12/QĐ-UBND", DATE_QNG);
+    const char *subject[] = {"Ban hành Quy chế gửi, nhận văn bản điện tử", "trong các cơ quan nhà nước",
+                             "CHỦ TỊCH ỦY BAN NHÂN DÂN TỈNH QUẢNG NGÃI", NULL};
+    int y = bld_title_subject(&r->page[0], "QUYẾT ĐỊNH", subject);
+    bld_body(&r->page[0], y, 3, "Căn cứ Luật Tổ chức chính quyền địa phương ngày 19 tháng 6 năm 2015;");
+    extract(r);
+    assert_field(r, META_SUBJECT,
+                 "Ban hành Quy chế gửi, nhận văn bản điện tử trong các cơ quan nhà nước");
+    free_run(r);
+    /* stops before "Kính gửi" */
+    r = new_run();
+    bld_state_header(&r->page[0], UBND_QNG, "Số: 09/TTr-UBND", DATE_QNG);
+    const char *s2[] = {"Về việc đề nghị phê duyệt dự toán", "Kính gửi: Hội đồng nhân dân tỉnh", NULL};
+    bld_title_subject(&r->page[0], "TỜ TRÌNH", s2);
+    extract(r);
+    assert_field(r, META_SUBJECT, "Về việc đề nghị phê duyệt dự toán");
+    free_run(r);
+    /* stops at the body (justified, after a gap) */
+    r = state_doc("Số: 09/TTr-UBND", DATE_QNG, "TỜ TRÌNH");
+    extract(r);
+    assert_field(r, META_SUBJECT, "Về việc đề nghị phê duyệt dự toán kinh phí năm 2025");
+    free_run(r);
+}
+
+/* ---- text normalisation ---- */
+
+static void tone_placement_and_nfd(void **st)
+{
+    struct {
+        const char *in, *out;
+    } cases[] = {
+        {"UỶ BAN", "ỦY BAN"}, {"hoà", "hòa"},   {"xoá", "xóa"},   {"thuỷ", "thủy"},
+        {"khoẻ", "khỏe"},     {"quý", "quý"},   {"hoàng", "hoàng"}, {"Thanh Hoá", "Thanh Hóa"},
+        {"HOẢ TỐC", "HỎA TỐC"}, {"thuyết", "thuyết"},
+        /* NFD input: U + horn... composed on output */
+        {"U\xcc\x89Y BAN", "ỦY BAN"}, {"Vie\xcc\xa3\xcc\x82t", "Việt"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *o = vn_normalize(cases[i].in);
+        assert_non_null(o);
+        assert_string_equal(o, cases[i].out);
+        free(o);
+    }
+    char *f = vn_fold("ĐỘC LẬP");
+    assert_string_equal(f, "doc lap");
+    free(f);
+    /* invalid UTF-8 is replaced, not trusted */
+    char *bad = vn_normalize("a\xff\xfe b");
+    assert_non_null(bad);
+    free(bad);
+}
+
+/* Old placement and NFD in the OCR text: modern NFC in the output. */
+static void old_tones_in_fields(void **st)
+{
+    run *r = new_run();
+    const char *bodies[] = {"UBND TỈNH THANH HOÁ", "SO\xcc\x9b\xcc\x89 XÂY DỰNG", NULL};
+    bld_state_header(&r->page[0], bodies, "Số: 2707/PA-SXD", "Thanh Hoá, ngày 08 tháng 11 năm 2022");
+    bld_line_no++;
+    bld_text(&r->page[0], 560, 490, "HOẢ");
+    bld_text(&r->page[0], 700, 490, "TỐC");
+    bld_title_subject(&r->page[0], "PHƯƠNG ÁN", NULL);
+    extract(r);
+    assert_field(r, META_ISSUER_SUPERIOR, "UBND TỈNH THANH HÓA");
+    assert_field(r, META_ISSUER, "SỞ XÂY DỰNG");
+    assert_field(r, META_PLACE, "Thanh Hóa");
+    assert_field(r, META_URGENCY, "Hỏa tốc");
+    free_run(r);
+}
+
+/* ---- marks ---- */
+
+static void mark_run(const char *mark, float red, const char *urg, const char *sec,
+                     bool sec_flagged)
+{
+    run *r = state_doc("Số: 09/TTr-UBND", DATE_QNG, "TỜ TRÌNH");
+    bld_line_no++;
+    char *copy = strdup(mark);
+    int x = 560;
+    for (char *t = strtok(copy, " "); t; t = strtok(NULL, " ")) {
+        bld_word_at(&r->page[0], t, x, 490, bld_word_w(t) + 10, 50, 0.9f, red);
+        x += bld_word_w(t) + 30;
+    }
+    free(copy);
+    extract(r);
+    assert_field(r, META_URGENCY, urg);
+    assert_field(r, META_SECRECY, sec);
+    if (sec_flagged)
+        assert_true(r->m.review[META_SECRECY]);
+    free_run(r);
+}
+
+static void marks_urgency_secrecy(void **st)
+{
+    mark_run("KHẨN", 0, "Khẩn", NULL, false);
+    mark_run("THƯỢNG KHẨN", 0.8f, "Thượng khẩn", NULL, false);
+    mark_run("HỎA TỐC", 0.8f, "Hỏa tốc", NULL, false);
+    mark_run("MẬT", 0.8f, NULL, "Mật", false);
+    mark_run("TỐI MẬT", 0, NULL, "Tối mật", false);
+    mark_run("TUYỆT MẬT", 0.8f, NULL, "Tuyệt mật", false);
+    /* OCR lost the marks: still reported, with a check */
+    mark_run("MAT", 0.8f, NULL, "Mật", true);
+    /* a red word resembling MẬT is reported, flagged */
+    mark_run("NAT", 0.9f, NULL, "Mật", true);
+}
+
+/* Words of the body are not marks. */
+static void body_words_not_marks(void **st)
+{
+    run *r = new_run();
+    bld_state_header(&r->page[0], UBND_QNG, "Số: 09/TTr-UBND", DATE_QNG);
+    const char *subject[] = {"Về việc bảo vệ bí mật nhà nước", NULL};
+    int y = bld_title_subject(&r->page[0], "TỜ TRÌNH", subject);
+    bld_body(&r->page[0], y, 3, "Các văn bản không mật và văn bản khẩn phải được gửi ngay trong ngày");
+    const char *bodies[] = {"ỦY BAN MẶT TRẬN TỔ QUỐC", NULL};
+    (void)bodies;
+    extract(r);
+    assert_null(S(r, META_SECRECY));
+    assert_null(S(r, META_URGENCY));
+    assert_false(r->m.review[META_SECRECY]);
+    free_run(r);
+}
+
+/* A red region under Số that OCR could not read may be MẬT. */
+static void red_region_reported(void **st)
+{
+    run *r = state_doc("Số: 09/TTr-UBND", DATE_QNG, "TỜ TRÌNH");
+    ocr_mark_region m = {.box = {560, 490, 760, 560}, .red = 0.7f, .text = NULL, .conf = 0};
+    ocr_page_add_mark(&r->page[0], &m);
+    extract(r);
+    assert_field(r, META_SECRECY, "Mật");
+    assert_true(flagged(r, META_SECRECY));
+    free_run(r);
+}
+
+/* ---- the clerk's stamp ---- */
+
+static void den_stamp_ignored(void **st)
+{
+    run *r = new_run();
+    ocr_page_text *p = &r->page[0];
+    bld_line_no++;
+    bld_text(p, 230, 40, "ĐẾN Số: 192");
+    bld_line_no++;
+    bld_text(p, 230, 100, "Ngày: 12/02/2025");
+    bld_line_no++;
+    bld_text(p, 230, 160, "Chuyển: ......");
+    /* the document's own number is unreadable */
+    bld_state_header(p, UBND_QNG, "Số: /TTr-UBND", DATE_QNG);
+    bld_title_subject(p, "TỜ TRÌNH", NULL);
+    extract(r);
+    assert_false(r->m.has_number);
+    assert_field(r, META_NOTATION, "TTr-UBND");
+    assert_field(r, META_DATE, "2025-02-05");
+    assert_field(r, META_ISSUER, "ỦY BAN NHÂN DÂN TỈNH QUẢNG NGÃI");
+    free_run(r);
+}
+
+/* ---- signer ---- */
+
+static void signer_last_page(void **st)
+{
+    run *r = new_run();
+    r->npages = 2;
+    bld_state_header(&r->page[0], UBND_QNG, "Số: 09/TTr-UBND", DATE_QNG);
+    bld_title_subject(&r->page[0], "TỜ TRÌNH", NULL);
+    bld_body(&r->page[0], 700, 20, NULL);
+    bld_body(&r->page[1], 200, 10, NULL);
+    bld_signer(&r->page[1], "KT. CHỦ TỊCH", "PHÓ CHỦ TỊCH", "Trần Thị Bình");
+    extract(r);
+    assert_field(r, META_SIGNER, "Trần Thị Bình");
+    assert_field(r, META_SIGNER_POSITION, "PHÓ CHỦ TỊCH");
+    assert_field(r, META_SIGNER_PREFIX, "KT. CHỦ TỊCH");
+    assert_false(r->m.review[META_SIGNER]);
+    free_run(r);
+}
+
+static void signer_no_prefix_upper_name(void **st)
+{
+    run *r = state_doc("Số: 09/TTr-UBND", DATE_QNG, "TỜ TRÌNH");
+    ocr_page_text_free(&r->page[0]);
+    bld_page(&r->page[0]);
+    bld_state_header(&r->page[0], UBND_QNG, "Số: 09/TTr-UBND", DATE_QNG);
+    bld_signer(&r->page[0], NULL, "GIÁM ĐỐC", "LÊ VĂN TÁM");
+    extract(r);
+    assert_field(r, META_SIGNER, "Lê Văn Tám");
+    assert_field(r, META_SIGNER_POSITION, "GIÁM ĐỐC");
+    assert_null(S(r, META_SIGNER_PREFIX));
+    free_run(r);
+}
+
+/* KT. means a deputy: a position without PHÓ lost it under the seal. */
+static void signer_deputy_restored(void **st)
+{
+    run *r = new_run();
+    bld_state_header(&r->page[0], UBND_QNG, "Số: 09/TTr-UBND", DATE_QNG);
+    bld_signer(&r->page[0], "KT. GIÁM ĐỐC", "GIÁM ĐỐC", "Đinh Quốc Bình");
+    extract(r);
+    assert_field(r, META_SIGNER_POSITION, "PHÓ GIÁM ĐỐC");
+    assert_true(r->m.review[META_SIGNER_POSITION]);
+    free_run(r);
+}
+
+/* Robustness: empty pages, garbage. */
+static void empty_and_garbage(void **st)
+{
+    run *r = new_run();
+    extract(r);
+    assert_false(r->m.has_number);
+    assert_true(r->m.review[META_NUMBER]);
+    free_run(r);
+    r = new_run();
+    bld_word_at(&r->page[0], "Số:", -50, -20, 0, 0, 2.0f, -1);
+    bld_word_at(&r->page[0], "\xff\xfe/-", 10, 10, 5, 5, 0.5f, 0);
+    bld_word_at(&r->page[0], "ngày", 100, 10, 5, 5, 0.5f, 0);
+    extract(r);
+    free_run(r);
+    extract_options o = extract_defaults();
+    doc_metadata m = {0};
+    assert_int_equal(extract_metadata(NULL, 0, &o, &m, NULL), 0);
+    meta_free(&m);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(number_state),
+        cmocka_unit_test(number_party),
+        cmocka_unit_test(party_qd_is_quy_dinh),
+        cmocka_unit_test(number_with_spaces),
+        cmocka_unit_test(number_handwritten_gap),
+        cmocka_unit_test(number_ocr_confusions),
+        cmocka_unit_test(number_letter_digit_flagged),
+        cmocka_unit_test(number_unreadable_not_guessed),
+        cmocka_unit_test(number_missing_flagged),
+        cmocka_unit_test(cong_van),
+        cmocka_unit_test(normative_year),
+        cmocka_unit_test(code_corrected_by_title),
+        cmocka_unit_test(type_from_code),
+        cmocka_unit_test(quoted_numbers_ignored),
+        cmocka_unit_test(date_and_place),
+        cmocka_unit_test(date_ocr_noise),
+        cmocka_unit_test(date_invalid_dropped),
+        cmocka_unit_test(date_handwritten_day_flagged),
+        cmocka_unit_test(issuer_and_superior),
+        cmocka_unit_test(issuer_single_body_repaired),
+        cmocka_unit_test(subject_multiline_stops),
+        cmocka_unit_test(tone_placement_and_nfd),
+        cmocka_unit_test(old_tones_in_fields),
+        cmocka_unit_test(marks_urgency_secrecy),
+        cmocka_unit_test(body_words_not_marks),
+        cmocka_unit_test(red_region_reported),
+        cmocka_unit_test(den_stamp_ignored),
+        cmocka_unit_test(signer_last_page),
+        cmocka_unit_test(signer_no_prefix_upper_name),
+        cmocka_unit_test(signer_deputy_restored),
+        cmocka_unit_test(empty_and_garbage),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
