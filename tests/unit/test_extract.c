@@ -424,8 +424,7 @@ static void old_tones_in_fields(void **st)
     const char *bodies[] = {"UBND TỈNH THANH HOÁ", "SO\xcc\x9b\xcc\x89 XÂY DỰNG", NULL};
     bld_state_header(&r->page[0], bodies, "Số: 2707/PA-SXD", "Thanh Hoá, ngày 08 tháng 11 năm 2022");
     bld_line_no++;
-    bld_text(&r->page[0], 560, 490, "HOẢ");
-    bld_text(&r->page[0], 700, 490, "TỐC");
+    bld_text(&r->page[0], 560, 490, "HOẢ TỐC");
     bld_title_subject(&r->page[0], "PHƯƠNG ÁN", NULL);
     extract(r);
     assert_field(r, META_ISSUER_SUPERIOR, "UBND TỈNH THANH HÓA");
