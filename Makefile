@@ -60,7 +60,7 @@ UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 FIXTURE_SRCS := $(sort $(wildcard tests/fixtures/*.c))
 FIXTURE_BIN := $(BUILD)/fixturegen
 
-.PHONY: all deps check-deps check unit integration asan bench demo fixtures clean format fuzz
+.PHONY: all deps check-deps check unit integration asan bench bench-extract demo fixtures clean format fuzz
 
 all: $(BUILD)/sohoa
 
@@ -117,6 +117,16 @@ asan:
 
 bench: $(BUILD)/sohoa $(FIXTURE_BIN)
 	@BUILD=$(BUILD) tests/bench/bench.sh
+
+# Extraction accuracy on a generated corpus (EXTRACT_DOCS documents, seed 1);
+# documents already processed in out/bench-extract are not processed again.
+EXTRACT_DOCS ?= 200
+bench-extract: $(BUILD)/sohoa $(FIXTURE_BIN)
+	@[ -f out/bench-extract/corpus/.count-$(EXTRACT_DOCS) ] || { rm -rf out/bench-extract; \
+	  $(FIXTURE_BIN) -o out/bench-extract/corpus --seed 1 --count $(EXTRACT_DOCS) >/dev/null && \
+	  touch out/bench-extract/corpus/.count-$(EXTRACT_DOCS); }
+	OMP_THREAD_LIMIT=1 python3 tests/bench/bench_extract.py out/bench-extract/corpus \
+	  --sohoa $(BUILD)/sohoa --out out/bench-extract/results
 
 demo: $(BUILD)/sohoa $(FIXTURE_BIN)
 	@BUILD=$(BUILD) tests/demo.sh
