@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <tiffio.h>
+#include <zlib.h>
 
 #include "../firmware/log.h"
 
@@ -90,6 +91,61 @@ static int list_tiff(input_set *set, const char *path, sohoa_err *err)
     return rc;
 }
 
+/* The decoders behind leptonica print their own complaints on stderr
+ * ("libpng error: Read Error", "Premature end of JPEG file") and some
+ * return a half-grey page for a truncated file. Checking the container
+ * first catches truncation and corruption up front, with our message. */
+
+/* PNG: every chunk complete with a matching CRC, ending with IEND. */
+static int png_intact(const unsigned char *d, size_t n)
+{
+    size_t pos = 8; /* signature, already recognised */
+    while (pos + 12 <= n) {
+        unsigned long len = (unsigned long)d[pos] << 24 | (unsigned long)d[pos + 1] << 16 |
+                            (unsigned long)d[pos + 2] << 8 | d[pos + 3];
+        if (len > n - pos - 12)
+            return 0;
+        const unsigned char *type = d + pos + 4;
+        unsigned long crc = crc32(0L, type, (uInt)(len + 4));
+        const unsigned char *c = type + 4 + len;
+        unsigned long want = (unsigned long)c[0] << 24 | (unsigned long)c[1] << 16 |
+                             (unsigned long)c[2] << 8 | c[3];
+        if (crc != want)
+            return 0;
+        if (memcmp(type, "IEND", 4) == 0)
+            return 1;
+        pos += 12 + len;
+    }
+    return 0;
+}
+
+/* JPEG: the end-of-image marker is present (scanners pad at most a few
+ * bytes after it). */
+static int jpeg_intact(const unsigned char *d, size_t n)
+{
+    size_t from = n > 4096 ? n - 4096 : 0;
+    for (size_t i = n; i-- > from + 1;)
+        if (d[i - 1] == 0xff && d[i] == 0xd9)
+            return 1;
+    return 0;
+}
+
+static int check_container(const char *path, int format, sohoa_err *err)
+{
+    if (format != IFF_PNG && format != IFF_JFIF_JPEG)
+        return 0; /* TIFF: libtiff reports through our silent handlers; PNM has no trailer */
+    size_t n = 0;
+    unsigned char *d = l_binaryRead(path, &n);
+    if (!d)
+        return err_set(err, SOHOA_EINPUT, "%s: cannot read the file", path);
+    int ok = format == IFF_PNG ? png_intact(d, n) : jpeg_intact(d, n);
+    free(d);
+    if (!ok)
+        return err_set(err, SOHOA_EINPUT, "%s: truncated or corrupt %s data", path,
+                       format == IFF_PNG ? "PNG" : "JPEG");
+    return 0;
+}
+
 static int list_file(input_set *set, const char *path, sohoa_err *err)
 {
     struct stat st;
@@ -104,6 +160,8 @@ static int list_file(input_set *set, const char *path, sohoa_err *err)
         return err_set(err, SOHOA_EINPUT, "%s: not a PNG, JPEG, TIFF or PNM image", path);
     if (is_tiff(format))
         return list_tiff(set, path, err);
+    if (check_container(path, format, err) != 0)
+        return -1;
     l_int32 w = 0, h = 0, bps = 0, spp = 0;
     if (pixReadHeader(path, NULL, &w, &h, &bps, &spp, NULL) != 0)
         return err_set(err, SOHOA_EINPUT, "%s: corrupt image (cannot read its header)", path);

@@ -50,7 +50,7 @@ check_pdf() {
 gen() { "$FIXTUREGEN" -o "$WORK/$1" --seed "$2" --count 1 "${@:3}" >/dev/null; }
 
 # 1. A clean colour page, State layout: colour kept, text layer intact.
-gen colour 101 --layout state --pages 1 --format jpg
+gen colour 101 --layout state --pages 1 --format jpg --color
 doc=$WORK/colour/doc000
 "$SOHOA" process -o "$WORK/out1" "$doc"/page-*.jpg >/dev/null 2>"$WORK/err" \
     && pass "colour page: processed" || fail "colour page: processed" "$(cat "$WORK/err")"
@@ -69,7 +69,7 @@ gen duplex 202 --layout party --pages 2 --blank-back --upside-down --format tif-
 doc=$WORK/duplex/doc000
 "$SOHOA" process -o "$WORK/out2" "$doc"/*.tif >/dev/null 2>"$WORK/err" \
     && pass "duplex TIFF: processed" || fail "duplex TIFF: processed" "$(cat "$WORK/err")"
-blanks=$(jq '.scan.blank_files | length' "$doc/truth.json")
+blanks=$(jq '[.scan.feed[] | select(.blank)] | length' "$doc/truth.json")
 check_pdf "$WORK/out2" "duplex TIFF" 2 "$doc/truth.json"
 got=$(jq .blank_pages_removed "$WORK/out2/metadata.json")
 [ "$got" = "$blanks" ] && pass "duplex TIFF: $blanks blank back(s) removed" || fail "duplex TIFF: blanks" "removed $got, want $blanks"

@@ -126,7 +126,7 @@ static void bad_files_are_refused_before_decoding(void **state)
     expect_refused(wide, "limit");
 }
 
-static void truncated_jpeg_fails_at_decode_naming_the_file(void **state)
+static void truncated_or_corrupt_files_are_refused_up_front(void **state)
 {
     char *full = path_of("full.jpg");
     PIX *p = page(1200, 1600, 32, 300);
@@ -140,17 +140,22 @@ static void truncated_jpeg_fails_at_decode_naming_the_file(void **state)
     char *cut = path_of("cut.jpg");
     l_binaryWrite(cut, "w", data, len / 3);
     free(data);
-    char *paths[] = {cut};
-    input_set set;
-    sohoa_err err = {0};
-    /* The header is intact: listing succeeds; decoding must not. */
-    assert_int_equal(input_open(&set, paths, 1, &err), 0);
-    int dpi;
-    PIX *got = input_load_page(&set.pages[0], &dpi, &err);
-    assert_null(got);
-    assert_int_equal(err.status, SOHOA_EINPUT);
-    assert_non_null(strstr(err.msg, "cut.jpg"));
-    input_close(&set);
+    /* The header is intact, but the missing end is caught up front. */
+    expect_refused(cut, "truncated or corrupt JPEG");
+    /* PNG: a flipped byte inside the compressed data breaks a chunk CRC. */
+    char *png = path_of("ok.png");
+    p = page(300, 300, 8, 300);
+    pixRenderLine(p, 0, 0, 299, 299, 5, L_CLEAR_PIXELS);
+    pixWrite(png, p, IFF_PNG);
+    pixDestroy(&p);
+    data = l_binaryRead(png, &len);
+    data[len / 2] ^= 0x55;
+    char *bad = path_of("bad.png");
+    l_binaryWrite(bad, "w", data, len);
+    expect_refused(bad, "truncated or corrupt PNG");
+    l_binaryWrite(bad, "w", data, len - 20);
+    expect_refused(bad, "truncated or corrupt PNG");
+    free(data);
 }
 
 int main(void)
@@ -159,7 +164,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(multipage_tiff_lists_every_page_with_resolution, setup, teardown),
         cmocka_unit_test_setup_teardown(missing_resolution_defaults_to_300, setup, teardown),
         cmocka_unit_test_setup_teardown(bad_files_are_refused_before_decoding, setup, teardown),
-        cmocka_unit_test_setup_teardown(truncated_jpeg_fails_at_decode_naming_the_file, setup, teardown),
+        cmocka_unit_test_setup_teardown(truncated_or_corrupt_files_are_refused_up_front, setup, teardown),
     };
     return cmocka_run_group_tests_name("input", tests, NULL, NULL);
 }
