@@ -67,7 +67,7 @@ static const char process_help[] =
     "      --keep-blank        keep blank pages\n"
     "      --threads N         worker threads (default: one per CPU)\n"
     "      --ocr-dpi N         resolution OCR reads at (default 200; 0 = native)\n"
-    "      --lang LANGS        Tesseract languages (default vie+eng)\n"
+    "      --lang LANGS        Tesseract languages (default vie)\n"
     "  -v, --verbose           progress and per-page decisions on stderr\n"
     "                          (-vv: timings of each stage)\n"
     "  -q, --quiet             errors only\n"

@@ -30,7 +30,7 @@ static int configure(TessBaseAPI *api)
 
 ocr_engine *ocr_engine_new(const ocr_options *opt, sohoa_err *err)
 {
-    const char *langs = opt && opt->languages ? opt->languages : "vie+eng";
+    const char *langs = opt && opt->languages ? opt->languages : "vie";
     const char *datapath = opt ? opt->datapath : NULL;
     ocr_engine *e = calloc(1, sizeof *e);
     if (!e || !(e->languages = strdup(langs))) {

@@ -14,7 +14,7 @@ struct Pix;
 typedef struct ocr_engine ocr_engine;
 
 typedef struct ocr_options {
-    const char *languages; /* Tesseract language string, default "vie+eng" */
+    const char *languages; /* Tesseract language string, default "vie" */
     const char *datapath;  /* tessdata directory, NULL = the engine's default */
 } ocr_options;
 

@@ -35,7 +35,8 @@ done
 files=()
 : > "$work/body.txt"
 for d in "$work"/gen*/doc000; do
-    while read -r f; do files+=("$d/$f"); done < <(jq -r '.scan.files[]' "$d/truth.json")
+    # Only the printed sheets: OCRmyPDF would keep blank backs as pages.
+    while read -r f; do files+=("$d/$f"); done < <(jq -r '.scan.feed[] | select(.blank | not) | .file' "$d/truth.json")
     jq -r .body_text "$d/truth.json" >> "$work/body.txt"
 done
 echo "bench: ${#files[@]} page files"
