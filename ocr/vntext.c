@@ -102,6 +102,20 @@ static void modernise_tones(uint32_t *u, size_t n)
     }
 }
 
+/* libunistring results are not NUL-terminated: copies `len` bytes of `o`
+ * into a C string and frees `o` (which may be NULL when len is 0). */
+static char *terminated(uint8_t *o, size_t len)
+{
+    char *out = malloc(len + 1);
+    if (out) {
+        if (len)
+            memcpy(out, o, len);
+        out[len] = '\0';
+    }
+    free(o);
+    return out;
+}
+
 char *vn_normalize(const char *s)
 {
     size_t n;
@@ -124,14 +138,7 @@ char *vn_normalize(const char *s)
     free(c);
     if (!o && cn)
         return NULL;
-    char *out = malloc(on + 1);
-    if (out) {
-        if (on)
-            memcpy(out, o, on);
-        out[on] = '\0';
-    }
-    free(o);
-    return out;
+    return terminated(o, on);
 }
 
 /* ASCII image of one NFC code point, 0 for a combining mark. */
@@ -224,14 +231,7 @@ static char *casemap(const char *s, casemap_fn fn)
     uint8_t *o = fn((const uint8_t *)s, n, NULL, UNINORM_NFC, NULL, &on);
     if (!o && n)
         return NULL;
-    char *out = malloc(on + 1);
-    if (out) {
-        if (on)
-            memcpy(out, o, on);
-        out[on] = '\0';
-    }
-    free(o);
-    return out;
+    return terminated(o, on);
 }
 
 char *vn_upper(const char *s) { return casemap(s, u8_toupper); }

@@ -19,6 +19,7 @@
 
 #include "ocr/encode.h"
 #include "ocr/preprocess.h"
+#include "samples.h"
 
 #define PW 2480
 #define PH 3508
@@ -78,18 +79,6 @@ static PIX *gray_page(void)
     pixSetAllArbitrary(p, 235);
     text_lines(p, 50, 300, 20);
     return p;
-}
-
-static PIX *read_sample(const char *rel)
-{
-    const char *dir = getenv("SOHOA_SAMPLES");
-    char path[512];
-    snprintf(path, sizeof path, "%s/%s", dir ? dir : "../shared/samples", rel);
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fclose(f);
-    return pixRead(path);
 }
 
 static void put16(uint8_t *p, unsigned v)

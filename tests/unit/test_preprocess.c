@@ -16,6 +16,7 @@
 #include <math.h>
 
 #include "ocr/preprocess.h"
+#include "samples.h"
 
 #define A4_W 2480
 #define A4_H 3508
@@ -78,18 +79,6 @@ static PIX *duplex_back(void)
                     pixSetPixel(p, x, y, 20);
     }
     return p;
-}
-
-static PIX *read_sample(const char *rel)
-{
-    const char *dir = getenv("SOHOA_SAMPLES");
-    char path[512];
-    snprintf(path, sizeof path, "%s/%s", dir ? dir : "../shared/samples", rel);
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fclose(f);
-    return pixRead(path);
 }
 
 /* ---- blank ------------------------------------------------------------- */
