@@ -20,8 +20,9 @@ endif
 
 CC ?= cc
 # Libraries the firmware links; every one comes from a Debian -dev package.
-PKGS := lept tesseract jansson libtiff-4 libjpeg zlib
-TEST_PKGS := cmocka
+PKGS := lept tesseract jansson libtiff-4 libjpeg zlib libcrypto libssl libcurl libusb-1.0 \
+	p11-kit-1 harfbuzz harfbuzz-subset libqpdf
+TEST_PKGS := cmocka umockdev-1.0
 FIXTURE_PKGS := pangocairo cairo
 
 # Debian 12 packages: build, tests, benchmark and demo.
@@ -30,7 +31,8 @@ DEB_PACKAGES := build-essential pkg-config \
 	tesseract-ocr-osd libtiff-dev libjpeg-dev libpng-dev zlib1g-dev libjansson-dev \
 	libunistring-dev libssl-dev libcurl4-openssl-dev libsqlite3-dev libxml2-dev \
 	libusb-1.0-0-dev libgpiod-dev libp11-kit-dev libsane-dev libsane1 sane-utils \
-	libcmocka-dev libcairo2-dev libpango1.0-dev fonts-liberation fonts-dejavu-core \
+	libcmocka-dev libcairo2-dev libpango1.0-dev fonts-liberation fonts-liberation2 fonts-dejavu-core \
+	libharfbuzz-dev libqpdf-dev \
 	qpdf poppler-utils ocrmypdf softhsm2 opensc umockdev libumockdev-dev \
 	img2pdf time jq python3
 
@@ -56,6 +58,11 @@ MAIN_OBJ := $(BUILD)/firmware/main.o
 
 UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+# Test-side models and helpers (e.g. the CCID reader + PIV card model) that
+# several unit tests link.
+SUPPORT_SRCS := $(sort $(wildcard tests/unit/support/*.c))
+SUPPORT_OBJS := $(SUPPORT_SRCS:%.c=$(BUILD)/%.o)
+SUPPORT_LIB := $(BUILD)/libtestsupport.a
 
 FIXTURE_SRCS := $(sort $(wildcard tests/fixtures/*.c))
 FIXTURE_BIN := $(BUILD)/fixturegen
@@ -76,6 +83,9 @@ check-deps:
 	  && ( for c in qpdf pdftotext pdfimages pdffonts pdfinfo jq python3; do \
 	         command -v $$c >/dev/null || exit 1; done ) \
 	  && [ -f /usr/include/unistr.h ] \
+	  && [ -f /usr/share/fonts/truetype/liberation2/LiberationSerif-Regular.ttf ] \
+	  && ( for c in softhsm2-util pkcs11-tool umockdev-wrapper pdfsig openssl; do \
+	         command -v $$c >/dev/null || exit 1; done ) \
 	  || { echo "sohoa: some build or test dependencies are missing; running 'make deps'"; \
 	       $(MAKE) --no-print-directory deps; }
 
@@ -90,10 +100,18 @@ $(BUILD)/libsohoa.a: $(LIB_OBJS)
 $(BUILD)/sohoa: $(MAIN_OBJ) $(BUILD)/libsohoa.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
-$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libsohoa.a | check-deps
+$(BUILD)/tests/support/%.o: tests/unit/support/%.c | check-deps
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(PKG_CFLAGS) $(shell pkg-config --cflags $(TEST_PKGS)) -I. -c $< -o $@
+
+$(SUPPORT_LIB): $(SUPPORT_SRCS:tests/unit/support/%.c=$(BUILD)/tests/support/%.o)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libsohoa.a $(SUPPORT_LIB) | check-deps
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(PKG_CFLAGS) $(shell pkg-config --cflags $(TEST_PKGS)) -I. -o $@ $< \
-	  $(BUILD)/libsohoa.a $(LDFLAGS) $(PKG_LIBS) $(shell pkg-config --libs $(TEST_PKGS))
+	  $(SUPPORT_LIB) $(BUILD)/libsohoa.a $(LDFLAGS) $(PKG_LIBS) $(shell pkg-config --libs $(TEST_PKGS))
 
 $(FIXTURE_BIN): $(FIXTURE_SRCS) | check-deps
 	@mkdir -p $(dir $@)
