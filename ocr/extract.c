@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "extract_ctx.h"
+#include "../firmware/log.h"
 #include "extract_lex.h"
 #include "vntext.h"
 
@@ -153,6 +154,27 @@ static void clear_fields(doc_metadata *out)
     out->number = 0;
 }
 
+/* At -vv, prints each page's rebuilt rows with the column split, so a
+ * wrong field can be traced to the OCR or to the layout. */
+static void debug_dump_rows(const extract_ctx *c)
+{
+    if (log_get_level() < LOG_DEBUG)
+        return;
+    for (size_t p = 0; p < c->npages; p++) {
+        const page_layout *pl = &c->pages[p];
+        log_debug("extract: page %zu split_x=%d rows=%zu", p + 1, pl->split_x, pl->nrows);
+        for (size_t i = 0; i < pl->nrows; i++) {
+            const lay_row *r = &pl->rows[i];
+            size_t k = layout_row_split(pl, r);
+            char *left = layout_span_text(pl, r, 0, k), *right = layout_span_text(pl, r, k, r->n);
+            log_debug("  %3zu y=%4d x=%4d..%4d h=%2d | %s || %s", i, r->box.y0, r->box.x0,
+                      r->box.x1, r->h, left ? left : "", right ? right : "");
+            free(left);
+            free(right);
+        }
+    }
+}
+
 int extract_metadata(const ocr_page_text *pages, size_t npages, const extract_options *opt,
                      doc_metadata *out, sohoa_err *err)
 {
@@ -179,6 +201,7 @@ int extract_metadata(const ocr_page_text *pages, size_t npages, const extract_op
             break;
         }
     if (!c.oom) {
+        debug_dump_rows(&c);
         ex_find_number(&c);
         ex_find_date(&c);
         vote_motto(&c);

@@ -13,6 +13,8 @@
 #include <stddef.h>
 #include <time.h>
 
+#include <stdbool.h>
+
 #include "../firmware/err.h"
 #include "metadata.h"
 #include "words.h"
@@ -28,5 +30,12 @@ extract_options extract_defaults(void);
  * left as they are) from the kept pages, in order. */
 int extract_metadata(const ocr_page_text *pages, size_t npages, const extract_options *opt,
                      doc_metadata *out, sohoa_err *err);
+
+/* A signer block whose name the OCR did not read: the bottom-right block of
+ * `page` has a title (KT. GIÁM ĐỐC / PHÓ GIÁM ĐỐC) but no name below it,
+ * typically because a seal or the signature merged the name into a
+ * picture region. Sets `region` (page pixels) to the area where the name
+ * should be, for a second, block-mode OCR pass. */
+bool extract_signer_gap(const ocr_page_text *page, ocr_box *region);
 
 #endif

@@ -274,6 +274,11 @@ static bool vv_subject(extract_ctx *c)
         const lay_row *r = &pl->rows[ri];
         size_t from, to;
         ex_left(pl, r, &from, &to);
+        /* a long V/v line runs past the column boundary; the next column's
+         * text on the same row is further away than a word space */
+        while (to > from && to < r->n &&
+               lay_at(pl, r, to)->box.x0 - lay_at(pl, r, to - 1)->box.x1 < r->h)
+            to++;
         if (layout_span_count(pl, r, from, to) == 0) {
             if (lines)
                 break;
@@ -338,6 +343,40 @@ typedef struct hline {
 
 /* "TỈNH-YÊN": a hyphen glued between letters is a lost space; names print
  * their dash spaced ("LAO ĐỘNG - THƯƠNG BINH"). */
+/* Dots and commas of a stamp's dotted lines or of paper dust, read
+ * before or after a name ("..„UBND TỈNH"): a body's name starts and ends
+ * with a letter or digit. Trims in place. */
+static void trim_specks(char *t)
+{
+    static const char *const specks[] = {".", ",", ":", ";", "'", "\"", "`", "_", "~", "-",
+                                         "\u201e", "\u201c", "\u201d", "\u2018", "\u2019"};
+    bool again = true;
+    size_t len = strlen(t);
+    while (again && len) {
+        again = false;
+        for (size_t i = 0; i < sizeof specks / sizeof specks[0]; i++) {
+            size_t k = strlen(specks[i]);
+            if (len >= k && memcmp(t, specks[i], k) == 0) {
+                memmove(t, t + k, len - k + 1);
+                len -= k;
+                again = true;
+            }
+            if (len >= k && memcmp(t + len - k, specks[i], k) == 0) {
+                t[len -= k] = '\0';
+                again = true;
+            }
+        }
+        while (len && t[0] == ' ') {
+            memmove(t, t + 1, len--);
+            again = true;
+        }
+        while (len && t[len - 1] == ' ') {
+            t[--len] = '\0';
+            again = true;
+        }
+    }
+}
+
 static void unglue_hyphens(char *s)
 {
     for (size_t i = 1; s[i] && s[i + 1]; i++)
@@ -408,10 +447,22 @@ static size_t collect_lines(extract_ctx *c, hline *l, size_t cap)
             free(t);
             continue;
         }
+        /* names are printed wholly in capitals: a lower-case letter is a
+         * misread one ("SỞ bAO ĐỘNG") */
+        if (st.upper < st.letters && conf > 0.5f)
+            conf = 0.5f;
+        /* a word under the clerk's stamp was left out: the line may be
+         * incomplete ("..„UBND TỈNH" → "TỈNH") */
+        for (size_t k = from; k < to; k++)
+            if (lay_at(pl, r, k)->stamp && !lay_at(pl, r, k)->noise) {
+                conf *= 0.5f;
+                break;
+            }
         /* the columns ran into each other: a word may be cut or lost */
         if (to < r->n && to > from &&
             lay_at(pl, r, to)->box.x0 - lay_at(pl, r, to - 1)->box.x1 < r->h * 8 / 10)
             conf *= 0.5f;
+        trim_specks(t);
         unglue_hyphens(t);
         int changed;
         char *fixed = lex_repair(t, &changed);

@@ -23,7 +23,7 @@ typedef struct sline {
     char *text;
     float conf;
     bool damaged; /* words dropped as unreadable */
-    int y0, y1;
+    int x0, y0, y1;
 } sline;
 
 #define MAX_SLINES 24
@@ -74,12 +74,28 @@ static const char *const surnames[] = {
     "Hứa", "Kiều", "Vương", "Đàm", "Nông", "Lục", "Âu", "Mạc", "Tống", "Thân", "Khổng",
 };
 
-static bool ascii_only(const char *s)
+/* The surname a name's first word stands for. Surnames are a closed set,
+ * so a word that is not one but has the letters of exactly one ("Dinh",
+ * or "Đỉnh" with a tone mark misread on a seal or a scribble) takes that
+ * surname's spelling; anything else is kept as read. */
+static const char *surname_spelling(const char *w)
 {
-    for (; *s; s++)
-        if ((unsigned char)*s >= 0x80)
-            return false;
-    return true;
+    const char *match = NULL;
+    char *g = vn_fold(w);
+    if (!g)
+        return w;
+    for (size_t k = 0; k < sizeof surnames / sizeof surnames[0]; k++) {
+        if (strcmp(surnames[k], w) == 0) {
+            match = surnames[k];
+            break;
+        }
+        char *f = vn_fold(surnames[k]);
+        if (f && strcmp(f, g) == 0)
+            match = match ? w : surnames[k]; /* two candidates: keep as read */
+        free(f);
+    }
+    free(g);
+    return match ? match : w;
 }
 
 /* A capitalised word of letters ("Cường", "Kim"), not an initial. */
@@ -125,17 +141,8 @@ static char *name_run(const char *line)
             out[0] = '\0';
             for (size_t i = 0; i < best_n; i++) {
                 const char *w = words[best_a + i];
-                if (i == 0 && ascii_only(w))
-                    for (size_t k = 0; k < sizeof surnames / sizeof surnames[0]; k++) {
-                        char *f = vn_fold(surnames[k]), *g = vn_fold(w);
-                        bool eq = f && g && strcmp(f, g) == 0;
-                        free(f);
-                        free(g);
-                        if (eq) {
-                            w = surnames[k];
-                            break;
-                        }
-                    }
+                if (i == 0)
+                    w = surname_spelling(w);
                 if (i)
                     strcat(out, " ");
                 strcat(out, w);
@@ -177,9 +184,9 @@ static char *deputy_position(char *pos, const char *prefix, float *conf)
 
 /* Where the block can start: below the body (the last full-width row),
  * near "Nơi nhận". */
-static int block_top(const extract_ctx *c, const page_layout *pl, size_t page)
+static int block_top(const page_layout *pl, int floor_y)
 {
-    int top = 0;
+    int top = floor_y;
     int width = pl->text_x1 - pl->text_x0;
     for (size_t ri = 0; ri < pl->nrows; ri++) {
         const lay_row *r = &pl->rows[ri];
@@ -192,8 +199,6 @@ static int block_top(const extract_ctx *c, const page_layout *pl, size_t page)
         if (r->box.x1 - r->box.x0 > width * 7 / 10 && r->n >= 6)
             top = r->box.y1;
     }
-    if (page == 0 && c->subject_end != EX_NONE && pl->rows[c->subject_end].box.y1 > top)
-        top = pl->rows[c->subject_end].box.y1;
     return top;
 }
 
@@ -218,7 +223,7 @@ static size_t collect(const page_layout *pl, int top, sline *l)
         size_t len = 0;
         float sum = 0;
         bool damaged = false;
-        int cnt = 0, y0 = 0, y1 = 0;
+        int cnt = 0, x0 = 0, y0 = 0, y1 = 0;
         for (size_t k = j; k < r->n; k++) {
             const lay_word *w = lay_at(pl, r, k);
             if (w->noise || w->stamp || w->red >= 0.4f)
@@ -239,6 +244,8 @@ static size_t collect(const page_layout *pl, int top, sline *l)
             memcpy(acc + len, w->text, wl + 1);
             len += wl;
             sum += w->conf;
+            if (!cnt || w->box.x0 < x0)
+                x0 = w->box.x0;
             if (!cnt || w->box.y0 < y0)
                 y0 = w->box.y0;
             if (!cnt || w->box.y1 > y1)
@@ -252,6 +259,7 @@ static size_t collect(const page_layout *pl, int top, sline *l)
         l[n].text = acc;
         l[n].conf = sum / (float)cnt * (damaged ? 0.6f : 1.0f);
         l[n].damaged = damaged;
+        l[n].x0 = x0;
         l[n].y0 = y0;
         l[n].y1 = y1;
         n++;
@@ -303,7 +311,10 @@ static bool signer_on_page(extract_ctx *c, size_t page)
 {
     const page_layout *pl = &c->pages[page];
     sline l[MAX_SLINES];
-    size_t n = collect(pl, block_top(c, pl, page), l);
+    int floor_y = 0;
+    if (page == 0 && c->subject_end != EX_NONE)
+        floor_y = pl->rows[c->subject_end].box.y1;
+    size_t n = collect(pl, block_top(pl, floor_y), l);
     size_t name = EX_NONE, pos = EX_NONE, pre = EX_NONE;
     char *name_text = NULL;
     for (size_t i = n; i-- > 0 && !name_text;)
@@ -364,4 +375,66 @@ void ex_find_signer(extract_ctx *c)
     for (size_t k = 0; k < 2 && k < c->npages; k++)
         if (signer_on_page(c, c->npages - 1 - k))
             return;
+}
+
+/* A signer's title: the head words of positions in State and Party
+ * bodies (giám đốc, chủ tịch, bí thư, chủ nhiệm, -trưởng, chánh, phó). */
+static bool is_position_line(const char *text)
+{
+    static const char *const heads[] = {"giam doc", "chu tich", "bi thu", "chu nhiem",
+                                        "truong", "chanh ", "pho ", "tong "};
+    char *f = vn_fold(text);
+    bool r = false;
+    for (size_t i = 0; f && i < sizeof heads / sizeof heads[0] && !r; i++)
+        r = strstr(f, heads[i]) != NULL;
+    free(f);
+    return r;
+}
+
+/* How far below the title the name is looked for: the signature and the
+ * seal take 25-40 mm. */
+#define GAP_MM 45
+
+bool extract_signer_gap(const ocr_page_text *pt, ocr_box *region)
+{
+    page_layout pl;
+    if (!pt || pt->nwords == 0 || layout_build(&pl, pt) != 0)
+        return false;
+    sline l[MAX_SLINES];
+    size_t n = collect(&pl, block_top(&pl, 0), l);
+    size_t last_upper = EX_NONE;
+    bool titled = false, name_below = false;
+    int x0 = pl.width;
+    for (size_t i = 0; i < n; i++) {
+        if (is_upper_line(l[i].text)) {
+            /* a capitals line far below the one above it is the name
+             * itself, printed in capitals */
+            if (last_upper != EX_NONE && l[i].y0 - l[last_upper].y1 > 3 * (l[i].y1 - l[i].y0))
+                name_below = true;
+            last_upper = i;
+            titled |= is_prefix(l[i].text) || is_position_line(l[i].text);
+            if (l[i].x0 < x0)
+                x0 = l[i].x0;
+        } else if (last_upper != EX_NONE) {
+            char *nm = name_run(l[i].text);
+            name_below |= nm != NULL;
+            free(nm);
+        }
+    }
+    bool gap = last_upper != EX_NONE && titled && !name_below;
+    if (gap) {
+        int h = l[last_upper].y1 - l[last_upper].y0;
+        int dpi = pl.dpi > 0 ? pl.dpi : 300;
+        region->x0 = x0 - 3 * h > 0 ? x0 - 3 * h : 0;
+        region->x1 = pl.width;
+        region->y0 = l[last_upper].y1;
+        region->y1 = l[last_upper].y1 + dpi * GAP_MM * 10 / 254;
+        if (region->y1 > pl.height)
+            region->y1 = pl.height;
+        gap = region->y1 - region->y0 > 2 * h;
+    }
+    for (size_t i = 0; i < n; i++)
+        free(l[i].text);
+    layout_free(&pl);
+    return gap;
 }

@@ -147,23 +147,39 @@ static int recognise(ocr_engine *engine, PIX *gray, PIX *pix, int dpi, int ocr_d
 {
     PIX *ocr_img = NULL;
     float f = 1.0f;
+    PIX *src = pixGetDepth(pix) == 32 ? prep_drop_red(gray, pix) : pixClone(gray);
+    if (!src)
+        return err_set(err, SOHOA_EWORK, "out of memory preparing the page for OCR");
     if (ocr_dpi > 0 && dpi > ocr_dpi * 6 / 5) {
         float s = (float)ocr_dpi / (float)dpi;
-        ocr_img = pixScaleGrayLI(gray, s, s);
-        f = (float)pixGetWidth(gray) / (float)pixGetWidth(ocr_img);
+        ocr_img = pixScaleGrayLI(src, s, s);
+        f = ocr_img ? (float)pixGetWidth(gray) / (float)pixGetWidth(ocr_img) : 1.0f;
     } else {
-        ocr_img = pixClone(gray);
+        ocr_img = pixClone(src);
         ocr_dpi = dpi;
     }
-    if (!ocr_img)
+    if (!ocr_img) {
+        pixDestroy(&src);
         return err_set(err, SOHOA_EWORK, "out of memory preparing the page for OCR");
+    }
     /* Word redness is measured on the colour page, at page coordinates:
      * pass no colour image to OCR, and measure after scaling back. */
     int rc = ocr_recognize(engine, ocr_img, ocr_dpi, text, err);
     pixDestroy(&ocr_img);
+    if (rc == 0) {
+        scale_words(text, f, pixGetWidth(gray), pixGetHeight(gray), dpi);
+        /* A signer's name lost under a seal: read that area again, at the
+         * scan's full resolution (a few hundred ms, only when needed). */
+        ocr_box gap;
+        if (extract_signer_gap(text, &gap)) {
+            size_t before = text->nwords;
+            rc = ocr_recognize_region(engine, src, dpi, &gap, 1.0f, text, err);
+            log_debug("signer block re-read: %zu word(s) added", text->nwords - before);
+        }
+    }
+    pixDestroy(&src);
     if (rc != 0)
         return -1;
-    scale_words(text, f, pixGetWidth(gray), pixGetHeight(gray), dpi);
     if (pixGetDepth(pix) == 32)
         return ocr_find_red_marks(engine, pix, dpi, text, err);
     return 0;

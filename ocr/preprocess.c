@@ -25,6 +25,35 @@ struct Pix *prep_to_gray(struct Pix *pix)
     return g;
 }
 
+/* Red dominating green and blue by this much is stamp ink; black text
+ * over a stamp stays dark in all channels and is kept. Lower than the mark
+ * detector's margin: here faint seal edges should go too. */
+#define DROPOUT_REDNESS 40
+
+struct Pix *prep_drop_red(struct Pix *gray, struct Pix *color)
+{
+    if (!gray || !color || pixGetDepth(gray) != 8 || pixGetDepth(color) != 32 ||
+        pixGetWidth(gray) != pixGetWidth(color) || pixGetHeight(gray) != pixGetHeight(color))
+        return NULL;
+    PIX *out = pixCopy(NULL, gray);
+    if (!out)
+        return NULL;
+    int w = pixGetWidth(out), h = pixGetHeight(out);
+    l_uint32 *src = pixGetData(color), *dst = pixGetData(out);
+    int swpl = pixGetWpl(color), dwpl = pixGetWpl(out);
+    for (int y = 0; y < h; y++) {
+        const l_uint32 *sl = src + (long)y * swpl;
+        l_uint32 *dl = dst + (long)y * dwpl;
+        for (int x = 0; x < w; x++) {
+            l_int32 r, g, b;
+            extractRGBValues(sl[x], &r, &g, &b);
+            if (r - (g > b ? g : b) > DROPOUT_REDNESS)
+                SET_DATA_BYTE(dl, x, r > 255 ? 255 : r);
+        }
+    }
+    return out;
+}
+
 /* Gray level, on the background-normalised image (paper → 200), below
  * which a pixel is ink. Chosen on the samples: 170 fills the counters of
  * bold 200 dpi text, 110 breaks thin serifs of 300 dpi text. */

@@ -30,6 +30,14 @@ int prep_detect_blank(struct Pix *pix, int dpi, blank_report *out, sohoa_err *er
 /* Reduces `pix` to 8-bit gray (luminance), whatever its depth. */
 struct Pix *prep_to_gray(struct Pix *pix);
 
+/* Colour dropout for OCR: a copy of the 8-bit `gray` in which the pixels
+ * that are red ink in `color` (32 bpp, same size) are paper-white. Seals and
+ * stamps are red (standards §5); left in, a seal over the signer's title or
+ * name makes the OCR lose the whole block. Red marks are read on their own
+ * from the colour image (ocr_find_red_marks). NULL on ENOMEM or when the
+ * sizes differ. */
+struct Pix *prep_drop_red(struct Pix *gray, struct Pix *color);
+
 /* Binarises for OCR and for G4: adaptive (Sauvola-like) threshold robust
  * to uneven illumination and coloured paper. Returns a 1 bpp image. */
 struct Pix *prep_binarize(struct Pix *pix, int dpi);

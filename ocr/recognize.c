@@ -252,6 +252,69 @@ int ocr_recognize(ocr_engine *e, PIX *pix, int dpi, ocr_page_text *out, sohoa_er
     return rc;
 }
 
+static bool boxes_overlap(const ocr_box *a, const ocr_box *b)
+{
+    int w = (a->x1 < b->x1 ? a->x1 : b->x1) - (a->x0 > b->x0 ? a->x0 : b->x0);
+    int h = (a->y1 < b->y1 ? a->y1 : b->y1) - (a->y0 > b->y0 ? a->y0 : b->y0);
+    return w > 0 && h > 0 && (long)w * h * 2 > (long)(a->x1 - a->x0) * (a->y1 - a->y0);
+}
+
+static void scale_box(ocr_box *b, float f)
+{
+    b->x0 = (int)((float)b->x0 * f);
+    b->y0 = (int)((float)b->y0 * f);
+    b->x1 = (int)((float)b->x1 * f);
+    b->y1 = (int)((float)b->y1 * f);
+}
+
+int ocr_recognize_region(ocr_engine *e, PIX *pix, int dpi, const ocr_box *region, float scale,
+                         ocr_page_text *out, sohoa_err *err)
+{
+    int x0 = (int)((float)region->x0 / scale), y0 = (int)((float)region->y0 / scale);
+    int x1 = (int)((float)region->x1 / scale), y1 = (int)((float)region->y1 / scale);
+    int w = pixGetWidth(pix), h = pixGetHeight(pix);
+    x0 = x0 < 0 ? 0 : x0;
+    y0 = y0 < 0 ? 0 : y0;
+    x1 = x1 > w ? w : x1;
+    y1 = y1 > h ? h : y1;
+    if (x1 - x0 < 16 || y1 - y0 < 16)
+        return 0;
+    ocr_page_text found = {0};
+    TessBaseAPISetImage2(e->ocr, pix);
+    TessBaseAPISetSourceResolution(e->ocr, dpi);
+    TessBaseAPISetRectangle(e->ocr, x0, y0, x1 - x0, y1 - y0);
+    TessBaseAPISetPageSegMode(e->ocr, PSM_SINGLE_BLOCK);
+    int rc = 0;
+    if (TessBaseAPIRecognize(e->ocr, NULL) == 0)
+        rc = collect_words(e->ocr, &found, err);
+    TessBaseAPISetPageSegMode(e->ocr, PSM_AUTO);
+    TessBaseAPIClear(e->ocr);
+    int line0 = 0, block0 = 0;
+    for (size_t i = 0; i < out->nwords; i++) {
+        if (out->words[i].line >= line0)
+            line0 = out->words[i].line + 1;
+        if (out->words[i].block >= block0)
+            block0 = out->words[i].block + 1;
+    }
+    for (size_t i = 0; rc == 0 && i < found.nwords; i++) {
+        ocr_word wd = found.words[i];
+        scale_box(&wd.box, scale);
+        scale_box(&wd.line_box, scale);
+        wd.baseline = (int)((float)wd.baseline * scale);
+        bool dup = false;
+        for (size_t k = 0; k < out->nwords && !dup; k++)
+            dup = boxes_overlap(&wd.box, &out->words[k].box);
+        if (dup)
+            continue;
+        wd.line += line0;
+        wd.block += block0;
+        if (ocr_page_add_word(out, &wd) != 0)
+            rc = err_set(err, SOHOA_EWORK, "out of memory storing OCR words");
+    }
+    ocr_page_text_free(&found);
+    return rc;
+}
+
 /* Red blobs are looked for at 75 dpi: stamps are centimetres wide. */
 #define MARK_DPI 75
 #define MARK_MIN_MM 4.0f

@@ -42,6 +42,14 @@ int ocr_detect_orientation(ocr_engine *e, struct Pix *pix, int dpi, int *rotate_
  * reading order, in the coordinates of `pix`. */
 int ocr_recognize(ocr_engine *e, struct Pix *pix, int dpi, ocr_page_text *out, sohoa_err *err);
 
+/* Second look at one region of an already recognised page: OCR of `region`
+ * of `pix` (the same image ocr_recognize() read, at `dpi`) as one uniform
+ * block, which reads lines the page layout analysis threw away as part of
+ * a picture (a name under a seal). Words that do not overlap a word already
+ * in `out` are appended to it, scaled by `scale` into page coordinates. */
+int ocr_recognize_region(ocr_engine *e, struct Pix *pix, int dpi, const ocr_box *region,
+                         float scale, ocr_page_text *out, sohoa_err *err);
+
 /* Uses the colour channel, which OCR ignores: sets each word's `red`
  * share from `color` (the same page in 32 bpp RGB, in the coordinates of
  * the words) and adds a mark region for each red blob large enough to be a

@@ -567,6 +567,25 @@ static void signer_deputy_restored(void **st)
     free_run(r);
 }
 
+/* Surnames are a closed set: a misread tone mark on the first word of the
+ * name takes the one surname with those letters; an unknown word stays. */
+static void signer_surname_spelling(void **st)
+{
+    run *r = new_run();
+    bld_state_header(&r->page[0], UBND_QNG, "Số: 09/TTr-UBND", DATE_QNG);
+    bld_signer(&r->page[0], "KT. GIÁM ĐỐC", "PHÓ GIÁM ĐỐC", "Đỉnh Quốc Bình");
+    extract(r);
+    assert_field(r, META_SIGNER, "Đinh Quốc Bình");
+    free_run(r);
+
+    r = new_run();
+    bld_state_header(&r->page[0], UBND_QNG, "Số: 09/TTr-UBND", DATE_QNG);
+    bld_signer(&r->page[0], "KT. GIÁM ĐỐC", "PHÓ GIÁM ĐỐC", "Xa Văn Tâm");
+    extract(r);
+    assert_field(r, META_SIGNER, "Xa Văn Tâm");
+    free_run(r);
+}
+
 /* Robustness: empty pages, garbage. */
 static void empty_and_garbage(void **st)
 {
@@ -620,6 +639,7 @@ int main(void)
         cmocka_unit_test(signer_last_page),
         cmocka_unit_test(signer_no_prefix_upper_name),
         cmocka_unit_test(signer_deputy_restored),
+        cmocka_unit_test(signer_surname_spelling),
         cmocka_unit_test(empty_and_garbage),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
