@@ -34,7 +34,7 @@ DEB_PACKAGES := build-essential pkg-config \
 	libcmocka-dev libcairo2-dev libpango1.0-dev fonts-liberation fonts-liberation2 fonts-dejavu-core \
 	libharfbuzz-dev libqpdf-dev \
 	qpdf poppler-utils ocrmypdf softhsm2 opensc umockdev libumockdev-dev \
-	img2pdf time jq python3
+	img2pdf time jq python3 valgrind
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lunistring -lpthread -lm
@@ -67,7 +67,8 @@ SUPPORT_LIB := $(BUILD)/libtestsupport.a
 FIXTURE_SRCS := $(sort $(wildcard tests/fixtures/*.c))
 FIXTURE_BIN := $(BUILD)/fixturegen
 
-.PHONY: all deps check-deps check unit integration asan bench bench-extract demo fixtures clean format fuzz
+.PHONY: all deps check-deps check unit integration asan bench bench-extract bench-sign demo fixtures \
+	clean format fuzz
 
 all: $(BUILD)/sohoa
 
@@ -105,6 +106,7 @@ $(BUILD)/tests/support/%.o: tests/unit/support/%.c | check-deps
 	$(CC) $(ALL_CFLAGS) $(PKG_CFLAGS) $(shell pkg-config --cflags $(TEST_PKGS)) -I. -c $< -o $@
 
 $(SUPPORT_LIB): $(SUPPORT_SRCS:tests/unit/support/%.c=$(BUILD)/tests/support/%.o)
+	@mkdir -p $(dir $@)
 	@rm -f $@
 	ar rcs $@ $^
 
@@ -145,6 +147,13 @@ bench-extract: $(BUILD)/sohoa $(FIXTURE_BIN)
 	  touch out/bench-extract/corpus/.count-$(EXTRACT_DOCS); }
 	OMP_THREAD_LIMIT=1 python3 tests/bench/bench_extract.py out/bench-extract/corpus \
 	  --sohoa $(BUILD)/sohoa --out out/bench-extract/results
+
+# PAdES signing cost with SoftHSM2 (10-page PDF, 50 signatures, leak check).
+$(BUILD)/bench_sign: tests/bench/bench_sign.c $(BUILD)/libsohoa.a | check-deps
+	$(CC) $(ALL_CFLAGS) $(PKG_CFLAGS) -I. -o $@ $< $(BUILD)/libsohoa.a $(LDFLAGS) $(PKG_LIBS)
+
+bench-sign: $(BUILD)/sohoa $(BUILD)/bench_sign $(FIXTURE_BIN)
+	@BUILD=$(BUILD) tests/bench/bench_sign.sh
 
 demo: $(BUILD)/sohoa $(FIXTURE_BIN)
 	@BUILD=$(BUILD) tests/demo.sh

@@ -3,6 +3,8 @@
  * Exit codes: 0 success; 1 the work failed; 2 bad input or usage. Errors
  * are one line on stderr naming the thing at fault and what to do.
  */
+#include <curl/curl.h>
+#include <errno.h>
 #include <getopt.h>
 #include <malloc.h>
 #include <stdio.h>
@@ -12,35 +14,13 @@
 
 #include "../ocr/encode.h"
 #include "../ocr/pipeline.h"
+#include "cli.h"
+#include "cmd_sign.h"
 #include "config.h"
+#include "fsutil.h"
 #include "err.h"
 #include "log.h"
 #include "version.h"
-
-static int usage_error(const char *cmd, const char *msg)
-{
-    fprintf(stderr, "sohoa %s: %s (try 'sohoa %s --help')\n", cmd, msg, cmd);
-    return SOHOA_EINPUT;
-}
-
-static int report(const char *cmd, const sohoa_err *err)
-{
-    fprintf(stderr, "sohoa %s: %s\n", cmd, err->msg[0] ? err->msg : "failed");
-    return err->status == SOHOA_OK ? SOHOA_EWORK : (int)err->status;
-}
-
-/* Loads --config, or the default file when it exists, or nothing. */
-static int load_config(const char *path, config *cfg, sohoa_err *err)
-{
-    if (!path) {
-        if (access(CONFIG_DEFAULT_PATH, F_OK) != 0) {
-            memset(cfg, 0, sizeof *cfg);
-            return 0;
-        }
-        path = CONFIG_DEFAULT_PATH;
-    }
-    return config_load(cfg, path, err);
-}
 
 /* On a terminal the progress line rewrites itself; in a log (or with -v,
  * where other lines interleave) each step is a line of its own. */
@@ -102,6 +82,68 @@ static int parse_count(const char *cmd, const char *opt, const char *arg, long m
     }
     *out = v;
     return 0;
+}
+
+/* ---- process --sign ------------------------------------------------- */
+
+static char *stage_file(const char *stage, const char *name)
+{
+    char *p = NULL;
+    return asprintf(&p, "%s/%s", stage, name) < 0 ? NULL : p;
+}
+
+/* A fresh staging directory inside `outdir` (same file system: the
+ * results are renamed out of it). */
+static char *make_stage(const char *outdir, sohoa_err *err)
+{
+    if (fs_mkdir_p(outdir, 0755, err) != 0)
+        return NULL;
+    char *tmpl = NULL;
+    if (asprintf(&tmpl, "%s/.sohoa-stage-XXXXXX", outdir) < 0) {
+        err_set(err, SOHOA_EWORK, "out of memory");
+        return NULL;
+    }
+    if (!mkdtemp(tmpl)) {
+        err_errno(err, SOHOA_EWORK, errno, "%s: cannot create a staging directory", outdir);
+        free(tmpl);
+        return NULL;
+    }
+    return tmpl;
+}
+
+static void remove_stage(const char *stage)
+{
+    static const char *const names[] = {"document.pdf", "metadata.json"};
+    for (size_t i = 0; i < 2; i++) {
+        char *p = stage_file(stage, names[i]);
+        if (p)
+            unlink(p);
+        free(p);
+    }
+    rmdir(stage);
+}
+
+/* Signs stage/document.pdf into outdir/document.pdf, then moves the
+ * metadata next to it. */
+static int publish_signed(const config *cfg, const char *stage, const char *outdir,
+                          sohoa_err *err)
+{
+    char *in = stage_file(stage, "document.pdf"), *meta_in = stage_file(stage, "metadata.json");
+    char *out = stage_file(outdir, "document.pdf"), *meta_out = stage_file(outdir, "metadata.json");
+    int rc = -1;
+    if (!in || !meta_in || !out || !meta_out)
+        err_set(err, SOHOA_EWORK, "out of memory");
+    else if (sign_with_config(cfg, in, out, err) == 0) {
+        if (rename(meta_in, meta_out) != 0)
+            err_errno(err, SOHOA_EWORK, errno, "%s", meta_out);
+        else
+            rc = fs_sync_parent(meta_out, err);
+    }
+    free(in);
+    free(meta_in);
+    free(out);
+    free(meta_out);
+    return rc;
 }
 
 static int cmd_process(int argc, char **argv)
@@ -179,17 +221,28 @@ static int cmd_process(int argc, char **argv)
         po.progress = print_progress;
         po.progress_ctx = &inplace;
     }
-    if (sign) {
-        err_set(&err, SOHOA_EWORK,
-                "--sign: this build has no signer yet; process without --sign and sign later");
+    /* With --sign, a missing token or a wrong PIN is found before the OCR
+     * and the pages go to a staging directory: the PDF is published only
+     * once signed, so a failure leaves no unsigned document behind. */
+    char *stage = NULL;
+    if (sign && (check_token(&cfg, &err) != 0 || !(stage = make_stage(outdir, &err)))) {
         rc = report("process", &err);
         goto out;
     }
-    doc_metadata meta;
-    if (pipeline_process(argv + optind, (size_t)(argc - optind), outdir, &po, &meta, &err) != 0) {
+    doc_metadata meta = {0};
+    if (pipeline_process(argv + optind, (size_t)(argc - optind), stage ? stage : outdir, &po,
+                         &meta, &err) != 0 ||
+        (stage && publish_signed(&cfg, stage, outdir, &err) != 0)) {
         rc = report("process", &err);
+        if (stage)
+            remove_stage(stage);
+        free(stage);
+        meta_free(&meta);
         goto out;
     }
+    if (stage)
+        remove_stage(stage);
+    free(stage);
     printf("%s/document.pdf: %d page(s), %d blank page(s) removed; %s %s\n", outdir, meta.pages,
            meta.blank_pages_removed, meta.str[META_TYPE] ? meta.str[META_TYPE] : "document",
            meta.str[META_NUMBER_NOTATION] ? meta.str[META_NUMBER_NOTATION] : "(number unread)");
@@ -247,6 +300,9 @@ int main(int argc, char **argv)
         printf("sohoa %s\n", SOHOA_VERSION);
         return 0;
     }
+    /* once, before any thread: libcurl's lazy initialisation is not
+     * thread-safe (timestamps, uploads) */
+    curl_global_init(CURL_GLOBAL_DEFAULT);
     if (strcmp(cmd, "process") == 0) {
         limit_openmp(argv);
         /* Page images are tens of megabytes, allocated and freed once per
@@ -256,7 +312,11 @@ int main(int argc, char **argv)
         mallopt(M_MMAP_THRESHOLD, 1024 * 1024);
         return cmd_process(argc - 1, argv + 1);
     }
-    static const char *const later[] = {"scan", "sign", "verify", "daemon", "press", "console"};
+    if (strcmp(cmd, "sign") == 0)
+        return cmd_sign(argc - 1, argv + 1);
+    if (strcmp(cmd, "verify") == 0)
+        return cmd_verify(argc - 1, argv + 1);
+    static const char *const later[] = {"scan", "daemon", "press", "console"};
     for (size_t i = 0; i < sizeof later / sizeof *later; i++)
         if (strcmp(cmd, later[i]) == 0)
             return not_yet(cmd);
