@@ -7,6 +7,9 @@
 #include <string.h>
 #include <sys/wait.h>
 
+#include <openssl/rsa.h>
+#include <openssl/x509.h>
+
 int tu_run(char **out, const char *fmt, ...)
 {
     char cmd[4096];
@@ -62,4 +65,27 @@ char *tu_slurp(const char *path, size_t *len)
     if (len)
         *len = (size_t)n;
     return buf;
+}
+
+int tu_signature_ok(const unsigned char *cert_der, size_t cert_len, token_sig_scheme scheme,
+                    const EVP_MD *md, const unsigned char *digest, size_t dlen,
+                    const unsigned char *sig, size_t slen)
+{
+    const unsigned char *q = cert_der;
+    X509 *x = d2i_X509(NULL, &q, (long)cert_len);
+    EVP_PKEY *pub = x ? X509_get_pubkey(x) : NULL;
+    EVP_PKEY_CTX *pc = pub ? EVP_PKEY_CTX_new(pub, NULL) : NULL;
+    int ok = pc && EVP_PKEY_verify_init(pc) == 1;
+    if (ok && scheme != TOKEN_SIG_ECDSA) {
+        int pad = scheme == TOKEN_SIG_RSA_PSS ? RSA_PKCS1_PSS_PADDING : RSA_PKCS1_PADDING;
+        ok = EVP_PKEY_CTX_set_rsa_padding(pc, pad) == 1 &&
+             EVP_PKEY_CTX_set_signature_md(pc, md) == 1 &&
+             (scheme != TOKEN_SIG_RSA_PSS ||
+              EVP_PKEY_CTX_set_rsa_pss_saltlen(pc, EVP_MD_get_size(md)) == 1);
+    }
+    ok = ok && EVP_PKEY_verify(pc, sig, slen, digest, dlen) == 1;
+    EVP_PKEY_CTX_free(pc);
+    EVP_PKEY_free(pub);
+    X509_free(x);
+    return ok;
 }
