@@ -98,6 +98,16 @@ static const char *surname_spelling(const char *w)
     return match ? match : w;
 }
 
+/* Whether the name's first word is one of the surnames. */
+static bool is_surname(const char *name)
+{
+    size_t n = strcspn(name, " ");
+    for (size_t k = 0; k < sizeof surnames / sizeof surnames[0]; k++)
+        if (strlen(surnames[k]) == n && strncmp(surnames[k], name, n) == 0)
+            return true;
+    return false;
+}
+
 /* A capitalised word of letters ("Cường", "Kim"), not an initial. */
 static bool cap_word(const char *w)
 {
@@ -345,6 +355,11 @@ static bool signer_on_page(extract_ctx *c, size_t page)
             vn_case_stats st;
             vn_case_count(title, &st);
             conf = l[name].conf * (st.words >= 2 && st.words <= 5 ? 1.0f : 0.7f);
+            /* a first word that is no surname: the real one may be lost
+             * under the seal ("Thu Việt" for "Nguyễn Thu Việt"), or it is
+             * a rare surname; either way the clerk should look */
+            if (!is_surname(title) && conf > 0.55f)
+                conf = 0.55f;
             ex_set(c, META_SIGNER, title, conf);
             free(title);
         } else

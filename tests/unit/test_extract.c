@@ -583,6 +583,15 @@ static void signer_surname_spelling(void **st)
     bld_signer(&r->page[0], "KT. GIÁM ĐỐC", "PHÓ GIÁM ĐỐC", "Xa Văn Tâm");
     extract(r);
     assert_field(r, META_SIGNER, "Xa Văn Tâm");
+    assert_true(r->m.review[META_SIGNER]);
+    free_run(r);
+
+    /* the surname lost under the seal */
+    r = new_run();
+    bld_state_header(&r->page[0], UBND_QNG, "Số: 09/TTr-UBND", DATE_QNG);
+    bld_signer(&r->page[0], "KT. GIÁM ĐỐC", "PHÓ GIÁM ĐỐC", "Thu Việt");
+    extract(r);
+    assert_true(r->m.review[META_SIGNER]);
     free_run(r);
 }
 
