@@ -21,7 +21,7 @@ endif
 CC ?= cc
 # Libraries the firmware links; every one comes from a Debian -dev package.
 PKGS := lept tesseract jansson libtiff-4 libjpeg zlib libcrypto libssl libcurl libusb-1.0 \
-	p11-kit-1 harfbuzz harfbuzz-subset libqpdf
+	p11-kit-1 harfbuzz harfbuzz-subset libqpdf sqlite3 libxml-2.0
 TEST_PKGS := cmocka umockdev-1.0
 FIXTURE_PKGS := pangocairo cairo
 
@@ -34,7 +34,7 @@ DEB_PACKAGES := build-essential pkg-config \
 	libcmocka-dev libcairo2-dev libpango1.0-dev fonts-liberation fonts-liberation2 fonts-dejavu-core \
 	libharfbuzz-dev libqpdf-dev \
 	qpdf poppler-utils ocrmypdf softhsm2 opensc umockdev libumockdev-dev \
-	img2pdf time jq python3 valgrind
+	img2pdf time jq python3 valgrind libxml2-utils
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lunistring -lpthread -lm

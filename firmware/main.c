@@ -4,6 +4,7 @@
  * are one line on stderr naming the thing at fault and what to do.
  */
 #include <curl/curl.h>
+#include <libxml/parser.h>
 #include <errno.h>
 #include <getopt.h>
 #include <malloc.h>
@@ -15,9 +16,12 @@
 #include "../ocr/encode.h"
 #include "../ocr/pipeline.h"
 #include "cli.h"
+#include "cmd_register.h"
 #include "cmd_sign.h"
+#include "cmd_station.h"
 #include "config.h"
 #include "fsutil.h"
+#include "ocr_config.h"
 #include "err.h"
 #include "log.h"
 #include "version.h"
@@ -52,24 +56,6 @@ static const char process_help[] =
     "                          (-vv: timings of each stage)\n"
     "  -q, --quiet             errors only\n"
     "  -h, --help              this help\n";
-
-/* Settings from [ocr] in the config file; the command line overrides. */
-static int apply_config(const config *cfg, pipeline_options *po, sohoa_err *err)
-{
-    long v;
-    if (config_get_int(cfg, "ocr", "threads", 0, 0, 64, &v, err) != 0)
-        return -1;
-    po->threads = (int)v;
-    if (config_get_int(cfg, "ocr", "ocr_dpi", po->ocr_dpi, 0, 1200, &v, err) != 0)
-        return -1;
-    po->ocr_dpi = (int)v;
-    po->ocr.languages = config_get(cfg, "ocr", "languages", po->ocr.languages);
-    const char *mode = config_get(cfg, "ocr", "compression", NULL);
-    if (mode && encode_mode_parse(mode, &po->encode.mode) != 0)
-        return err_set(err, SOHOA_EINPUT, "%s: [ocr] compression = \"%s\": expected auto, mrc, jpeg or g4",
-                       cfg->path ? cfg->path : "config", mode);
-    return 0;
-}
 
 static int parse_count(const char *cmd, const char *opt, const char *arg, long max, long *out)
 {
@@ -201,7 +187,7 @@ static int cmd_process(int argc, char **argv)
         return report("process", &err);
     pipeline_options po = pipeline_defaults();
     int rc = 0;
-    if (apply_config(&cfg, &po, &err) != 0) {
+    if (ocr_config_apply(&cfg, &po, &err) != 0) {
         rc = report("process", &err);
         goto out;
     }
@@ -266,7 +252,8 @@ static const char main_help[] =
     "  sign IN.pdf OUT.pdf       sign a PDF with the configured token (PAdES)\n"
     "  verify FILE.pdf           check every signature\n"
     "  daemon                    the station service\n"
-    "  press                     deliver a button press to the running daemon\n"
+    "  press [IMAGE...]          deliver a button press to the running daemon\n"
+    "  register export           the incoming register as CSV or printable PDF\n"
     "  console                   the IT staff shell\n"
     "  version                   print the version\n"
     "\n"
@@ -303,6 +290,7 @@ int main(int argc, char **argv)
     /* once, before any thread: libcurl's lazy initialisation is not
      * thread-safe (timestamps, uploads) */
     curl_global_init(CURL_GLOBAL_DEFAULT);
+    xmlInitParser(); /* likewise for libxml2 (edXML in the station's threads) */
     if (strcmp(cmd, "process") == 0) {
         limit_openmp(argv);
         /* Page images are tens of megabytes, allocated and freed once per
@@ -316,7 +304,16 @@ int main(int argc, char **argv)
         return cmd_sign(argc - 1, argv + 1);
     if (strcmp(cmd, "verify") == 0)
         return cmd_verify(argc - 1, argv + 1);
-    static const char *const later[] = {"scan", "daemon", "press", "console"};
+    if (strcmp(cmd, "daemon") == 0) {
+        limit_openmp(argv);
+        mallopt(M_MMAP_THRESHOLD, 1024 * 1024);
+        return cmd_daemon(argc - 1, argv + 1);
+    }
+    if (strcmp(cmd, "register") == 0)
+        return cmd_register(argc - 1, argv + 1);
+    if (strcmp(cmd, "press") == 0)
+        return cmd_press(argc - 1, argv + 1);
+    static const char *const later[] = {"scan", "console"};
     for (size_t i = 0; i < sizeof later / sizeof *later; i++)
         if (strcmp(cmd, later[i]) == 0)
             return not_yet(cmd);

@@ -1,42 +1,94 @@
 #!/usr/bin/env bash
-# The station's main job end to end on embedded defaults: generate a
-# realistic scanned letter (two pages, duplex with a blank back, one page
-# fed upside down), digitise it, sign it with the software token (SoftHSM2
-# holding a key from a test CA), verify the signature, and show what came
-# out.
+# The station's main job end to end on embedded defaults: the station
+# service (`sohoa daemon`) with the software token (SoftHSM2 holding a key
+# from a test CA) and a local receiver standing in for the central document
+# system (HTTPS on loopback). Two letters arrive as scanned pages (generated:
+# duplex with a blank back, one page fed upside down; one letter is Hỏa tốc,
+# one is marked Mật); the button is pressed for each. The urgent one is read,
+# registered, signed, packaged as edXML and uploaded; the classified one is
+# held at the station. Then the register is exported and what arrived is
+# checked.
 set -eu
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
 out=${DEMO_OUT:-out/demo}
 rm -rf "$out"
 mkdir -p "$out"
-echo "== scanning (virtual: generated pages) into $out/scans"
-"$BUILD/fixturegen" -o "$out/scans" --seed 2026 --count 1 --pages 2 --blank-back --upside-down \
-    --format jpg >/dev/null
-ls "$out"/scans/doc000/
-echo "== software token (SoftHSM2, test CA) in $BUILD/pki"
-bash tests/pki/make-pki.sh "$PWD/$BUILD/pki" >/dev/null
-export SOFTHSM2_CONF=$PWD/$BUILD/pki/softhsm2.conf
-cat > "$out/sohoa.conf" <<EOF
+PKI=$PWD/$BUILD/pki
+echo "== scanned pages (virtual: generated) in $out/scans"
+"$BUILD/fixturegen" -o "$out/scans/letter" --seed 2026 --count 1 --pages 2 --blank-back \
+    --upside-down --format jpg --urgency hoa-toc --secrecy none --no-handwritten --quiet
+"$BUILD/fixturegen" -o "$out/scans/secret" --seed 7 --count 1 --pages 1 --format png \
+    --secrecy mat --quiet
+ls "$out"/scans/*/doc000/
+echo "== software token (SoftHSM2, test CA) and TLS certificates in $BUILD/pki"
+bash tests/pki/make-pki.sh "$PKI" >/dev/null
+export SOFTHSM2_CONF=$PKI/softhsm2.conf
+
+echo "== local receiver (https://localhost, stores in $out/receiver)"
+mkdir -p "$out/receiver"
+python3 tests/receiver/receiver.py --host 127.0.0.1 --port 0 --port-file "$out/receiver/port" \
+    --store "$out/receiver" --tls "$PKI/server-chain.pem" "$PKI/server.key" &
+recv_pid=$!
+daemon_pid=
+cleanup() {
+    [ -n "$daemon_pid" ] && kill "$daemon_pid" 2>/dev/null && wait "$daemon_pid" 2>/dev/null
+    kill "$recv_pid" 2>/dev/null && wait "$recv_pid" 2>/dev/null
+    true
+}
+trap cleanup EXIT
+for _ in $(seq 100); do [ -s "$out/receiver/port" ] && break; sleep 0.1; done
+port=$(cat "$out/receiver/port")
+
+cat > "$out/sohoa.conf" <<EOF2
 [station]
 organ_id = 000.00.15.H47
 organ_name = Sở Lao động - Thương binh và Xã hội tỉnh Quảng Nam
+data_dir = $PWD/$out/data
+min_free_mb = 10
 
-$(cat "$BUILD/pki/token-pkcs11.conf")
+$(cat "$PKI/token-pkcs11.conf")
 
 [signature]
 organization = Sở Lao động - Thương binh và Xã hội tỉnh Quảng Nam
-trust_file = $PWD/$BUILD/pki/ca.pem
-EOF
-echo "== sohoa process --sign"
-"$BUILD/sohoa" process -v -c "$out/sohoa.conf" --sign -o "$out/result" "$out"/scans/doc000/page-*
-echo "== sohoa verify"
-"$BUILD/sohoa" verify -c "$out/sohoa.conf" "$out/result/document.pdf"
-echo "== $out/result/metadata.json"
-cat "$out/result/metadata.json"
-echo "== $out/result/document.pdf"
-pdfinfo "$out/result/document.pdf" | grep -E '^(Pages|Page size|PDF version|File size)'
-echo "== its text layer (first lines)"
-pdftotext -l 1 -layout "$out/result/document.pdf" - | sed -n '1,12p'
+trust_file = $PKI/ca.pem
+
+[upload]
+url = https://localhost:$port/edxml
+ca_file = $PKI/ca-bundle.pem
+
+[guard]
+unreviewed = send
+EOF2
+echo "== sohoa daemon (log in $out/daemon.log)"
+"$BUILD/sohoa" daemon -c "$out/sohoa.conf" >"$out/daemon.log" 2>&1 &
+daemon_pid=$!
+for _ in $(seq 100); do grep -q "ready" "$out/daemon.log" && break; sleep 0.1; done
+
+echo "== button: the Hỏa tốc letter"
+"$BUILD/sohoa" press -c "$out/sohoa.conf" "$out"/scans/letter/doc000/page-*.jpg
+echo "== button: the letter marked Mật"
+"$BUILD/sohoa" press -c "$out/sohoa.conf" "$out"/scans/secret/doc000/page-*.png
+for _ in $(seq 100); do [ -s "$out/receiver/received.jsonl" ] && break; sleep 0.1; done
+echo "== what the receiver got"
+jq -c '{document_id, priority, bytes, pdf_sha256}' "$out/receiver/received.jsonl"
+env=$(ls "$out"/receiver/*.xml | head -1)
+xmllint --noout --schema firmware/edxml.xsd "$env"
+python3 - "$env" "$out/received.pdf" <<'PY'
+import base64, sys, xml.etree.ElementTree as ET
+ns = "{http://www.mic.gov.vn/TBT/QCVN_102_2016}"
+t = ET.parse(sys.argv[1])
+open(sys.argv[2], "wb").write(base64.b64decode(t.find(f".//{ns}ContentTransferEncoded").text))
+for tag in ("DocumentId", "CodeNumber", "CodeNotation", "PromulgationDate", "TypeName",
+            "Subject", "FullName", "Priority", "PageAmount"):
+    e = t.find(f".//{ns}{tag}")
+    print(f"  {tag}: {e.text if e is not None else ''}")
+PY
+echo "== sohoa verify (the PDF as received)"
+"$BUILD/sohoa" verify -c "$out/sohoa.conf" "$out/received.pdf"
 echo "== pdfsig"
-pdfsig "$out/result/document.pdf" | sed -n '2,12p'
+pdfsig "$out/received.pdf" | sed -n '2,9p'
+echo "== the incoming register"
+"$BUILD/sohoa" register -c "$out/sohoa.conf" export --csv - | cut -c1-150
+"$BUILD/sohoa" register -c "$out/sohoa.conf" export --pdf "$out/register.pdf"
+echo "(printable: $out/register.pdf)"

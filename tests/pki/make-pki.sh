@@ -36,6 +36,17 @@
 #                           (SHA-256 signer digest; accepts sha256/384/512;
 #                           policy 1.3.6.1.4.1.55555.1.1; serial in DIR/tsa-serial)
 #
+#   TLS, for the upload tests and the reference receiver (tests/receiver/receiver.py);
+#   EC P-256, valid 2024-01-01 .. 2049-12-31, issued by the intermediate:
+#   server.pem server.key   CN=localhost, subjectAltName DNS:localhost, IP:127.0.0.1, IP:::1;
+#                           extendedKeyUsage serverAuth
+#   server-chain.pem        server.pem + inter.pem (what a server sends)
+#   client.pem client.key   CN=Sohoa Test Station, extendedKeyUsage clientAuth (mTLS)
+#   ca-bundle.pem           ca.pem + inter.pem (root + intermediate: a client's ca_file,
+#                           a server's client CA)
+#   other-ca.pem other-ca.key   "Other Test Root CA", self-signed and unrelated to the above
+#                           (a trust anchor that must NOT verify server.pem)
+#
 #   pin                     "123456\n", mode 0600 (the user PIN; [token] pin_file)
 #   softhsm2.conf tokens/   SoftHSM2 store; use with SOFTHSM2_CONF=DIR/softhsm2.conf
 #                           token ORG   (user PIN 123456, SO PIN 12345678) holding
@@ -58,7 +69,7 @@
 # Needs: openssl, softhsm2-util, pkcs11-tool (Debian: openssl softhsm2 opensc).
 set -euo pipefail
 
-VERSION="sohoa-pki 4"
+VERSION="sohoa-pki 5"
 MODULE=/usr/lib/softhsm/libsofthsm2.so
 PIN=123456
 SO_PIN=12345678
@@ -85,7 +96,11 @@ done
 exec 9>"$DIR/.lock"
 flock 9
 
-if [ -f "$DIR/.stamp" ] && [ "$(cat "$DIR/.stamp")" = "$VERSION" ]; then
+# The stamp alone is not trusted: a DIR made by an older script under the
+# same version must not pass for complete when files were added since.
+if [ -f "$DIR/.stamp" ] && [ "$(cat "$DIR/.stamp")" = "$VERSION" ] &&
+    [ -f "$DIR/server.pem" ] && [ -f "$DIR/client.key" ] && [ -f "$DIR/other-ca.pem" ] &&
+    [ -f "$DIR/ca-bundle.pem" ]; then
     exit 0
 fi
 
@@ -146,6 +161,21 @@ authorityKeyIdentifier = keyid:always
 [ v3_sign ]
 basicConstraints = critical, CA:false
 keyUsage = critical, digitalSignature, nonRepudiation
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid:always
+
+[ v3_server ]
+basicConstraints = critical, CA:false
+keyUsage = critical, digitalSignature
+extendedKeyUsage = serverAuth
+subjectAltName = DNS:localhost, IP:127.0.0.1, IP:::1
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid:always
+
+[ v3_client ]
+basicConstraints = critical, CA:false
+keyUsage = critical, digitalSignature
+extendedKeyUsage = clientAuth
 subjectKeyIdentifier = hash
 authorityKeyIdentifier = keyid:always
 
@@ -235,6 +265,19 @@ ess_cert_id_chain = no
 ess_cert_id_alg = sha256
 EOF
 echo 01 >"$DIR/tsa-serial"
+
+# TLS: made after everything above so that the serial numbers of the
+# signing and TSA certificates stay what they were.
+genkey server ec:P-256
+issue server "/C=VN/O=Sohoa Test PKI/CN=localhost" v3_server 240101000000Z 491231235959Z
+cat "$DIR/server.pem" "$DIR/inter.pem" >"$DIR/server-chain.pem"
+genkey client ec:P-256
+issue client "/C=VN/O=Sohoa Test PKI/CN=Sohoa Test Station" v3_client 240101000000Z \
+    491231235959Z
+cat "$DIR/ca.pem" "$DIR/inter.pem" >"$DIR/ca-bundle.pem"
+genkey other-ca ec:P-256
+issue other-ca "/C=VN/O=Other Test PKI/CN=Other Test Root CA" v3_root 200101000000Z \
+    491231235959Z selfsign
 
 printf '%s\n' "$PIN" >"$DIR/pin"
 chmod 0600 "$DIR/pin"
