@@ -5,6 +5,7 @@
 #   make check      unit + integration tests (SANITIZE=1 for ASan/UBSan)
 #   make asan       the same tests under ASan/UBSan, in build-asan/
 #   make bench      sohoa vs OCRmyPDF on the same generated pages
+#   make bench-station  press → queued latency, daemon memory, queue throughput
 #   make demo       the main job end to end on embedded defaults
 
 SANITIZE ?= 0
@@ -67,7 +68,7 @@ SUPPORT_LIB := $(BUILD)/libtestsupport.a
 FIXTURE_SRCS := $(sort $(wildcard tests/fixtures/*.c))
 FIXTURE_BIN := $(BUILD)/fixturegen
 
-.PHONY: all deps check-deps check unit integration asan bench bench-extract bench-sign demo fixtures \
+.PHONY: all deps check-deps check unit integration asan bench bench-extract bench-sign bench-station demo fixtures \
 	clean format fuzz
 
 all: $(BUILD)/sohoa
@@ -154,6 +155,13 @@ $(BUILD)/bench_sign: tests/bench/bench_sign.c $(BUILD)/libsohoa.a | check-deps
 
 bench-sign: $(BUILD)/sohoa $(BUILD)/bench_sign $(FIXTURE_BIN)
 	@BUILD=$(BUILD) tests/bench/bench_sign.sh
+
+# The station: press → queued latency, daemon memory, queue throughput.
+$(BUILD)/bench_queue: tests/bench/bench_queue.c $(BUILD)/libsohoa.a | check-deps
+	$(CC) $(ALL_CFLAGS) $(PKG_CFLAGS) -I. -o $@ $< $(BUILD)/libsohoa.a $(LDFLAGS) $(PKG_LIBS)
+
+bench-station: $(BUILD)/sohoa $(BUILD)/bench_queue $(FIXTURE_BIN)
+	@BUILD=$(BUILD) tests/bench/bench_station.sh
 
 demo: $(BUILD)/sohoa $(FIXTURE_BIN)
 	@BUILD=$(BUILD) tests/demo.sh

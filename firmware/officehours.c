@@ -41,6 +41,21 @@ static void key_origin(const config *cfg, const char *key, char *out, size_t n)
         snprintf(out, n, "%s: [station] %s", file, key);
 }
 
+/* The error for a list value `key` = `value` that each_item() returned
+ * `rc` (non-zero) for: -2 is out of memory (`what` names the list), any
+ * other a bad item, reported with where the key was set, `why` and what
+ * the key takes (`expected`). */
+static int list_error(const config *cfg, const char *key, const char *what, const char *value,
+                      int rc, const char *why, const char *expected, sohoa_err *err)
+{
+    if (rc == -2)
+        return err_set(err, SOHOA_EWORK, "%s: out of memory", what);
+    char where[600];
+    key_origin(cfg, key, where, sizeof where);
+    return err_set(err, SOHOA_EINPUT, "%s = \"%.80s\": %s; expected %s", where, value, why,
+                   expected);
+}
+
 /* A copy of s[0..n) without surrounding blanks. */
 static char *trimmed_copy(const char *s, size_t n)
 {
@@ -158,14 +173,9 @@ static int load_periods(const config *cfg, office_hours *oh, sohoa_err *err)
                 rc = -1;
             }
     }
-    if (rc == -2)
-        return err_set(err, SOHOA_EWORK, "office hours: out of memory");
-    if (rc != 0) {
-        char where[600];
-        key_origin(cfg, "office_hours", where, sizeof where);
-        return err_set(err, SOHOA_EINPUT, "%s = \"%.80s\": %s; expected HH:MM-HH:MM,… such as %s",
-                       where, v, c.why, DEFAULT_OFFICE_HOURS);
-    }
+    if (rc != 0)
+        return list_error(cfg, "office_hours", "office hours", v, rc, c.why,
+                          "HH:MM-HH:MM,… such as " DEFAULT_OFFICE_HOURS, err);
     return 0;
 }
 
@@ -215,16 +225,10 @@ static int load_workdays(const config *cfg, office_hours *oh, sohoa_err *err)
         v = DEFAULT_WORKDAYS;
     days_ctx c = {0};
     int rc = each_item(v, add_days, &c);
-    if (rc == -2)
-        return err_set(err, SOHOA_EWORK, "workdays: out of memory");
-    if (rc != 0) {
-        char where[600];
-        key_origin(cfg, "workdays", where, sizeof where);
-        return err_set(err, SOHOA_EINPUT,
-                       "%s = \"%.80s\": %s; expected days sun, mon, tue, wed, thu, fri, sat and "
-                       "ranges such as mon-fri,sat",
-                       where, v, c.why);
-    }
+    if (rc != 0)
+        return list_error(cfg, "workdays", "workdays", v, rc, c.why,
+                          "days sun, mon, tue, wed, thu, fri, sat and ranges such as mon-fri,sat",
+                          err);
     oh->workdays = c.mask;
     return 0;
 }
@@ -364,16 +368,10 @@ static int load_holidays(const config *cfg, office_hours *oh, sohoa_err *err)
     const char *v = config_get(cfg, "station", "holidays", "");
     /* Empty means none; each_item() would see one empty item, not a date. */
     int rc = v[strspn(v, " \t")] ? each_item(v, add_holiday, &c) : 0;
-    if (rc == -2)
-        return err_set(err, SOHOA_EWORK, "holidays: out of memory");
-    if (rc != 0) {
-        char where[600];
-        key_origin(cfg, "holidays", where, sizeof where);
-        return err_set(err, SOHOA_EINPUT,
-                       "%s = \"%.80s\": %s; expected dates YYYY-MM-DD and ranges "
-                       "YYYY-MM-DD..YYYY-MM-DD separated by commas",
-                       where, v, c.why);
-    }
+    if (rc != 0)
+        return list_error(cfg, "holidays", "holidays", v, rc, c.why,
+                          "dates YYYY-MM-DD and ranges YYYY-MM-DD..YYYY-MM-DD separated by commas",
+                          err);
     const char *file = config_get(cfg, "station", "holidays_file", "");
     if (*file && load_holidays_file(cfg, file, &c, err) != 0)
         return -1;

@@ -224,22 +224,34 @@ static sqlite3_stmt *prep(reg *r, const char *what, sohoa_err *err, const char *
     return st;
 }
 
-/* Runs a statement to completion, ignoring any rows. */
-static int run(reg *r, const char *what, sohoa_err *err, const char *sql, const char *types, ...)
+/* Ends a statement whose last step returned `rc`: steps on past any
+ * remaining rows (an UPSERT … RETURNING writes as it steps), records a
+ * failure and finalizes it. */
+static int step_to_end(reg *r, sqlite3_stmt *st, int rc, const char *what, sohoa_err *err)
 {
-    va_list ap;
-    va_start(ap, types);
-    sqlite3_stmt *st = prepv(r, what, err, sql, types, ap);
-    va_end(ap);
-    if (!st)
-        return -1;
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-        ;
+    while (rc == SQLITE_ROW)
+        rc = sqlite3_step(st);
     if (rc != SQLITE_DONE)
         db_fail(r->path, r->db, rc, what, err);
     sqlite3_finalize(st);
     return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* Runs a statement to completion, ignoring any rows. */
+static int runv(reg *r, const char *what, sohoa_err *err, const char *sql, const char *types,
+                va_list ap)
+{
+    sqlite3_stmt *st = prepv(r, what, err, sql, types, ap);
+    return st ? step_to_end(r, st, sqlite3_step(st), what, err) : -1;
+}
+
+static int run(reg *r, const char *what, sohoa_err *err, const char *sql, const char *types, ...)
+{
+    va_list ap;
+    va_start(ap, types);
+    int rc = runv(r, what, err, sql, types, ap);
+    va_end(ap);
+    return rc;
 }
 
 /* The first column of the first row as an integer; *found = 0 (and *out
@@ -247,27 +259,19 @@ static int run(reg *r, const char *what, sohoa_err *err, const char *sql, const 
 static int run_int(reg *r, const char *what, sohoa_err *err, int64_t *out, int *found,
                    const char *sql, const char *types, ...)
 {
+    *found = 0;
     va_list ap;
     va_start(ap, types);
     sqlite3_stmt *st = prepv(r, what, err, sql, types, ap);
     va_end(ap);
     if (!st)
         return -1;
-    *found = 0;
     int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        if (sqlite3_column_type(st, 0) != SQLITE_NULL) {
-            *out = sqlite3_column_int64(st, 0);
-            *found = 1;
-        }
-        /* Step on to the end: an UPSERT … RETURNING writes as it steps. */
-        while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-            ;
+    if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
+        *out = sqlite3_column_int64(st, 0);
+        *found = 1;
     }
-    if (rc != SQLITE_DONE)
-        db_fail(r->path, r->db, rc, what, err);
-    sqlite3_finalize(st);
-    return rc == SQLITE_DONE ? 0 : -1;
+    return step_to_end(r, st, rc, what, err);
 }
 
 static void tx_rollback(reg *r)
@@ -310,12 +314,8 @@ static int pragma_text(reg *r, const char *sql, char *out, size_t size, const ch
     if (rc == SQLITE_ROW) {
         const unsigned char *v = sqlite3_column_text(st, 0);
         snprintf(out, size, "%s", v ? (const char *)v : "");
-        rc = SQLITE_DONE;
     }
-    if (rc != SQLITE_DONE)
-        db_fail(r->path, r->db, rc, what, err);
-    sqlite3_finalize(st);
-    return rc == SQLITE_DONE ? 0 : -1;
+    return step_to_end(r, st, rc, what, err);
 }
 
 /* Creates the tables of a new database, or checks the version of an
@@ -532,19 +532,38 @@ typedef struct cur_row {
     int has_queued_seq;
 } cur_row;
 
-/* Starts a change of document `id`: takes the write lock, reads the row
- * and checks that its state is one of `allowed` (BIT(state) mask), else
- * SOHOA_EINPUT "document N is <state>, cannot <verb>". On failure nothing
- * is left open. */
-static int change_begin(reg *r, int64_t id, unsigned allowed, const char *verb, const char *what,
-                        cur_row *cur, sohoa_err *err)
+/* One change of one document as its public function describes it: the
+ * entry it appends to the history and the prefix of its error messages.
+ * Every change goes change_begin() → (checks, reads) → change_commit(), or
+ * change_apply() when it needs nothing of the row but its state. */
+typedef struct change {
+    int64_t id;
+    const char *verb;   /* "hold": "document 7 is sent, cannot hold" */
+    const char *event;  /* the history entry: "held" */
+    const char *detail; /* the entry's detail or NULL; may be set once the row is read */
+    time_t now;         /* when: the entry's time */
+    char what[128];     /* "document 7: cannot hold" */
+} change;
+
+static change change_of(int64_t id, const char *verb, const char *event, time_t now)
 {
-    if (tx_begin(r, what, err) != 0)
+    change c = {.id = id, .verb = verb, .event = event, .now = now};
+    snprintf(c.what, sizeof c.what, "document %" PRId64 ": cannot %s", id, verb);
+    return c;
+}
+
+/* Starts change `c`: takes the write lock, reads the row and checks that
+ * its state is one of `allowed` (BIT(state) mask), else SOHOA_EINPUT
+ * "document N is <state>, cannot <verb>". On failure nothing is left open;
+ * on success the caller ends with change_commit() or tx_rollback(). */
+static int change_begin(reg *r, const change *c, unsigned allowed, cur_row *cur, sohoa_err *err)
+{
+    if (tx_begin(r, c->what, err) != 0)
         return -1;
-    sqlite3_stmt *st = prep(r, what, err,
+    sqlite3_stmt *st = prep(r, c->what, err,
                             "SELECT state, held_from, hold, so_den, effective, queued_seq"
                             " FROM documents WHERE id = ?",
-                            "l", id);
+                            "l", c->id);
     if (!st)
         goto fail;
     int rc = sqlite3_step(st);
@@ -558,22 +577,61 @@ static int change_begin(reg *r, int64_t id, unsigned allowed, const char *verb, 
         cur->effective = (time_t)sqlite3_column_int64(st, 4);
         cur->has_queued_seq = sqlite3_column_type(st, 5) != SQLITE_NULL;
     } else if (rc == SQLITE_DONE) {
-        err_set(err, SOHOA_EINPUT, "document %" PRId64 " does not exist", id);
+        err_set(err, SOHOA_EINPUT, "document %" PRId64 " does not exist", c->id);
     } else {
-        db_fail(r->path, r->db, rc, what, err);
+        db_fail(r->path, r->db, rc, c->what, err);
     }
     sqlite3_finalize(st);
     if (rc != SQLITE_ROW)
         goto fail;
     if (!(allowed & BIT(cur->state))) {
-        err_set(err, SOHOA_EINPUT, "document %" PRId64 " is %s, cannot %s", id,
-                doc_state_name(cur->state), verb);
+        err_set(err, SOHOA_EINPUT, "document %" PRId64 " is %s, cannot %s", c->id,
+                doc_state_name(cur->state), c->verb);
         goto fail;
     }
     return 0;
 fail:
     tx_rollback(r);
     return -1;
+}
+
+/* Ends change `c` opened by change_begin(): runs `sql` (the row's update),
+ * appends the event and commits. On failure all of it is rolled back, so
+ * that a row never disagrees with its history. */
+static int change_commitv(reg *r, const change *c, sohoa_err *err, const char *sql,
+                          const char *types, va_list ap)
+{
+    if (runv(r, c->what, err, sql, types, ap) != 0 ||
+        add_event(r, c->id, c->now, c->event, c->detail, c->what, err) != 0) {
+        tx_rollback(r);
+        return -1;
+    }
+    return tx_commit(r, c->what, err);
+}
+
+static int change_commit(reg *r, const change *c, sohoa_err *err, const char *sql,
+                         const char *types, ...)
+{
+    va_list ap;
+    va_start(ap, types);
+    int rc = change_commitv(r, c, err, sql, types, ap);
+    va_end(ap);
+    return rc;
+}
+
+/* The whole of a change that needs nothing of the row but its state:
+ * change_begin() with `allowed`, then change_commit() with `sql`. */
+static int change_apply(reg *r, const change *c, unsigned allowed, sohoa_err *err, const char *sql,
+                        const char *types, ...)
+{
+    cur_row cur;
+    if (change_begin(r, c, allowed, &cur, err) != 0)
+        return -1;
+    va_list ap;
+    va_start(ap, types);
+    int rc = change_commitv(r, c, err, sql, types, ap);
+    va_end(ap);
+    return rc;
 }
 
 /* "classified, duplicate" for a HOLD_* mask (static strings, no allocation). */
@@ -592,8 +650,6 @@ static void hold_names(unsigned h, char *out, size_t size)
         if ((h & names[i].bit) && len < size)
             len += (size_t)snprintf(out + len, size - len, "%s%s", len ? ", " : "", names[i].name);
 }
-
-#define WHAT(buf, id, verb) snprintf(buf, sizeof buf, "document %" PRId64 ": cannot %s", id, verb)
 
 int reg_create(reg *r, const char *dir, time_t received, time_t effective, int64_t *id,
                sohoa_err *err)
@@ -627,31 +683,20 @@ fail:
 
 int reg_set_metadata(reg *r, int64_t id, const doc_metadata *m, time_t now, sohoa_err *err)
 {
-    char what[96];
-    WHAT(what, id, "store metadata");
+    change c = change_of(id, "store metadata", "processed", now);
     if (!m)
-        return err_set(err, SOHOA_EINPUT, "%s: no metadata given", what);
+        return err_set(err, SOHOA_EINPUT, "%s: no metadata given", c.what);
     char *json = meta_to_json(m);
     dup_keys k;
     if (!json || dup_keys_of(m, &k) != 0) {
         free(json);
-        return oom(r, what, err);
+        return oom(r, c.what, err);
     }
-    cur_row cur;
-    int rc = -1;
-    if (change_begin(r, id, BIT(DOC_SCANNED), "store metadata", what, &cur, err) != 0)
-        goto out;
-    if (run(r, what, err,
-            "UPDATE documents SET state = ?, meta_read = ?, meta = ?, dup_issuer = ?,"
-            " dup_number_notation = ?, dup_date = ? WHERE id = ?",
-            "itttttl", (int)DOC_PROCESSED, json, json, k.issuer, k.number_notation, k.date,
-            id) != 0 ||
-        add_event(r, id, now, "processed", NULL, what, err) != 0) {
-        tx_rollback(r);
-        goto out;
-    }
-    rc = tx_commit(r, what, err);
-out:
+    int rc = change_apply(r, &c, BIT(DOC_SCANNED), err,
+                          "UPDATE documents SET state = ?, meta_read = ?, meta = ?, dup_issuer = ?,"
+                          " dup_number_notation = ?, dup_date = ? WHERE id = ?",
+                          "itttttl", (int)DOC_PROCESSED, json, json, k.issuer, k.number_notation,
+                          k.date, id);
     free(json);
     dup_keys_free(&k);
     return rc;
@@ -736,10 +781,9 @@ static int correction_value(meta_field f, const char *value, char **out, long *n
 int reg_correct(reg *r, int64_t id, meta_field f, const char *value, const char *who, time_t now,
                 sohoa_err *err)
 {
-    char what[96];
-    WHAT(what, id, "correct");
+    change c = change_of(id, "correct", "corrected", now);
     if ((int)f < 0 || f >= META_NFIELDS)
-        return err_set(err, SOHOA_EINPUT, "%s: unknown field %d", what, (int)f);
+        return err_set(err, SOHOA_EINPUT, "%s: unknown field %d", c.what, (int)f);
     char *v = NULL;
     long number = 0;
     if (correction_value(f, value, &v, &number, err) != 0)
@@ -751,9 +795,9 @@ int reg_correct(reg *r, int64_t id, meta_field f, const char *value, const char 
     cur_row cur;
     int rc = -1;
     unsigned allowed = BIT(DOC_PROCESSED) | BIT(DOC_HELD) | BIT(DOC_REGISTERED) | BIT(DOC_SIGNED);
-    if (change_begin(r, id, allowed, "correct", what, &cur, err) != 0)
+    if (change_begin(r, &c, allowed, &cur, err) != 0)
         goto out;
-    if (load_meta(r, id, &m, what, err) != 0)
+    if (load_meta(r, id, &m, c.what, err) != 0)
         goto fail;
     if (f == META_NUMBER) {
         old = m.has_number ? fmt("%ld", m.number) : NULL;
@@ -778,16 +822,14 @@ int reg_correct(reg *r, int64_t id, meta_field f, const char *value, const char 
                        new_text ? new_text : "null");
     if (!json || !detail || dup_keys_of(&m, &k) != 0)
         goto nomem;
-    if (run(r, what, err,
-            "UPDATE documents SET meta = ?, dup_issuer = ?, dup_number_notation = ?,"
-            " dup_date = ? WHERE id = ?",
-            "ttttl", json, k.issuer, k.number_notation, k.date, id) != 0 ||
-        add_event(r, id, now, "corrected", detail, what, err) != 0)
-        goto fail;
-    rc = tx_commit(r, what, err);
+    c.detail = detail;
+    rc = change_commit(r, &c, err,
+                       "UPDATE documents SET meta = ?, dup_issuer = ?, dup_number_notation = ?,"
+                       " dup_date = ? WHERE id = ?",
+                       "ttttl", json, k.issuer, k.number_notation, k.date, id);
     goto out;
 nomem:
-    oom(r, what, err);
+    oom(r, c.what, err);
 fail:
     tx_rollback(r);
 out:
@@ -800,48 +842,50 @@ out:
     return rc;
 }
 
+/* Checks, inside a change, that the document a hold names as the earlier
+ * copy exists (SOHOA_EINPUT if not). */
+static int duplicate_exists(reg *r, const change *c, int64_t duplicate_of, sohoa_err *err)
+{
+    int64_t x;
+    int found = 0;
+    if (run_int(r, c->what, err, &x, &found, "SELECT id FROM documents WHERE id = ?", "l",
+                duplicate_of) != 0)
+        return -1;
+    if (!found)
+        return err_set(err, SOHOA_EINPUT, "%s: duplicate document %" PRId64 " does not exist",
+                       c->what, duplicate_of);
+    return 0;
+}
+
 int reg_hold(reg *r, int64_t id, unsigned reasons, const char *note, int64_t duplicate_of,
              time_t now, sohoa_err *err)
 {
-    char what[96];
-    WHAT(what, id, "hold");
+    change c = change_of(id, "hold", "held", now);
     /* HOLD_REJECTED comes only from the server (reg_mark_rejected): its
      * release sends the document back to the queue. */
     if (reasons == 0 || (reasons & ~(unsigned)(HOLD_CLASSIFIED | HOLD_DUPLICATE | HOLD_REVIEW)))
-        return err_set(err, SOHOA_EINPUT, "%s: invalid hold reasons %#x", what, reasons);
+        return err_set(err, SOHOA_EINPUT, "%s: invalid hold reasons %#x", c.what, reasons);
     if (duplicate_of < 0 || duplicate_of == id)
-        return err_set(err, SOHOA_EINPUT, "%s: invalid duplicate %" PRId64, what, duplicate_of);
+        return err_set(err, SOHOA_EINPUT, "%s: invalid duplicate %" PRId64, c.what, duplicate_of);
     char names[64];
     hold_names(reasons, names, sizeof names);
     char *detail = note ? fmt("%s: %s", names, note) : strdup(names);
     if (!detail)
-        return oom(r, what, err);
+        return oom(r, c.what, err);
+    c.detail = detail;
     cur_row cur;
     int rc = -1;
-    if (change_begin(r, id, BIT(DOC_PROCESSED), "hold", what, &cur, err) != 0)
+    if (change_begin(r, &c, BIT(DOC_PROCESSED), &cur, err) != 0)
         goto out;
-    if (duplicate_of) {
-        int64_t x;
-        int found = 0;
-        if (run_int(r, what, err, &x, &found, "SELECT id FROM documents WHERE id = ?", "l",
-                    duplicate_of) != 0)
-            goto fail;
-        if (!found) {
-            err_set(err, SOHOA_EINPUT, "%s: duplicate document %" PRId64 " does not exist", what,
-                    duplicate_of);
-            goto fail;
-        }
+    if (duplicate_of && duplicate_exists(r, &c, duplicate_of, err) != 0) {
+        tx_rollback(r);
+        goto out;
     }
-    if (run(r, what, err,
-            "UPDATE documents SET state = ?, hold = ?, held_from = ?, note = ?,"
-            " duplicate_of = NULLIF(?, 0) WHERE id = ?",
-            "iiitll", (int)DOC_HELD, (int)reasons, (int)cur.state, note, duplicate_of, id) != 0 ||
-        add_event(r, id, now, "held", detail, what, err) != 0)
-        goto fail;
-    rc = tx_commit(r, what, err);
-    goto out;
-fail:
-    tx_rollback(r);
+    rc = change_commit(r, &c, err,
+                       "UPDATE documents SET state = ?, hold = ?, held_from = ?, note = ?,"
+                       " duplicate_of = NULLIF(?, 0) WHERE id = ?",
+                       "iiitll", (int)DOC_HELD, (int)reasons, (int)cur.state, note, duplicate_of,
+                       id);
 out:
     free(detail);
     return rc;
@@ -865,44 +909,37 @@ static char *reason_who(const char *reason, const char *who, bool *nomem)
 
 int reg_release(reg *r, int64_t id, const char *reason, const char *who, time_t now, sohoa_err *err)
 {
-    char what[96];
-    WHAT(what, id, "release");
+    change c = change_of(id, "release", "released", now);
     bool nomem = false;
     char *rw = reason_who(reason, who, &nomem);
     if (nomem)
-        return oom(r, what, err);
+        return oom(r, c.what, err);
     cur_row cur;
     char *detail = NULL;
     int rc = -1;
-    if (change_begin(r, id, BIT(DOC_HELD), "release", what, &cur, err) != 0)
+    if (change_begin(r, &c, BIT(DOC_HELD), &cur, err) != 0)
         goto out;
     char names[64];
     hold_names(cur.hold, names, sizeof names);
     detail = rw ? fmt("%s: %s", names, rw) : strdup(names);
     if (!detail) {
-        oom(r, what, err);
-        goto fail;
+        oom(r, c.what, err);
+        tx_rollback(r);
+        goto out;
     }
+    c.detail = detail;
     /* Back where it was held from; a rejected document goes back to the
      * queue at its original place (queued_seq is kept), due now. */
-    doc_state back = cur.held_from == DOC_QUEUED ? DOC_QUEUED : DOC_PROCESSED;
-    int rc_sql;
-    if (back == DOC_QUEUED)
-        rc_sql = run(r, what, err,
-                     "UPDATE documents SET state = ?, released = released | hold, hold = 0,"
-                     " held_from = NULL, attempts = 0, next_attempt = ? WHERE id = ?",
-                     "ill", (int)back, (int64_t)now, id);
+    if (cur.held_from == DOC_QUEUED)
+        rc = change_commit(r, &c, err,
+                           "UPDATE documents SET state = ?, released = released | hold, hold = 0,"
+                           " held_from = NULL, attempts = 0, next_attempt = ? WHERE id = ?",
+                           "ill", (int)DOC_QUEUED, (int64_t)now, id);
     else
-        rc_sql = run(r, what, err,
-                     "UPDATE documents SET state = ?, released = released | hold, hold = 0,"
-                     " held_from = NULL WHERE id = ?",
-                     "il", (int)back, id);
-    if (rc_sql != 0 || add_event(r, id, now, "released", detail, what, err) != 0)
-        goto fail;
-    rc = tx_commit(r, what, err);
-    goto out;
-fail:
-    tx_rollback(r);
+        rc = change_commit(r, &c, err,
+                           "UPDATE documents SET state = ?, released = released | hold, hold = 0,"
+                           " held_from = NULL WHERE id = ?",
+                           "il", (int)DOC_PROCESSED, id);
 out:
     free(rw);
     free(detail);
@@ -914,26 +951,17 @@ static int finish(reg *r, int64_t id, doc_state to, unsigned allowed, const char
                   const char *event, const char *reason, const char *who, time_t now,
                   sohoa_err *err)
 {
-    char what[96];
-    WHAT(what, id, verb);
+    change c = change_of(id, verb, event, now);
     bool nomem = false;
     char *detail = reason_who(reason, who, &nomem);
     if (nomem)
-        return oom(r, what, err);
-    cur_row cur;
-    int rc = -1;
-    if (change_begin(r, id, allowed, verb, what, &cur, err) != 0)
-        goto out;
+        return oom(r, c.what, err);
+    c.detail = detail;
     /* The số đến, if any, stays: a number is never given twice. */
-    if (run(r, what, err,
-            "UPDATE documents SET state = ?, hold = 0, held_from = NULL, note = ? WHERE id = ?",
-            "itl", (int)to, reason, id) != 0 ||
-        add_event(r, id, now, event, detail, what, err) != 0) {
-        tx_rollback(r);
-        goto out;
-    }
-    rc = tx_commit(r, what, err);
-out:
+    int rc = change_apply(
+        r, &c, allowed, err,
+        "UPDATE documents SET state = ?, hold = 0, held_from = NULL, note = ? WHERE id = ?", "itl",
+        (int)to, reason, id);
     free(detail);
     return rc;
 }
@@ -953,13 +981,12 @@ int reg_fail(reg *r, int64_t id, const char *reason, time_t now, sohoa_err *err)
 
 int reg_register(reg *r, int64_t id, time_t now, int64_t *so_den, sohoa_err *err)
 {
-    char what[96];
-    WHAT(what, id, "register");
+    change c = change_of(id, "register", "registered", now);
     cur_row cur;
     /* Any state is read; only a processed document without a number may
      * take one. A numbered document answers with its number whatever its
      * state, so a step repeated after a power cut is harmless. */
-    if (change_begin(r, id, ALL_STATES, "register", what, &cur, err) != 0)
+    if (change_begin(r, &c, ALL_STATES, &cur, err) != 0)
         return -1;
     if (cur.so_den > 0) {
         tx_rollback(r);
@@ -975,87 +1002,74 @@ int reg_register(reg *r, int64_t id, time_t now, int64_t *so_den, sohoa_err *err
     vntime_split(cur.effective, &tm);
     int64_t n = 0;
     int found = 0;
-    char detail[64];
-    if (run_int(r, what, err, &n, &found,
+    if (run_int(r, c.what, err, &n, &found,
                 "INSERT INTO counters (year, last) VALUES (?, 1)"
                 " ON CONFLICT (year) DO UPDATE SET last = last + 1 RETURNING last",
-                "i", tm.year) != 0)
-        goto fail;
-    if (!found) {
-        err_set(err, SOHOA_EWORK, "%s: %s: no number returned", r->path, what);
-        goto fail;
+                "i", tm.year) != 0) {
+        tx_rollback(r);
+        return -1;
     }
+    if (!found) {
+        tx_rollback(r);
+        return err_set(err, SOHOA_EWORK, "%s: %s: no number returned", r->path, c.what);
+    }
+    char detail[64];
     snprintf(detail, sizeof detail, "số đến %" PRId64 "/%d", n, tm.year);
-    if (run(r, what, err, "UPDATE documents SET state = ?, year = ?, so_den = ? WHERE id = ?",
-            "iill", (int)DOC_REGISTERED, tm.year, n, id) != 0 ||
-        add_event(r, id, now, "registered", detail, what, err) != 0)
-        goto fail;
-    if (tx_commit(r, what, err) != 0)
+    c.detail = detail;
+    if (change_commit(r, &c, err,
+                      "UPDATE documents SET state = ?, year = ?, so_den = ? WHERE id = ?", "iill",
+                      (int)DOC_REGISTERED, tm.year, n, id) != 0)
         return -1;
     *so_den = n;
     return 0;
-fail:
-    tx_rollback(r);
-    return -1;
 }
 
 int reg_set_signed(reg *r, int64_t id, const char *pdf_sha256, time_t now, sohoa_err *err)
 {
-    char what[96];
-    WHAT(what, id, "mark signed");
+    change c = change_of(id, "mark signed", "signed", now);
     size_t n = pdf_sha256 ? strlen(pdf_sha256) : 0;
     if (n != 64 || strspn(pdf_sha256, "0123456789abcdefABCDEF") != 64)
-        return err_set(err, SOHOA_EINPUT, "%s: the PDF's SHA-256 must be 64 hex digits", what);
-    cur_row cur;
-    if (change_begin(r, id, BIT(DOC_REGISTERED), "mark signed", what, &cur, err) != 0)
-        return -1;
-    if (run(r, what, err, "UPDATE documents SET state = ?, pdf_sha256 = ? WHERE id = ?", "itl",
-            (int)DOC_SIGNED, pdf_sha256, id) != 0 ||
-        add_event(r, id, now, "signed", pdf_sha256, what, err) != 0) {
-        tx_rollback(r);
-        return -1;
-    }
-    return tx_commit(r, what, err);
+        return err_set(err, SOHOA_EINPUT, "%s: the PDF's SHA-256 must be 64 hex digits", c.what);
+    c.detail = pdf_sha256;
+    return change_apply(r, &c, BIT(DOC_REGISTERED), err,
+                        "UPDATE documents SET state = ?, pdf_sha256 = ? WHERE id = ?", "itl",
+                        (int)DOC_SIGNED, pdf_sha256, id);
 }
 
 int reg_enqueue(reg *r, int64_t id, const char *document_id, int priority, time_t now,
                 sohoa_err *err)
 {
-    char what[96];
-    WHAT(what, id, "enqueue");
+    change c = change_of(id, "enqueue", "queued", now);
     if (!document_id || !*document_id)
-        return err_set(err, SOHOA_EINPUT, "%s: no DocumentId given", what);
+        return err_set(err, SOHOA_EINPUT, "%s: no DocumentId given", c.what);
     if (priority < 0 || priority > 3)
-        return err_set(err, SOHOA_EINPUT, "%s: priority %d is not 0..3", what, priority);
+        return err_set(err, SOHOA_EINPUT, "%s: priority %d is not 0..3", c.what, priority);
     char *detail = fmt("priority %d, %s", priority, document_id);
     if (!detail)
-        return oom(r, what, err);
+        return oom(r, c.what, err);
+    c.detail = detail;
     cur_row cur;
     int rc = -1;
-    if (change_begin(r, id, BIT(DOC_SIGNED), "enqueue", what, &cur, err) != 0)
+    if (change_begin(r, &c, BIT(DOC_SIGNED), &cur, err) != 0)
         goto out;
     /* The place in the queue is taken once; a document that comes back
      * keeps it. */
     int64_t seq = 0;
     int found = 0;
     if (!cur.has_queued_seq &&
-        run_int(r, what, err, &seq, &found,
+        run_int(r, c.what, err, &seq, &found,
                 "INSERT INTO sequences (name, last) VALUES ('queue', 1)"
                 " ON CONFLICT (name) DO UPDATE SET last = last + 1 RETURNING last",
-                "") != 0)
-        goto fail;
-    if (run(r, what, err,
-            "UPDATE documents SET state = ?, document_id = ?, priority = ?,"
-            " queued_seq = COALESCE(queued_seq, ?), queued_at = COALESCE(queued_at, ?),"
-            " attempts = 0, next_attempt = ? WHERE id = ?",
-            "itillll", (int)DOC_QUEUED, document_id, priority, seq, (int64_t)now, (int64_t)now,
-            id) != 0 ||
-        add_event(r, id, now, "queued", detail, what, err) != 0)
-        goto fail;
-    rc = tx_commit(r, what, err);
-    goto out;
-fail:
-    tx_rollback(r);
+                "") != 0) {
+        tx_rollback(r);
+        goto out;
+    }
+    rc = change_commit(r, &c, err,
+                       "UPDATE documents SET state = ?, document_id = ?, priority = ?,"
+                       " queued_seq = COALESCE(queued_seq, ?), queued_at = COALESCE(queued_at, ?),"
+                       " attempts = 0, next_attempt = ? WHERE id = ?",
+                       "itillll", (int)DOC_QUEUED, document_id, priority, seq, (int64_t)now,
+                       (int64_t)now, id);
 out:
     free(detail);
     return rc;
@@ -1064,29 +1078,19 @@ out:
 int reg_mark_sent(reg *r, int64_t id, const char *status_code, const char *description, time_t now,
                   sohoa_err *err)
 {
-    char what[96];
-    WHAT(what, id, "mark sent");
+    change c = change_of(id, "mark sent", "sent", now);
     char *detail = NULL;
     if (status_code || description) {
         detail = fmt("%s%s%s", status_code ? status_code : "",
                      status_code && description ? " " : "", description ? description : "");
         if (!detail)
-            return oom(r, what, err);
+            return oom(r, c.what, err);
     }
-    cur_row cur;
-    int rc = -1;
-    if (change_begin(r, id, BIT(DOC_QUEUED), "mark sent", what, &cur, err) != 0)
-        goto out;
-    if (run(r, what, err,
-            "UPDATE documents SET state = ?, server_status = COALESCE(?, server_status)"
-            " WHERE id = ?",
-            "itl", (int)DOC_SENT, status_code, id) != 0 ||
-        add_event(r, id, now, "sent", detail, what, err) != 0) {
-        tx_rollback(r);
-        goto out;
-    }
-    rc = tx_commit(r, what, err);
-out:
+    c.detail = detail;
+    int rc = change_apply(r, &c, BIT(DOC_QUEUED), err,
+                          "UPDATE documents SET state = ?,"
+                          " server_status = COALESCE(?, server_status) WHERE id = ?",
+                          "itl", (int)DOC_SENT, status_code, id);
     free(detail);
     return rc;
 }
@@ -1094,48 +1098,30 @@ out:
 int reg_mark_retry(reg *r, int64_t id, time_t next_attempt, const char *error, time_t now,
                    sohoa_err *err)
 {
-    char what[96];
-    WHAT(what, id, "schedule a retry");
+    change c = change_of(id, "schedule a retry", "retry", now);
     char at[VNTIME_ISO_LEN];
     vntime_iso(next_attempt, at);
     char *detail = fmt("%s; next attempt %s", error ? error : "upload failed", at);
     if (!detail)
-        return oom(r, what, err);
-    cur_row cur;
-    int rc = -1;
-    if (change_begin(r, id, BIT(DOC_QUEUED), "schedule a retry", what, &cur, err) != 0)
-        goto out;
-    if (run(r, what, err,
-            "UPDATE documents SET attempts = attempts + 1, next_attempt = ?, last_error = ?,"
-            " last_error_at = ? WHERE id = ?",
-            "ltll", (int64_t)next_attempt, error, (int64_t)now, id) != 0 ||
-        add_event(r, id, now, "retry", detail, what, err) != 0) {
-        tx_rollback(r);
-        goto out;
-    }
-    rc = tx_commit(r, what, err);
-out:
+        return oom(r, c.what, err);
+    c.detail = detail;
+    int rc = change_apply(r, &c, BIT(DOC_QUEUED), err,
+                          "UPDATE documents SET attempts = attempts + 1, next_attempt = ?,"
+                          " last_error = ?, last_error_at = ? WHERE id = ?",
+                          "ltll", (int64_t)next_attempt, error, (int64_t)now, id);
     free(detail);
     return rc;
 }
 
 int reg_mark_rejected(reg *r, int64_t id, const char *reason, time_t now, sohoa_err *err)
 {
-    char what[96];
-    WHAT(what, id, "mark rejected");
-    cur_row cur;
-    if (change_begin(r, id, BIT(DOC_QUEUED), "mark rejected", what, &cur, err) != 0)
-        return -1;
-    if (run(r, what, err,
-            "UPDATE documents SET state = ?, hold = ?, held_from = ?, note = ?,"
-            " attempts = attempts + 1, last_error = ?, last_error_at = ? WHERE id = ?",
-            "iiittll", (int)DOC_HELD, HOLD_REJECTED, (int)DOC_QUEUED, reason, reason, (int64_t)now,
-            id) != 0 ||
-        add_event(r, id, now, "rejected", reason, what, err) != 0) {
-        tx_rollback(r);
-        return -1;
-    }
-    return tx_commit(r, what, err);
+    change c = change_of(id, "mark rejected", "rejected", now);
+    c.detail = reason;
+    return change_apply(r, &c, BIT(DOC_QUEUED), err,
+                        "UPDATE documents SET state = ?, hold = ?, held_from = ?, note = ?,"
+                        " attempts = attempts + 1, last_error = ?, last_error_at = ? WHERE id = ?",
+                        "iiittll", (int)DOC_HELD, HOLD_REJECTED, (int)DOC_QUEUED, reason, reason,
+                        (int64_t)now, id);
 }
 
 int reg_add_server_status(reg *r, const char *document_id, const char *code,
@@ -1151,33 +1137,27 @@ int reg_add_server_status(reg *r, const char *document_id, const char *code,
         return err_set(err, SOHOA_EINPUT, "server status for %s: invalid status code", document_id);
     char event[32];
     snprintf(event, sizeof event, "server:%s", code);
-    char what[128];
-    snprintf(what, sizeof what, "cannot record the server status of %.80s", document_id);
-    if (tx_begin(r, what, err) != 0)
+    change c = change_of(0, "record a server status", event, now);
+    c.detail = description;
+    /* The server speaks of a DocumentId, and so do the errors. */
+    snprintf(c.what, sizeof c.what, "cannot record the server status of %.80s", document_id);
+    if (tx_begin(r, c.what, err) != 0)
         return -1;
-    int64_t id = 0;
     int found = 0;
     /* A DocumentId names one document; should two rows carry it, the
      * latest is the one the server is answering about. */
-    if (run_int(r, what, err, &id, &found,
-                "SELECT id FROM documents WHERE document_id = ? ORDER BY id DESC LIMIT 1", "t",
-                document_id) != 0)
-        goto fail;
-    if (!found) {
-        tx_rollback(r);
-        return 0;
+    int rc = run_int(r, c.what, err, &c.id, &found,
+                     "SELECT id FROM documents WHERE document_id = ? ORDER BY id DESC LIMIT 1", "t",
+                     document_id);
+    if (rc != 0 || !found) {
+        tx_rollback(r); /* not ours (or unreadable): nothing to record */
+        return rc;
     }
-    if (run(r, what, err, "UPDATE documents SET server_status = ? WHERE id = ?", "tl", code, id) !=
-            0 ||
-        add_event(r, id, now, event, description, what, err) != 0)
-        goto fail;
-    if (tx_commit(r, what, err) != 0)
+    if (change_commit(r, &c, err, "UPDATE documents SET server_status = ? WHERE id = ?", "tl", code,
+                      c.id) != 0)
         return -1;
     *matched = 1;
     return 0;
-fail:
-    tx_rollback(r);
-    return -1;
 }
 
 /* ---- reading ----------------------------------------------------------- */

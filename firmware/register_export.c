@@ -177,11 +177,17 @@ static int fail_generic(sohoa_err *err, const char *what)
  * quotes doubled. */
 static void csv_field(FILE *out, const char *s)
 {
-    if (!strpbrk(s, ",\"\r\n")) {
+    /* Text read off a scan is untrusted: a cell starting like a formula
+     * (=, +, -, @) would be run by a spreadsheet, so it gets a leading
+     * apostrophe, which spreadsheets show as text and do not display. */
+    int formula = strchr("=+-@\t", s[0]) && s[0];
+    if (!formula && !strpbrk(s, ",\"\r\n")) {
         fputs(s, out);
         return;
     }
     fputc('"', out);
+    if (formula)
+        fputc('\'', out);
     for (; *s; s++) {
         if (*s == '"')
             fputc('"', out);

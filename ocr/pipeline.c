@@ -45,12 +45,20 @@ typedef struct page_job {
 typedef struct run {
     pthread_mutex_t mu;
     pthread_cond_t cv;
-    const input_set *in;
     const pipeline_options *opt;
+    /* Pages to process, in order. They arrive all at once (files) or one
+     * by one while the scanner feeds (pipeline_feed_add); `refs` and
+     * `jobs` have room for `cap` pages and never move, so workers can use
+     * an entry while later ones are being added. */
+    input_page_ref *refs;
     page_job *jobs;
+    size_t cap;
+    size_t npages;  /* pages added so far */
+    int closed;     /* no more pages will come */
     size_t next;    /* next page a worker takes */
     size_t written; /* pages the writer has consumed */
     size_t window;  /* how far workers may run ahead of the writer */
+    size_t kept;    /* pages the writer put in the PDF */
     int failed;
     sohoa_err err; /* the first failure */
 } run;
@@ -192,15 +200,10 @@ static double now_ms(void)
     return t.tv_sec * 1e3 + t.tv_nsec / 1e6;
 }
 
-static int process_page(run *r, ocr_engine *engine, size_t i, sohoa_err *err)
+static int process_page(run *r, ocr_engine *engine, size_t i, const input_page_ref *ref,
+                        const char *where, sohoa_err *err)
 {
-    const input_page_ref *ref = &r->in->pages[i];
     page_job *job = &r->jobs[i];
-    /* Names the page in messages: "scan.tif page 3", or just the file. */
-    char where[300];
-    int multi = ref->index > 0 || (i + 1 < r->in->npages && r->in->pages[i + 1].path == ref->path);
-    snprintf(where, sizeof where, multi ? "%s page %d" : "%s", ref->path, ref->index + 1);
-
     int dpi = 0;
     double t0 = now_ms(), t_load = 0, t_prep = 0, t_ocr = 0, t_enc = 0;
     PIX *raw = input_load_page(ref, &dpi, err);
@@ -257,16 +260,23 @@ static void *worker(void *arg)
     }
     for (;;) {
         pthread_mutex_lock(&r->mu);
-        while (!r->failed && r->next < r->in->npages && r->next >= r->written + r->window)
+        while (!r->failed && ((r->next >= r->npages && !r->closed) ||
+                              (r->next < r->npages && r->next >= r->written + r->window)))
             pthread_cond_wait(&r->cv, &r->mu);
-        if (r->failed || r->next >= r->in->npages) {
+        if (r->failed || r->next >= r->npages) {
             pthread_mutex_unlock(&r->mu);
             break;
         }
         size_t i = r->next++;
+        input_page_ref ref = r->refs[i];
+        /* Names the page in messages: "scan.tif page 3", or just the file. */
+        int multi = ref.index > 0 ||
+                    (i + 1 < r->npages && r->refs[i + 1].path == ref.path);
         pthread_mutex_unlock(&r->mu);
+        char where[300];
+        snprintf(where, sizeof where, multi ? "%s page %d" : "%s", ref.path, ref.index + 1);
 
-        if (process_page(r, engine, i, &err) != 0) {
+        if (process_page(r, engine, i, &ref, where, &err) != 0) {
             fail(r, &err);
             break;
         }
@@ -284,22 +294,26 @@ static int worker_count(const pipeline_options *opt, size_t pages)
     long n = opt->threads > 0 ? opt->threads : sysconf(_SC_NPROCESSORS_ONLN);
     if (n < 1)
         n = 1;
-    if ((size_t)n > pages)
+    if (pages > 0 && (size_t)n > pages)
         n = (long)pages;
     return (int)n;
 }
 
-/* Writes finished pages to the PDF in order, as they complete. */
-static int write_pages(run *r, pdf_writer *pw, size_t *kept, sohoa_err *err)
+/* Writes finished pages to the PDF in order, as they complete, until the
+ * last page of a closed run. */
+static int write_pages(run *r, pdf_writer *pw, sohoa_err *err)
 {
-    for (size_t i = 0; i < r->in->npages; i++) {
+    for (size_t i = 0;; i++) {
         pthread_mutex_lock(&r->mu);
-        while (!r->failed && !r->jobs[i].done)
+        while (!r->failed && !(i < r->npages && r->jobs[i].done) && !(r->closed && i >= r->npages))
             pthread_cond_wait(&r->cv, &r->mu);
-        int failed = r->failed;
+        int failed = r->failed, end = i >= r->npages;
+        size_t total = r->npages;
         pthread_mutex_unlock(&r->mu);
         if (failed)
             return -1;
+        if (end)
+            return 0;
         page_job *job = &r->jobs[i];
         if (!job->blank) {
             pdf_page page = {job->width,  job->height,  job->dpi,
@@ -308,49 +322,18 @@ static int write_pages(run *r, pdf_writer *pw, size_t *kept, sohoa_err *err)
                 fail(r, err);
                 return -1;
             }
-            (*kept)++;
+            r->kept++;
         }
         encode_free_layers(job->layers, job->nlayers);
         job->layers = NULL;
         job->nlayers = 0;
         if (r->opt->progress)
-            r->opt->progress(r->opt->progress_ctx, i + 1, r->in->npages);
+            r->opt->progress(r->opt->progress_ctx, i + 1, total);
         pthread_mutex_lock(&r->mu);
         r->written = i + 1;
         pthread_cond_broadcast(&r->cv);
         pthread_mutex_unlock(&r->mu);
     }
-    return 0;
-}
-
-/* Runs the workers and the writer; on success the PDF has all kept pages. */
-static int run_pages(run *r, pdf_writer *pw, size_t *kept, sohoa_err *err)
-{
-    int nworkers = worker_count(r->opt, r->in->npages);
-    pthread_t *threads = calloc((size_t)nworkers, sizeof *threads);
-    if (!threads)
-        return err_set(err, SOHOA_EWORK, "out of memory");
-    int started = 0;
-    for (; started < nworkers; started++)
-        if (pthread_create(&threads[started], NULL, worker, r) != 0)
-            break;
-    int rc = 0;
-    if (started == 0) {
-        rc = err_set(err, SOHOA_EWORK, "cannot start worker threads");
-    } else if (write_pages(r, pw, kept, err) != 0) {
-        rc = -1;
-    }
-    if (rc != 0) {
-        sohoa_err e = {0};
-        err_set(&e, SOHOA_EWORK, "stopped");
-        fail(r, &e); /* stops the workers */
-    }
-    for (int t = 0; t < started; t++)
-        pthread_join(threads[t], NULL);
-    free(threads);
-    if (r->failed && err->status == SOHOA_OK)
-        *err = r->err;
-    return r->failed ? -1 : rc;
 }
 
 static char *join_path(const char *dir, const char *name)
@@ -360,32 +343,31 @@ static char *join_path(const char *dir, const char *name)
 }
 
 /* Collects the kept pages' text in order for extraction. */
-static ocr_page_text *kept_texts(run *r, size_t kept)
+static ocr_page_text *kept_texts(run *r)
 {
-    ocr_page_text *texts = calloc(kept ? kept : 1, sizeof *texts);
+    ocr_page_text *texts = calloc(r->kept ? r->kept : 1, sizeof *texts);
     if (!texts)
         return NULL;
     size_t k = 0;
-    for (size_t i = 0; i < r->in->npages; i++)
+    for (size_t i = 0; i < r->npages; i++)
         if (!r->jobs[i].blank)
             texts[k++] = r->jobs[i].text;
     return texts;
 }
 
-static int finish_outputs(run *r, size_t kept, pdf_writer *pw, atomic_file *pdf,
-                          const char *pdf_path, const char *meta_path, doc_metadata *meta,
-                          sohoa_err *err)
+static int finish_outputs(run *r, pdf_writer *pw, atomic_file *pdf, const char *pdf_path,
+                          const char *meta_path, doc_metadata *meta, sohoa_err *err)
 {
-    ocr_page_text *texts = kept_texts(r, kept);
+    ocr_page_text *texts = kept_texts(r);
     if (!texts) {
         pdf_writer_abort(pw);
         return err_set(err, SOHOA_EWORK, "out of memory");
     }
     extract_options xo = extract_defaults();
     xo.now = time(NULL);
-    meta->pages = (int)kept;
-    meta->blank_pages_removed = (int)(r->in->npages - kept);
-    int rc = extract_metadata(texts, kept, &xo, meta, err);
+    meta->pages = (int)r->kept;
+    meta->blank_pages_removed = (int)(r->npages - r->kept);
+    int rc = extract_metadata(texts, r->kept, &xo, meta, err);
     free(texts);
     if (rc != 0) {
         pdf_writer_abort(pw);
@@ -412,60 +394,198 @@ static int finish_outputs(run *r, size_t kept, pdf_writer *pw, atomic_file *pdf,
     return rc;
 }
 
-int pipeline_process(char *const *paths, size_t npaths, const char *outdir,
-                     const pipeline_options *opt, doc_metadata *meta_out, sohoa_err *err)
+/* ---- the feed: pages in, workers and writer running ------------------ */
+
+struct pipeline_feed {
+    run r;
+    input_set *sets; /* one per added file: the page refs point into them */
+    size_t nsets;
+    pthread_t *threads;
+    int nthreads;
+    pthread_t writer;
+    int writer_started;
+    int writer_rc;
+    sohoa_err writer_err;
+    pdf_writer *pw;
+    atomic_file pdf;
+    char *pdf_path, *meta_path;
+};
+
+static void *writer_main(void *arg)
 {
-    input_set in;
-    if (input_open(&in, paths, npaths, err) != 0)
-        return -1;
-    if (fs_mkdir_p(outdir, 0755, err) != 0) {
-        input_close(&in);
-        return -1;
+    pipeline_feed *f = arg;
+    f->writer_rc = write_pages(&f->r, f->pw, &f->writer_err);
+    return NULL;
+}
+
+/* Stops everything started and frees `f`. */
+static void feed_free(pipeline_feed *f)
+{
+    pthread_mutex_lock(&f->r.mu);
+    f->r.closed = 1;
+    pthread_cond_broadcast(&f->r.cv);
+    pthread_mutex_unlock(&f->r.mu);
+    if (f->writer_started)
+        pthread_join(f->writer, NULL);
+    for (int t = 0; t < f->nthreads; t++)
+        pthread_join(f->threads[t], NULL);
+    if (f->pw)
+        pdf_writer_abort(f->pw);
+    atomic_abort(&f->pdf);
+    for (size_t i = 0; f->r.jobs && i < f->r.npages; i++) {
+        encode_free_layers(f->r.jobs[i].layers, f->r.jobs[i].nlayers);
+        ocr_page_text_free(&f->r.jobs[i].text);
     }
-    char *pdf_path = join_path(outdir, "document.pdf");
-    char *meta_path = join_path(outdir, "metadata.json");
-    run r = {.in = &in, .opt = opt};
-    pthread_mutex_init(&r.mu, NULL);
-    pthread_cond_init(&r.cv, NULL);
-    r.jobs = calloc(in.npages, sizeof *r.jobs);
-    r.window = (size_t)worker_count(opt, in.npages) * 2;
-    doc_metadata meta = {0};
-    atomic_file pdf = {0};
-    pdf_writer *pw = NULL;
-    size_t kept = 0;
-    int rc = -1;
-    if (!pdf_path || !meta_path || !r.jobs) {
+    for (size_t i = 0; i < f->nsets; i++)
+        input_close(&f->sets[i]);
+    free(f->sets);
+    free(f->threads);
+    free(f->r.refs);
+    free(f->r.jobs);
+    pthread_mutex_destroy(&f->r.mu);
+    pthread_cond_destroy(&f->r.cv);
+    free(f->pdf_path);
+    free(f->meta_path);
+    free(f);
+}
+
+pipeline_feed *pipeline_feed_open(const char *outdir, const pipeline_options *opt,
+                                  size_t max_pages, sohoa_err *err)
+{
+    if (fs_mkdir_p(outdir, 0755, err) != 0)
+        return NULL;
+    pipeline_feed *f = calloc(1, sizeof *f);
+    if (!f) {
         err_set(err, SOHOA_EWORK, "out of memory");
-        goto done;
+        return NULL;
     }
-    if (atomic_open(&pdf, pdf_path, 0644, err) != 0 || !(pw = pdf_writer_new(pdf.f, err)))
-        goto done;
-    if (run_pages(&r, pw, &kept, err) != 0) {
-        pdf_writer_abort(pw);
-        goto done;
+    pthread_mutex_init(&f->r.mu, NULL);
+    pthread_cond_init(&f->r.cv, NULL);
+    f->r.opt = opt;
+    f->r.cap = max_pages ? max_pages : 1;
+    f->r.refs = calloc(f->r.cap, sizeof *f->r.refs);
+    f->r.jobs = calloc(f->r.cap, sizeof *f->r.jobs);
+    f->sets = calloc(f->r.cap, sizeof *f->sets);
+    f->pdf_path = join_path(outdir, "document.pdf");
+    f->meta_path = join_path(outdir, "metadata.json");
+    f->nthreads = worker_count(opt, max_pages);
+    f->threads = calloc((size_t)f->nthreads, sizeof *f->threads);
+    f->r.window = (size_t)f->nthreads * 2;
+    if (!f->r.refs || !f->r.jobs || !f->sets || !f->pdf_path || !f->meta_path || !f->threads) {
+        err_set(err, SOHOA_EWORK, "out of memory");
+        f->nthreads = 0;
+        feed_free(f);
+        return NULL;
     }
-    if (kept == 0) {
-        pdf_writer_abort(pw);
-        err_set(err, SOHOA_EINPUT, "%s%s: all %zu page(s) are blank; nothing to digitise", paths[0],
-                npaths > 1 ? " ..." : "", in.npages);
-        goto done;
+    if (atomic_open(&f->pdf, f->pdf_path, 0644, err) != 0 ||
+        !(f->pw = pdf_writer_new(f->pdf.f, err))) {
+        f->nthreads = 0;
+        feed_free(f);
+        return NULL;
     }
-    rc = finish_outputs(&r, kept, pw, &pdf, pdf_path, meta_path, &meta, err);
-done:
-    atomic_abort(&pdf);
-    for (size_t i = 0; r.jobs && i < in.npages; i++) {
-        encode_free_layers(r.jobs[i].layers, r.jobs[i].nlayers);
-        ocr_page_text_free(&r.jobs[i].text);
+    int started = 0;
+    for (; started < f->nthreads; started++)
+        if (pthread_create(&f->threads[started], NULL, worker, &f->r) != 0)
+            break;
+    f->nthreads = started;
+    if (started == 0 || pthread_create(&f->writer, NULL, writer_main, f) != 0) {
+        err_set(err, SOHOA_EWORK, "cannot start worker threads");
+        feed_free(f);
+        return NULL;
     }
-    free(r.jobs);
-    pthread_mutex_destroy(&r.mu);
-    pthread_cond_destroy(&r.cv);
-    free(pdf_path);
-    free(meta_path);
-    input_close(&in);
+    f->writer_started = 1;
+    return f;
+}
+
+/* Appends the pages of an opened set (whose ownership passes to `f`). */
+static int feed_take_set(pipeline_feed *f, input_set *set, sohoa_err *err)
+{
+    pthread_mutex_lock(&f->r.mu);
+    int rc = 0;
+    if (f->r.failed)
+        rc = err_set(err, f->r.err.status, "%s", f->r.err.msg);
+    else if (f->r.npages + set->npages > f->r.cap)
+        rc = err_set(err, SOHOA_EINPUT, "more than %zu pages in one document", f->r.cap);
+    if (rc == 0) {
+        memcpy(f->r.refs + f->r.npages, set->pages, set->npages * sizeof *set->pages);
+        f->r.npages += set->npages;
+        f->sets[f->nsets++] = *set;
+        pthread_cond_broadcast(&f->r.cv);
+    }
+    pthread_mutex_unlock(&f->r.mu);
+    if (rc != 0)
+        input_close(set);
+    return rc;
+}
+
+int pipeline_feed_add(pipeline_feed *f, const char *path, sohoa_err *err)
+{
+    input_set set;
+    char *const one[] = {(char *)path};
+    if (input_open(&set, one, 1, err) != 0)
+        return -1;
+    return feed_take_set(f, &set, err);
+}
+
+int pipeline_feed_finish(pipeline_feed *f, doc_metadata *meta_out, sohoa_err *err)
+{
+    pthread_mutex_lock(&f->r.mu);
+    f->r.closed = 1;
+    pthread_cond_broadcast(&f->r.cv);
+    pthread_mutex_unlock(&f->r.mu);
+    pthread_join(f->writer, NULL);
+    f->writer_started = 0;
+    for (int t = 0; t < f->nthreads; t++)
+        pthread_join(f->threads[t], NULL);
+    f->nthreads = 0;
+    doc_metadata meta = {0};
+    int rc = -1;
+    if (f->r.failed)
+        *err = f->r.err;
+    else if (f->writer_rc != 0)
+        *err = f->writer_err;
+    else if (f->r.npages == 0)
+        err_set(err, SOHOA_EINPUT, "no pages: nothing to digitise");
+    else if (f->r.kept == 0)
+        err_set(err, SOHOA_EINPUT, "%s%s: all %zu page(s) are blank; nothing to digitise",
+                f->r.refs[0].path, f->r.npages > 1 ? " ..." : "", f->r.npages);
+    else {
+        rc = finish_outputs(&f->r, f->pw, &f->pdf, f->pdf_path, f->meta_path, &meta, err);
+        f->pw = NULL; /* finished or aborted by finish_outputs */
+    }
     if (rc == 0 && meta_out)
         *meta_out = meta;
     else
         meta_free(&meta);
+    feed_free(f);
     return rc;
+}
+
+void pipeline_feed_abort(pipeline_feed *f)
+{
+    if (f) {
+        sohoa_err e = {0};
+        err_set(&e, SOHOA_EWORK, "cancelled");
+        fail(&f->r, &e); /* stops the workers and the writer */
+        feed_free(f);
+    }
+}
+
+int pipeline_process(char *const *paths, size_t npaths, const char *outdir,
+                     const pipeline_options *opt, doc_metadata *meta_out, sohoa_err *err)
+{
+    /* every file is checked before any work starts */
+    input_set in;
+    if (input_open(&in, paths, npaths, err) != 0)
+        return -1;
+    pipeline_feed *f = pipeline_feed_open(outdir, opt, in.npages, err);
+    if (!f) {
+        input_close(&in);
+        return -1;
+    }
+    if (feed_take_set(f, &in, err) != 0) {
+        pipeline_feed_abort(f);
+        return -1;
+    }
+    return pipeline_feed_finish(f, meta_out, err);
 }

@@ -35,4 +35,30 @@ pipeline_options pipeline_defaults(void);
 int pipeline_process(char *const *paths, size_t npaths, const char *outdir,
                      const pipeline_options *opt, doc_metadata *meta, sohoa_err *err);
 
+/* The same, for pages that arrive one by one (a scanner feeding them):
+ * OCR of the first page starts while the next is being scanned, and
+ * memory holds only the pages in flight.
+ *
+ *   f = pipeline_feed_open(outdir, &opt, max_pages, err);
+ *   for each scanned page: pipeline_feed_add(f, path, err);
+ *   pipeline_feed_finish(f, &meta, err);     (or pipeline_feed_abort(f))
+ *
+ * A page that cannot be read fails pipeline_feed_add() (validation) or,
+ * later, pipeline_feed_finish(); the first failure stops the workers.
+ * `max_pages` bounds the document (and the workers: no more than pages). */
+typedef struct pipeline_feed pipeline_feed;
+
+pipeline_feed *pipeline_feed_open(const char *outdir, const pipeline_options *opt,
+                                  size_t max_pages, sohoa_err *err);
+
+/* Validates the image file `path` and queues its pages. */
+int pipeline_feed_add(pipeline_feed *f, const char *path, sohoa_err *err);
+
+/* No more pages: waits for the last, extracts the header and publishes
+ * document.pdf and metadata.json (as pipeline_process). Frees `f`. */
+int pipeline_feed_finish(pipeline_feed *f, doc_metadata *meta, sohoa_err *err);
+
+/* Stops the work and frees `f`; nothing is published. */
+void pipeline_feed_abort(pipeline_feed *f);
+
 #endif

@@ -39,6 +39,9 @@ static time_t at(int y, int mo, int d, int h, int mi, int s)
         }                                                                                          \
     } while (0)
 
+/* `received` is inside office hours: it is its own effective time. */
+#define assert_unchanged(oh, received) assert_effective((oh), (received), (received))
+
 /* Parses `text` and loads office hours from it; fails the test on error. */
 static void load_text(const char *text, office_hours *oh)
 {
@@ -87,8 +90,8 @@ static void after_hours_moves_to_next_period(void **state)
     /* Thursday night → Friday morning. */
     assert_effective(&oh, at(2026, 11, 19, 21, 0, 0), at(2026, 11, 20, 7, 30, 0));
     /* Inside a period: unchanged, to the second. */
-    assert_effective(&oh, at(2026, 11, 20, 9, 15, 2), at(2026, 11, 20, 9, 15, 2));
-    assert_effective(&oh, at(2026, 11, 20, 14, 0, 0), at(2026, 11, 20, 14, 0, 0));
+    assert_unchanged(&oh, at(2026, 11, 20, 9, 15, 2));
+    assert_unchanged(&oh, at(2026, 11, 20, 14, 0, 0));
     office_hours_free(&oh);
 }
 
@@ -96,17 +99,17 @@ static void period_start_inclusive_end_exclusive(void **state)
 {
     office_hours oh;
     load_text("[station]\n", &oh);
-    assert_effective(&oh, at(2026, 11, 23, 7, 30, 0), at(2026, 11, 23, 7, 30, 0));
+    assert_unchanged(&oh, at(2026, 11, 23, 7, 30, 0));
     assert_effective(&oh, at(2026, 11, 23, 7, 29, 59), at(2026, 11, 23, 7, 30, 0));
-    assert_effective(&oh, at(2026, 11, 23, 11, 29, 59), at(2026, 11, 23, 11, 29, 59));
+    assert_unchanged(&oh, at(2026, 11, 23, 11, 29, 59));
     assert_effective(&oh, at(2026, 11, 23, 11, 30, 0), at(2026, 11, 23, 13, 30, 0));
-    assert_effective(&oh, at(2026, 11, 20, 16, 59, 59), at(2026, 11, 20, 16, 59, 59));
+    assert_unchanged(&oh, at(2026, 11, 20, 16, 59, 59));
     assert_effective(&oh, at(2026, 11, 20, 17, 0, 0), at(2026, 11, 23, 7, 30, 0));
     office_hours_free(&oh);
 
     /* A period running to midnight covers the day's last second. */
     load_text("[station]\noffice_hours = 00:00-24:00\n", &oh);
-    assert_effective(&oh, at(2026, 11, 20, 23, 59, 59), at(2026, 11, 20, 23, 59, 59));
+    assert_unchanged(&oh, at(2026, 11, 20, 23, 59, 59));
     assert_effective(&oh, at(2026, 11, 21, 0, 0, 0), at(2026, 11, 23, 0, 0, 0));
     office_hours_free(&oh);
 }
@@ -120,7 +123,7 @@ static void holiday_range_across_weekend(void **state)
     assert_effective(&oh, at(2026, 11, 19, 18, 0, 0), at(2026, 11, 25, 7, 30, 0));
     assert_effective(&oh, at(2026, 11, 23, 9, 0, 0), at(2026, 11, 25, 7, 30, 0));
     /* The day before the range is an ordinary day. */
-    assert_effective(&oh, at(2026, 11, 19, 10, 0, 0), at(2026, 11, 19, 10, 0, 0));
+    assert_unchanged(&oh, at(2026, 11, 19, 10, 0, 0));
     office_hours_free(&oh);
 
     /* Across the new year: 31 Dec (Thu) evening, 1 Jan off → Monday 4 Jan. */
@@ -134,7 +137,7 @@ static void workdays_lists_and_ranges(void **state)
     office_hours oh;
     load_text("[station]\nworkdays = mon-sat\n", &oh);
     assert_int_equal(oh.workdays, 0x7e);
-    assert_effective(&oh, at(2026, 11, 21, 8, 0, 0), at(2026, 11, 21, 8, 0, 0));
+    assert_unchanged(&oh, at(2026, 11, 21, 8, 0, 0));
     assert_effective(&oh, at(2026, 11, 20, 17, 30, 0), at(2026, 11, 21, 7, 30, 0));
     assert_effective(&oh, at(2026, 11, 21, 17, 30, 0), at(2026, 11, 23, 7, 30, 0));
     office_hours_free(&oh);
@@ -263,6 +266,18 @@ static void fixture_remove(fixture *fx)
     rmdir(fx->dir);
 }
 
+/* Loads the configuration file fx->conf, then office hours from it:
+ * 0, or -1 with *err set by whichever failed. */
+static int load_conf_file(const fixture *fx, office_hours *oh, sohoa_err *err)
+{
+    config cfg;
+    if (config_load(&cfg, fx->conf, err) != 0)
+        return -1;
+    int rc = office_hours_load(&cfg, oh, err);
+    config_free(&cfg);
+    return rc;
+}
+
 static void holidays_file_beside_the_config(void **state)
 {
     fixture fx;
@@ -279,12 +294,9 @@ static void holidays_file_beside_the_config(void **state)
     char cwd[4096];
     assert_non_null(getcwd(cwd, sizeof cwd));
     assert_int_equal(chdir("/"), 0);
-    config cfg;
     office_hours oh;
     sohoa_err err = {0};
-    int rc = config_load(&cfg, fx.conf, &err);
-    if (rc == 0)
-        rc = office_hours_load(&cfg, &oh, &err);
+    int rc = load_conf_file(&fx, &oh, &err);
     assert_int_equal(chdir(cwd), 0);
     if (rc != 0) {
         fixture_remove(&fx);
@@ -301,7 +313,6 @@ static void holidays_file_beside_the_config(void **state)
     /* Wednesday 29 Apr evening → Monday 4 May (Thu 30/4, Fri 1/5 off). */
     assert_effective(&oh, at(2026, 4, 29, 18, 0, 0), at(2026, 5, 4, 7, 30, 0));
     office_hours_free(&oh);
-    config_free(&cfg);
     fixture_remove(&fx);
 }
 
@@ -310,12 +321,9 @@ static void holidays_file_errors_name_file_and_line(void **state)
     fixture fx;
     fixture_make(&fx, "[station]\nholidays_file = holidays.txt\n",
                  "# comment\n2026-01-01\n2026-13-01\n");
-    config cfg;
     office_hours oh;
     sohoa_err err = {0};
-    assert_int_equal(config_load(&cfg, fx.conf, &err), 0);
-    int rc = office_hours_load(&cfg, &oh, &err);
-    config_free(&cfg);
+    int rc = load_conf_file(&fx, &oh, &err);
     char where[128];
     snprintf(where, sizeof where, "%s:3:", fx.hol);
     fixture_remove(&fx);
@@ -327,10 +335,8 @@ static void holidays_file_errors_name_file_and_line(void **state)
 
     /* A missing file names the key and the resolved path. */
     fixture_make(&fx, "[station]\nholidays_file = nowhere.txt\n", NULL);
-    assert_int_equal(config_load(&cfg, fx.conf, &err), 0);
     err_clear(&err);
-    rc = office_hours_load(&cfg, &oh, &err);
-    config_free(&cfg);
+    rc = load_conf_file(&fx, &oh, &err);
     snprintf(where, sizeof where, "%s/nowhere.txt", fx.dir);
     fixture_remove(&fx);
     assert_int_equal(rc, -1);

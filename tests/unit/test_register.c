@@ -288,6 +288,24 @@ static int private_mounts(void)
     return mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL);
 }
 
+/* Forks `child`, which writes to the pipe end it is given and _exits;
+ * returns its pid, with the pipe's read end in *from_child. */
+static pid_t fork_with_pipe(void (*child)(int fd), int *from_child)
+{
+    int pipefd[2];
+    assert_int_equal(pipe(pipefd), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        close(pipefd[0]);
+        child(pipefd[1]);
+        _exit(127); /* not reached: the child _exits with its own status */
+    }
+    close(pipefd[1]);
+    *from_child = pipefd[0];
+    return pid;
+}
+
 /* In the child: the register on a 512 KiB tmpfs, the rest of the space
  * taken by another file, then documents until the disk is full. Exits 0
  * after writing the error to `fd`, 77 when no tmpfs can be mounted. */
@@ -321,21 +339,14 @@ static void full_disk_child(int fd)
 
 static void full_disk_is_named(void **state)
 {
-    int pipefd[2];
-    assert_int_equal(pipe(pipefd), 0);
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        close(pipefd[0]);
-        full_disk_child(pipefd[1]);
-    }
-    close(pipefd[1]);
+    int from_child;
+    pid_t pid = fork_with_pipe(full_disk_child, &from_child);
     char msg[600] = {0};
     size_t len = 0;
     ssize_t k;
-    while (len < sizeof msg - 1 && (k = read(pipefd[0], msg + len, sizeof msg - 1 - len)) > 0)
+    while (len < sizeof msg - 1 && (k = read(from_child, msg + len, sizeof msg - 1 - len)) > 0)
         len += (size_t)k;
-    close(pipefd[0]);
+    close(from_child);
     int status;
     assert_int_equal(waitpid(pid, &status, 0), pid);
     assert_true(WIFEXITED(status));
@@ -973,7 +984,7 @@ static void callback_may_change_register(void **state)
     int64_t n;
     time_t t = vn(2026, 3, 2, 9, 0);
     for (int i = 0; i < 5; i++) {
-        char nn[8];
+        char nn[16];
         snprintf(nn, sizeof nn, "%d/A", i);
         int64_t id = new_processed(r, "A", nn, "2026-03-01", t);
         assert_int_equal(reg_register(r, id, t, &n, &err), 0);
@@ -1002,7 +1013,7 @@ static void stats(void **state)
 
     int64_t id[7];
     for (int i = 0; i < 7; i++) {
-        char nn[8];
+        char nn[16];
         snprintf(nn, sizeof nn, "%d/A", i);
         id[i] = new_processed(r, "A", nn, "2026-05-01", t);
     }
@@ -1069,25 +1080,18 @@ static void crash_leaves_gapless_numbers(void **state)
     srand((unsigned)time(NULL) ^ (unsigned)getpid());
     int killed = 0;
     for (int round = 0; round < 4; round++) {
-        int pipefd[2];
-        assert_int_equal(pipe(pipefd), 0);
-        pid_t pid = fork();
-        assert_true(pid >= 0);
-        if (pid == 0) {
-            close(pipefd[0]);
-            crash_child(pipefd[1]);
-        }
-        close(pipefd[1]);
+        int from_child;
+        pid_t pid = fork_with_pipe(crash_child, &from_child);
         /* Kill after a random number of cycles, a random moment into the
          * next one (a cycle takes a few milliseconds: three fsync'ed
          * commits). */
         int cycles = 1 + rand() % 199;
         char c;
-        for (int i = 0; i < cycles && read(pipefd[0], &c, 1) == 1; i++)
+        for (int i = 0; i < cycles && read(from_child, &c, 1) == 1; i++)
             ;
         usleep((useconds_t)(rand() % 4000));
         kill(pid, SIGKILL);
-        close(pipefd[0]);
+        close(from_child);
         int status;
         assert_int_equal(waitpid(pid, &status, 0), pid);
         if (WIFSIGNALED(status))
@@ -1151,25 +1155,28 @@ static void crash_leaves_gapless_numbers(void **state)
 
 int main(void)
 {
+/* Every test gets a fresh temporary directory (setup/teardown). */
+#define TEST(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(open_creates_0600_wal, setup, teardown),
-        cmocka_unit_test_setup_teardown(reopen_keeps_data, setup, teardown),
-        cmocka_unit_test_setup_teardown(not_a_database_is_named, setup, teardown),
-        cmocka_unit_test_setup_teardown(unwritable_directory_is_named, setup, teardown),
-        cmocka_unit_test_setup_teardown(full_disk_is_named, setup, teardown),
-        cmocka_unit_test_setup_teardown(newer_schema_refused, setup, teardown),
-        cmocka_unit_test_setup_teardown(full_lifecycle_with_events, setup, teardown),
-        cmocka_unit_test_setup_teardown(numbering_per_vietnam_year, setup, teardown),
-        cmocka_unit_test_setup_teardown(register_is_idempotent_and_never_reuses, setup, teardown),
-        cmocka_unit_test_setup_teardown(wrong_transitions_refused, setup, teardown),
-        cmocka_unit_test_setup_teardown(queue_order_priority_fifo_due, setup, teardown),
-        cmocka_unit_test_setup_teardown(rejected_held_released_keeps_place, setup, teardown),
-        cmocka_unit_test_setup_teardown(duplicates, setup, teardown),
-        cmocka_unit_test_setup_teardown(correction_keeps_value_as_read, setup, teardown),
-        cmocka_unit_test_setup_teardown(listings, setup, teardown),
-        cmocka_unit_test_setup_teardown(callback_may_change_register, setup, teardown),
-        cmocka_unit_test_setup_teardown(stats, setup, teardown),
-        cmocka_unit_test_setup_teardown(crash_leaves_gapless_numbers, setup, teardown),
+        TEST(open_creates_0600_wal),
+        TEST(reopen_keeps_data),
+        TEST(not_a_database_is_named),
+        TEST(unwritable_directory_is_named),
+        TEST(full_disk_is_named),
+        TEST(newer_schema_refused),
+        TEST(full_lifecycle_with_events),
+        TEST(numbering_per_vietnam_year),
+        TEST(register_is_idempotent_and_never_reuses),
+        TEST(wrong_transitions_refused),
+        TEST(queue_order_priority_fifo_due),
+        TEST(rejected_held_released_keeps_place),
+        TEST(duplicates),
+        TEST(correction_keeps_value_as_read),
+        TEST(listings),
+        TEST(callback_may_change_register),
+        TEST(stats),
+        TEST(crash_leaves_gapless_numbers),
     };
+#undef TEST
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -209,53 +209,50 @@ static char *expected(const char *row, ...)
     return s;
 }
 
-static void assert_same_text(const char *got, const char *want)
+/* The CSV of [from, to] is exported without error and is exactly `want`
+ * (an expected() string, freed here). */
+static void assert_csv(fixture *fx, const char *from, const char *to, char *want)
 {
-    if (strcmp(got, want) != 0)
-        fail_msg("got:\n%s\nwant:\n%s", got, want);
+    sohoa_err err = {0};
+    int rc;
+    char *csv = csv_of(fx, from, to, &rc, &err);
+    if (rc != 0)
+        fail_msg("%s", err.msg);
+    if (strcmp(csv, want) != 0)
+        fail_msg("got:\n%s\nwant:\n%s", csv, want);
+    free(want);
+    free(csv);
 }
 
 static void csv_rows_columns_and_quoting(void **state)
 {
     fixture *fx = *state;
     fill_november(fx);
-    sohoa_err err = {0};
-    int rc;
-    char *csv = csv_of(fx, "2026-11-01", "2026-11-30", &rc, &err);
-    if (rc != 0)
-        fail_msg("%s", err.msg);
-    char *want = expected(ROW_A, ROW_B, ROW_C, ROW_D, NULL);
-    assert_same_text(csv, want);
-    free(want);
-    free(csv);
+    assert_csv(fx, "2026-11-01", "2026-11-30", expected(ROW_A, ROW_B, ROW_C, ROW_D, NULL));
 }
 
 static void csv_filters_by_effective_day(void **state)
 {
     fixture *fx = *state;
     fill_november(fx);
-    sohoa_err err = {0};
-    int rc;
     /* C was received on Friday 6 but counts from Monday 9. */
-    char *csv = csv_of(fx, "2026-11-03", "2026-11-09", &rc, &err);
-    assert_int_equal(rc, 0);
-    char *want = expected(ROW_B, ROW_C, NULL);
-    assert_same_text(csv, want);
-    free(want);
-    free(csv);
-    csv = csv_of(fx, "2026-11-06", "2026-11-06", &rc, &err);
-    assert_int_equal(rc, 0);
-    want = expected(NULL);
-    assert_same_text(csv, want);
-    free(want);
-    free(csv);
+    assert_csv(fx, "2026-11-03", "2026-11-09", expected(ROW_B, ROW_C, NULL));
+    assert_csv(fx, "2026-11-06", "2026-11-06", expected(NULL));
     /* The last day is included whole: D at 10:00 of the 10th. */
-    csv = csv_of(fx, "2026-11-10", "2026-11-10", &rc, &err);
-    assert_int_equal(rc, 0);
-    want = expected(ROW_D, NULL);
-    assert_same_text(csv, want);
-    free(want);
-    free(csv);
+    assert_csv(fx, "2026-11-10", "2026-11-10", expected(ROW_D, NULL));
+}
+
+/* Text read off a scan that starts like a spreadsheet formula is not
+ * exported as one. */
+static void csv_neutralises_formulas(void **state)
+{
+    fixture *fx = *state;
+    add_doc(fx, at(2026, 11, 2, 8, 15), at(2026, 11, 2, 8, 15), "=HYPERLINK(\"http://x\")",
+            "7/QĐ-UBND", "2026-10-22", NULL, "@SUM(A1)");
+    assert_csv(fx, "2026-11-01", "2026-11-30",
+               expected("02/11/2026 08:15,01,\"'=HYPERLINK(\"\"http://x\"\")\",7/QĐ-UBND,"
+                        "22/10/2026,\"'@SUM(A1)\",,,,\r\n",
+                        NULL));
 }
 
 static void csv_rejects_bad_range_writing_nothing(void **state)
@@ -370,16 +367,24 @@ static void qpdf_ok(const char *path)
 
 static const char *ORGAN = "Sở Lao động - Thương binh và Xã hội tỉnh Quảng Nam";
 
+/* Exports [from, to] to fx->dir/NAME (its path into `path`), which must
+ * succeed and give a PDF that qpdf finds sound. */
+static void export_pdf_ok(fixture *fx, const char *from, const char *to, const char *organ,
+                          const char *name, char path[128])
+{
+    snprintf(path, 128, "%s/%s", fx->dir, name);
+    sohoa_err err = {0};
+    if (register_export_pdf(fx->r, from, to, organ, path, &err) != 0)
+        fail_msg("%s", err.msg);
+    qpdf_ok(path);
+}
+
 static void pdf_small_register(void **state)
 {
     fixture *fx = *state;
     fill_november(fx);
     char path[128];
-    snprintf(path, sizeof path, "%s/so-den.pdf", fx->dir);
-    sohoa_err err = {0};
-    if (register_export_pdf(fx->r, "2026-11-01", "2026-11-30", ORGAN, path, &err) != 0)
-        fail_msg("%s", err.msg);
-    qpdf_ok(path);
+    export_pdf_ok(fx, "2026-11-01", "2026-11-30", ORGAN, "so-den.pdf", path);
     assert_int_equal(page_count(path), 1);
     char *t = pdf_text(path, 0, 0);
     assert_has(t, "SỔ ĐĂNG KÝ VĂN BẢN ĐẾN");
@@ -450,11 +455,7 @@ static void pdf_many_rows_header_on_every_page(void **state)
         free(subj);
     }
     char path[128];
-    snprintf(path, sizeof path, "%s/so-den.pdf", fx->dir);
-    sohoa_err err = {0};
-    if (register_export_pdf(fx->r, "2026-11-01", "2026-11-30", ORGAN, path, &err) != 0)
-        fail_msg("%s", err.msg);
-    qpdf_ok(path);
+    export_pdf_ok(fx, "2026-11-01", "2026-11-30", ORGAN, "so-den.pdf", path);
     int pages = page_count(path);
     assert_true(pages >= 2);
     /* Every page: the header row and its own "Trang N/M"; the rows split
@@ -528,11 +529,7 @@ static void pdf_row_taller_than_a_page_and_odd_characters(void **state)
             "Dòng sau cùng");
     free(subj);
     char path[128];
-    snprintf(path, sizeof path, "%s/so-den.pdf", fx->dir);
-    sohoa_err err = {0};
-    if (register_export_pdf(fx->r, "2026-11-02", "2026-11-02", NULL, path, &err) != 0)
-        fail_msg("%s", err.msg);
-    qpdf_ok(path);
+    export_pdf_ok(fx, "2026-11-02", "2026-11-02", NULL, "so-den.pdf", path);
     int pages = page_count(path);
     assert_true(pages >= 2);
     /* The whole subject, across the page break, with '?' for the emoji. */
@@ -553,11 +550,7 @@ static void pdf_empty_range_and_failures(void **state)
     fixture *fx = *state;
     fill_november(fx);
     char path[128];
-    snprintf(path, sizeof path, "%s/empty.pdf", fx->dir);
-    sohoa_err err = {0};
-    if (register_export_pdf(fx->r, "2026-12-01", "2026-12-31", ORGAN, path, &err) != 0)
-        fail_msg("%s", err.msg);
-    qpdf_ok(path);
+    export_pdf_ok(fx, "2026-12-01", "2026-12-31", ORGAN, "empty.pdf", path);
     assert_int_equal(page_count(path), 1);
     char *t = pdf_text(path, 0, 0);
     assert_has(t, "Không có văn bản đến");
@@ -565,9 +558,9 @@ static void pdf_empty_range_and_failures(void **state)
     free(t);
 
     /* A bad range and an unwritable place: an error, and no file. */
+    sohoa_err err = {0};
     char bad[128];
     snprintf(bad, sizeof bad, "%s/bad.pdf", fx->dir);
-    err_clear(&err);
     assert_int_equal(register_export_pdf(fx->r, "2026-12-31", "2026-12-01", ORGAN, bad, &err), -1);
     assert_int_equal(err.status, SOHOA_EINPUT);
     snprintf(bad, sizeof bad, "%s/no/such/dir/x.pdf", fx->dir);
@@ -589,16 +582,19 @@ static void pdf_empty_range_and_failures(void **state)
 
 int main(void)
 {
+/* Every test gets a fresh register in its own directory (setup/teardown). */
+#define TEST(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(csv_rows_columns_and_quoting, setup, teardown),
-        cmocka_unit_test_setup_teardown(csv_filters_by_effective_day, setup, teardown),
-        cmocka_unit_test_setup_teardown(csv_rejects_bad_range_writing_nothing, setup, teardown),
-        cmocka_unit_test_setup_teardown(pdf_small_register, setup, teardown),
-        cmocka_unit_test_setup_teardown(pdf_many_rows_header_on_every_page, setup, teardown),
-        cmocka_unit_test_setup_teardown(pdf_row_taller_than_a_page_and_odd_characters, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(pdf_empty_range_and_failures, setup, teardown),
+        TEST(csv_rows_columns_and_quoting),
+        TEST(csv_filters_by_effective_day),
+        TEST(csv_neutralises_formulas),
+        TEST(csv_rejects_bad_range_writing_nothing),
+        TEST(pdf_small_register),
+        TEST(pdf_many_rows_header_on_every_page),
+        TEST(pdf_row_taller_than_a_page_and_odd_characters),
+        TEST(pdf_empty_range_and_failures),
     };
+#undef TEST
     /* Vietnam time must not depend on the TZ of the machine. */
     setenv("TZ", "America/New_York", 1);
     return cmocka_run_group_tests_name("register_export", tests, NULL, NULL);

@@ -251,15 +251,19 @@ static void write_envelope(const char *path, const char *doc_id, size_t pdf_len,
     assert_int_equal(fclose(f), 0);
 }
 
+/* A document to post: its envelope, DocumentId and PDF's SHA-256. */
+typedef struct test_doc {
+    char path[300], id[128], sha[65];
+} test_doc;
+
 /* A fresh DocumentId (so that tests do not see each other's keys) and an
- * envelope for it at tmp/NAME.xml. */
-static void new_doc(char *path, size_t cap, char *doc_id, size_t idcap, const char *name,
-                    size_t pdf_len, char sha[65])
+ * envelope for it at tmp/NAME.xml carrying `pdf_len` bytes of PDF. */
+static void new_doc(test_doc *d, const char *name, size_t pdf_len)
 {
     doc_seq++;
-    snprintf(doc_id, idcap, "000.00.15.H47,2025/02/05,%d/QĐ-LĐTBXH", 100 + doc_seq);
-    snprintf(path, cap, "%s/%s.xml", tmp, name);
-    write_envelope(path, doc_id, pdf_len, (unsigned)doc_seq, sha);
+    snprintf(d->id, sizeof d->id, "000.00.15.H47,2025/02/05,%d/QĐ-LĐTBXH", 100 + doc_seq);
+    snprintf(d->path, sizeof d->path, "%s/%s.xml", tmp, name);
+    write_envelope(d->path, d->id, pdf_len, (unsigned)doc_seq, d->sha);
 }
 
 static int load_options(const char *text, upload_options *o, sohoa_err *err)
@@ -310,6 +314,38 @@ static void post_ok_call(uploader *u, const char *path, const char *key, upload_
     if (getenv("UPLOAD_TEST_VERBOSE")) /* to see what a failure would say */
         fprintf(stderr, "    -> outcome %d, HTTP %ld, replayed %d: %s\n", res->outcome,
                 res->http_status, res->replayed, res->message);
+}
+
+/* post_ok_call() whose outcome must be `want` (the message is shown when
+ * it is not). The result goes to *res (upload_result_free it), or is
+ * freed here when res is NULL. */
+static void post_expect(uploader *u, const char *path, const char *key, upload_outcome want,
+                        upload_result *res)
+{
+    upload_result own;
+    upload_result *got = res ? res : &own;
+    post_ok_call(u, path, key, got);
+    if (got->outcome != want)
+        fail_msg("outcome %d (HTTP %ld), expected %d: %s", got->outcome, got->http_status, want,
+                 got->message);
+    if (!res)
+        upload_result_free(&own);
+}
+
+/* A post of `d` that got no HTTP answer at all (connection, TLS, timeout):
+ * RETRY, no status, no body, a message that starts with `prefix` and
+ * contains `needle` (either may be NULL). */
+static void expect_no_answer(uploader *u, const test_doc *d, const char *prefix, const char *needle)
+{
+    upload_result res;
+    post_expect(u, d->path, d->id, UPLOAD_RETRY, &res);
+    assert_int_equal(res.http_status, 0);
+    assert_null(res.body);
+    if (prefix && strncmp(res.message, prefix, strlen(prefix)) != 0)
+        fail_msg("message \"%s\" does not start with \"%s\"", res.message, prefix);
+    if (needle && !strstr(res.message, needle))
+        fail_msg("message \"%s\" lacks \"%s\"", res.message, needle);
+    upload_result_free(&res);
 }
 
 typedef struct buf {
@@ -398,6 +434,15 @@ static json_t *stored(const receiver *r, const char *doc_id)
     }
     json_decref(j);
     return found;
+}
+
+/* `d` arrived at `r` exactly once, with the PDF that was sent. */
+static void assert_stored_once(const receiver *r, const test_doc *d)
+{
+    json_t *rec = stored(r, d->id);
+    assert_non_null(rec);
+    assert_string_equal(json_string_value(json_object_get(rec, "pdf_sha256")), d->sha);
+    json_decref(rec);
 }
 
 static int closed_port(void)
@@ -547,13 +592,11 @@ static void test_options_refused(void **state)
 static void test_ok_with_status(void **state)
 {
     (void)state;
-    char path[300], doc_id[128], sha[65];
-    new_doc(path, sizeof path, doc_id, sizeof doc_id, "ok", 300 * 1024, sha);
+    test_doc doc;
+    new_doc(&doc, "ok", 300 * 1024);
     uploader *u = main_uploader();
     upload_result res;
-    post_ok_call(u, path, doc_id, &res);
-    if (res.outcome != UPLOAD_OK)
-        fail_msg("outcome %d: %s", res.outcome, res.message);
+    post_expect(u, doc.path, doc.id, UPLOAD_OK, &res);
     assert_int_equal(res.http_status, 200);
     assert_int_equal(res.replayed, 0);
     /* The body is the receiver's Status packet for this document. */
@@ -563,7 +606,7 @@ static void test_ok_with_status(void **state)
     sohoa_err err = {0};
     assert_int_equal(edxml_parse_status(res.body, res.body_len, &st, &err), 0);
     assert_string_equal(st.code, "01");
-    assert_string_equal(st.response_for, doc_id);
+    assert_string_equal(st.response_for, doc.id);
     assert_string_equal(st.from_organ_id, "000.00.00.G22");
     assert_non_null(strstr(res.message, st.description)); /* the message is its Description */
     edxml_status_free(&st);
@@ -572,23 +615,22 @@ static void test_ok_with_status(void **state)
     uploader_free(u);
 
     /* What arrived is what was sent: same key (UTF-8 intact), same PDF. */
-    json_t *d = stored(&r_main, doc_id);
-    assert_non_null(d);
-    assert_string_equal(json_string_value(json_object_get(d, "idempotency_key")), doc_id);
-    assert_string_equal(json_string_value(json_object_get(d, "pdf_sha256")), sha);
+    assert_stored_once(&r_main, &doc);
+    json_t *d = stored(&r_main, doc.id);
+    assert_string_equal(json_string_value(json_object_get(d, "idempotency_key")), doc.id);
     assert_int_equal(json_integer_value(json_object_get(d, "priority")), 1);
     struct stat st_env;
-    assert_int_equal(stat(path, &st_env), 0);
+    assert_int_equal(stat(doc.path, &st_env), 0);
     assert_int_equal(json_integer_value(json_object_get(d, "bytes")), st_env.st_size);
     char stored_path[400];
     snprintf(stored_path, sizeof stored_path, "%s/%lld.xml", r_main.store,
              (long long)json_integer_value(json_object_get(d, "n")));
     json_decref(d);
-    assert_int_equal(tu_run(NULL, "cmp -s %s %s", path, stored_path), 0);
+    assert_int_equal(tu_run(NULL, "cmp -s %s %s", doc.path, stored_path), 0);
     char *log = tu_slurp(r_main.log, NULL);
     assert_non_null(log);
     char line[256];
-    snprintf(line, sizeof line, "received %s (300 KB, sha256 %.4s", doc_id, sha);
+    snprintf(line, sizeof line, "received %s (300 KB, sha256 %.4s", doc.id, doc.sha);
     assert_non_null(strstr(log, line));
     free(log);
 }
@@ -596,31 +638,26 @@ static void test_ok_with_status(void **state)
 static void test_replay_and_conflict(void **state)
 {
     (void)state;
-    char path[300], doc_id[128], sha[65];
-    new_doc(path, sizeof path, doc_id, sizeof doc_id, "replay", 20000, sha);
+    test_doc doc;
+    new_doc(&doc, "replay", 20000);
     uploader *u = main_uploader();
     long replays = stat_int(&r_main, "replays");
     upload_result res;
-    post_ok_call(u, path, doc_id, &res);
-    assert_int_equal(res.outcome, UPLOAD_OK);
+    post_expect(u, doc.path, doc.id, UPLOAD_OK, &res);
     assert_int_equal(res.replayed, 0);
     upload_result_free(&res);
     /* The same document again, as after a crash between send and commit. */
-    post_ok_call(u, path, doc_id, &res);
-    assert_int_equal(res.outcome, UPLOAD_OK);
+    post_expect(u, doc.path, doc.id, UPLOAD_OK, &res);
     assert_int_equal(res.replayed, 1);
     upload_result_free(&res);
     assert_int_equal(stat_int(&r_main, "replays"), replays + 1);
-    json_t *d = stored(&r_main, doc_id); /* asserts it is stored once */
-    assert_non_null(d);
-    json_decref(d);
+    assert_stored_once(&r_main, &doc);
 
     /* The same key for different content: the server refuses it. */
     char path2[300], sha2[65];
     snprintf(path2, sizeof path2, "%s/conflict.xml", tmp);
-    write_envelope(path2, doc_id, 20000, 99999, sha2);
-    post_ok_call(u, path2, doc_id, &res);
-    assert_int_equal(res.outcome, UPLOAD_REJECTED);
+    write_envelope(path2, doc.id, 20000, 99999, sha2);
+    post_expect(u, path2, doc.id, UPLOAD_REJECTED, &res);
     assert_int_equal(res.http_status, 409);
     assert_int_equal(res.replayed, 0);
     assert_true(strncmp(res.message, "conflict: ", 10) == 0);
@@ -629,22 +666,25 @@ static void test_replay_and_conflict(void **state)
     uploader_free(u);
 }
 
+/* Makes the main receiver answer its next post with HTTP `status`. */
+static void inject_error(int status)
+{
+    char json[96];
+    snprintf(json, sizeof json, "{\"mode\": \"error\", \"status\": %d, \"count\": 1}", status);
+    fault(&r_main, json);
+}
+
 static void test_server_errors_retry(void **state)
 {
     (void)state;
-    char path[300], doc_id[128], sha[65];
-    new_doc(path, sizeof path, doc_id, sizeof doc_id, "err", 5000, sha);
+    test_doc doc;
+    new_doc(&doc, "err", 5000);
     uploader *u = main_uploader();
+    upload_result res;
     static const int retry[] = {503, 429, 500, 408};
     for (size_t i = 0; i < sizeof retry / sizeof retry[0]; i++) {
-        char json[96];
-        snprintf(json, sizeof json, "{\"mode\": \"error\", \"status\": %d, \"count\": 1}",
-                 retry[i]);
-        fault(&r_main, json);
-        upload_result res;
-        post_ok_call(u, path, doc_id, &res);
-        if (res.outcome != UPLOAD_RETRY)
-            fail_msg("%d: outcome %d (%s)", retry[i], res.outcome, res.message);
+        inject_error(retry[i]);
+        post_expect(u, doc.path, doc.id, UPLOAD_RETRY, &res);
         assert_int_equal(res.http_status, retry[i]);
         char want[64];
         snprintf(want, sizeof want, "server answered %d: injected error %d", retry[i], retry[i]);
@@ -653,47 +693,39 @@ static void test_server_errors_retry(void **state)
         upload_result_free(&res);
     }
     /* A 4xx other than those is final. */
-    fault(&r_main, "{\"mode\": \"error\", \"status\": 413, \"count\": 1}");
-    upload_result res;
-    post_ok_call(u, path, doc_id, &res);
-    assert_int_equal(res.outcome, UPLOAD_REJECTED);
+    inject_error(413);
+    post_expect(u, doc.path, doc.id, UPLOAD_REJECTED, &res);
     assert_int_equal(res.http_status, 413);
     assert_true(strncmp(res.message, "injected error 413", 18) == 0);
     upload_result_free(&res);
     /* The faults were used up: the document goes through, stored once. */
-    post_ok_call(u, path, doc_id, &res);
-    assert_int_equal(res.outcome, UPLOAD_OK);
+    post_expect(u, doc.path, doc.id, UPLOAD_OK, &res);
     assert_int_equal(res.replayed, 0);
     upload_result_free(&res);
     uploader_free(u);
-    json_t *d = stored(&r_main, doc_id);
-    assert_non_null(d);
-    json_decref(d);
+    assert_stored_once(&r_main, &doc);
 }
 
 static void test_rejected_with_description(void **state)
 {
     (void)state;
-    char path[300], doc_id[128], sha[65];
-    new_doc(path, sizeof path, doc_id, sizeof doc_id, "reject", 5000, sha);
+    test_doc doc;
+    new_doc(&doc, "reject", 5000);
     uploader *u = main_uploader();
     fault(&r_main, "{\"mode\": \"reject\", \"count\": 1}");
     upload_result res;
-    post_ok_call(u, path, doc_id, &res);
-    assert_int_equal(res.outcome, UPLOAD_REJECTED);
+    post_expect(u, doc.path, doc.id, UPLOAD_REJECTED, &res);
     assert_int_equal(res.http_status, 422);
     assert_string_equal(res.message, "rejected by the test receiver (fault injection)");
     assert_non_null(res.body); /* the Status packet, for the caller to keep */
     upload_result_free(&res);
-    json_t *d = stored(&r_main, doc_id);
-    assert_null(d);
+    assert_null(stored(&r_main, doc.id));
 
     /* Not well-formed: 400 with a Status packet code 02. */
     char bad[300];
     snprintf(bad, sizeof bad, "%s/malformed.xml", tmp);
     write_text(bad, "<edXML:edXMLEnvelope xmlns:edXML=\"" EDXML_NS "\"><unclosed>", 0600);
-    post_ok_call(u, bad, "000.00.15.H47,2025/02/05,1/QĐ-X", &res);
-    assert_int_equal(res.outcome, UPLOAD_REJECTED);
+    post_expect(u, bad, "000.00.15.H47,2025/02/05,1/QĐ-X", UPLOAD_REJECTED, &res);
     assert_int_equal(res.http_status, 400);
     if (strncmp(res.message, "malformed edXML envelope: malformed XML", 39) != 0)
         fail_msg("message \"%s\"", res.message);
@@ -709,90 +741,62 @@ static void test_rejected_with_description(void **state)
 static void test_hang_times_out(void **state)
 {
     (void)state;
-    char path[300], doc_id[128], sha[65];
-    new_doc(path, sizeof path, doc_id, sizeof doc_id, "hang", 5000, sha);
+    test_doc doc;
+    new_doc(&doc, "hang", 5000);
     uploader *u = make_uploader("[upload]\nurl = https://localhost:%d/edxml\nca_file = %s/ca.pem\n"
                                 "auth_token_file = %s/token\ntimeout = 2\n",
                                 r_main.port, pki, tmp);
     fault(&r_main, "{\"mode\": \"hang\", \"delay\": 30, \"count\": 1}");
-    upload_result res;
     double t0 = now_s();
-    post_ok_call(u, path, doc_id, &res);
+    expect_no_answer(u, &doc, "upload to localhost: ", NULL);
     double took = now_s() - t0;
-    assert_int_equal(res.outcome, UPLOAD_RETRY);
-    assert_int_equal(res.http_status, 0);
-    assert_null(res.body);
     if (took < 1.5 || took > 3.5)
         fail_msg("gave up after %.2f s; expected about 2 s", took);
-    assert_true(strncmp(res.message, "upload to localhost: ", 21) == 0);
-    upload_result_free(&res);
     uploader_free(u);
 }
 
 static void test_reset_mid_body(void **state)
 {
     (void)state;
-    char path[300], doc_id[128], sha[65];
-    new_doc(path, sizeof path, doc_id, sizeof doc_id, "reset", 2 * 1024 * 1024, sha);
+    test_doc doc;
+    new_doc(&doc, "reset", 2 * 1024 * 1024);
     uploader *u = main_uploader();
     fault(&r_main, "{\"mode\": \"reset\", \"count\": 1}");
-    upload_result res;
-    post_ok_call(u, path, doc_id, &res);
-    if (res.outcome != UPLOAD_RETRY)
-        fail_msg("outcome %d: %s", res.outcome, res.message);
-    assert_int_equal(res.http_status, 0);
-    assert_true(strncmp(res.message, "upload to localhost: ", 21) == 0);
-    upload_result_free(&res);
-    assert_null(stored(&r_main, doc_id));
+    expect_no_answer(u, &doc, "upload to localhost: ", NULL);
+    assert_null(stored(&r_main, doc.id));
     /* The same handle recovers on a new connection. */
-    post_ok_call(u, path, doc_id, &res);
-    assert_int_equal(res.outcome, UPLOAD_OK);
-    upload_result_free(&res);
+    post_expect(u, doc.path, doc.id, UPLOAD_OK, NULL);
     uploader_free(u);
-    json_t *d = stored(&r_main, doc_id);
-    assert_non_null(d);
-    assert_string_equal(json_string_value(json_object_get(d, "pdf_sha256")), sha);
-    json_decref(d);
+    assert_stored_once(&r_main, &doc);
 }
 
 static void test_receiver_down(void **state)
 {
     (void)state;
-    char path[300], doc_id[128], sha[65];
-    new_doc(path, sizeof path, doc_id, sizeof doc_id, "down", 5000, sha);
+    test_doc doc;
+    new_doc(&doc, "down", 5000);
     int port = closed_port();
     uploader *u = make_uploader("[upload]\nurl = https://127.0.0.1:%d/edxml\nca_file = %s/ca.pem\n"
                                 "connect_timeout = 2\n",
                                 port, pki);
-    upload_result res;
-    post_ok_call(u, path, doc_id, &res);
-    assert_int_equal(res.outcome, UPLOAD_RETRY);
-    assert_int_equal(res.http_status, 0);
-    assert_true(strncmp(res.message, "upload to 127.0.0.1: ", 21) == 0);
     char port_s[16];
     snprintf(port_s, sizeof port_s, "%d", port);
-    assert_non_null(strstr(res.message, port_s)); /* curl's text says where it failed */
-    upload_result_free(&res);
+    /* curl's text says where it failed */
+    expect_no_answer(u, &doc, "upload to 127.0.0.1: ", port_s);
     uploader_free(u);
 }
 
 static void test_wrong_ca(void **state)
 {
     (void)state;
-    char path[300], doc_id[128], sha[65];
-    new_doc(path, sizeof path, doc_id, sizeof doc_id, "wrongca", 5000, sha);
+    test_doc doc;
+    new_doc(&doc, "wrongca", 5000);
     long before = stat_int(&r_main, "requests");
     uploader *u =
         make_uploader("[upload]\nurl = https://localhost:%d/edxml\nca_file = %s/other-ca.pem\n"
                       "auth_token_file = %s/token\n",
                       r_main.port, pki, tmp);
-    upload_result res;
-    post_ok_call(u, path, doc_id, &res);
-    assert_int_equal(res.outcome, UPLOAD_RETRY);
-    assert_int_equal(res.http_status, 0);
-    if (!strstr(res.message, "certificate"))
-        fail_msg("message \"%s\" does not mention the certificate", res.message);
-    upload_result_free(&res);
+    expect_no_answer(u, &doc, NULL, "certificate");
     uploader_free(u);
     /* Nothing (in particular not the token) went to an unverified server. */
     assert_int_equal(stat_int(&r_main, "requests"), before);
@@ -801,49 +805,38 @@ static void test_wrong_ca(void **state)
 static void test_mtls(void **state)
 {
     (void)state;
-    char path[300], doc_id[128], sha[65];
-    new_doc(path, sizeof path, doc_id, sizeof doc_id, "mtls", 5000, sha);
+    test_doc doc;
+    new_doc(&doc, "mtls", 5000);
     /* The mtls receiver sends its leaf only: the bundle holds the intermediate. */
     uploader *u = make_uploader("[upload]\nurl = https://localhost:%d/edxml\n"
                                 "ca_file = %s/ca-bundle.pem\n",
                                 r_mtls.port, pki);
-    upload_result res;
-    post_ok_call(u, path, doc_id, &res);
-    assert_int_equal(res.outcome, UPLOAD_RETRY);
-    assert_int_equal(res.http_status, 0);
     /* curl's own words, passed on: the TLS alert the server sent. */
-    if (!strstr(res.message, "certificate required"))
-        fail_msg("message \"%s\"", res.message);
-    upload_result_free(&res);
+    expect_no_answer(u, &doc, NULL, "certificate required");
     uploader_free(u);
-    assert_null(stored(&r_mtls, doc_id));
+    assert_null(stored(&r_mtls, doc.id));
 
     u = make_uploader("[upload]\nurl = https://localhost:%d/edxml\nca_file = %s/ca-bundle.pem\n"
                       "client_cert = %s/client.pem\nclient_key = %s/client.key\n",
                       r_mtls.port, pki, pki, pki);
-    post_ok_call(u, path, doc_id, &res);
-    if (res.outcome != UPLOAD_OK)
-        fail_msg("outcome %d: %s", res.outcome, res.message);
-    upload_result_free(&res);
+    post_expect(u, doc.path, doc.id, UPLOAD_OK, NULL);
     uploader_free(u);
-    json_t *d = stored(&r_mtls, doc_id);
-    assert_non_null(d);
-    json_decref(d);
+    assert_stored_once(&r_mtls, &doc);
 }
 
 static void test_token(void **state)
 {
     (void)state;
-    char path[300], doc_id[128], sha[65], wrong[300];
-    new_doc(path, sizeof path, doc_id, sizeof doc_id, "token", 5000, sha);
+    test_doc doc;
+    char wrong[300];
+    new_doc(&doc, "token", 5000);
     upload_result res;
 
     /* No token: the server refuses; that is the configuration's fault,
      * not the document's, so it stays queued (RETRY) with a hint. */
     uploader *u = make_uploader("[upload]\nurl = https://localhost:%d/edxml\nca_file = %s/ca.pem\n",
                                 r_main.port, pki);
-    post_ok_call(u, path, doc_id, &res);
-    assert_int_equal(res.outcome, UPLOAD_RETRY);
+    post_expect(u, doc.path, doc.id, UPLOAD_RETRY, &res);
     assert_int_equal(res.http_status, 401);
     assert_non_null(strstr(res.message, "check [upload]"));
     upload_result_free(&res);
@@ -855,12 +848,12 @@ static void test_token(void **state)
     u = make_uploader("[upload]\nurl = https://localhost:%d/edxml\nca_file = %s/ca.pem\n"
                       "auth_token_file = %s\n",
                       r_main.port, pki, wrong);
-    post_ok_call(u, path, doc_id, &res);
+    post_ok_call(u, doc.path, doc.id, &res);
     assert_int_equal(res.http_status, 401);
     assert_null(strstr(res.message, "Wrong-T0ken"));
     upload_result_free(&res);
     uploader_free(u);
-    assert_null(stored(&r_main, doc_id));
+    assert_null(stored(&r_main, doc.id));
 
     /* The right token, with debug logging on and stderr captured: the
      * document goes through and the token appears in no message or log. */
@@ -875,13 +868,13 @@ static void test_token(void **state)
     log_level level = log_get_level();
     log_set_level(LOG_DEBUG);
     u = main_uploader();
-    post_ok_call(u, path, doc_id, &res);
+    post_ok_call(u, doc.path, doc.id, &res);
     upload_outcome ok = res.outcome;
     int token_in_msg = strstr(res.message, TOKEN) != NULL;
     upload_result_free(&res);
     /* and a failure, whose message carries curl's text */
-    fault(&r_main, "{\"mode\": \"error\", \"status\": 502, \"count\": 1}");
-    post_ok_call(u, path, doc_id, &res);
+    inject_error(502);
+    post_ok_call(u, doc.path, doc.id, &res);
     token_in_msg |= strstr(res.message, TOKEN) != NULL;
     upload_result_free(&res);
     uploader_free(u);
@@ -893,13 +886,24 @@ static void test_token(void **state)
     assert_false(token_in_msg);
     char *logged = tu_slurp(errlog, NULL);
     assert_non_null(logged);
-    assert_non_null(strstr(logged, doc_id)); /* debug logging did run */
+    assert_non_null(strstr(logged, doc.id)); /* debug logging did run */
     assert_null(strstr(logged, TOKEN));
     assert_null(strstr(logged, "Bearer"));
     free(logged);
-    json_t *d = stored(&r_main, doc_id);
-    assert_non_null(d);
-    json_decref(d);
+    assert_stored_once(&r_main, &doc);
+}
+
+/* Posts `n` new documents of `pdf_len` bytes through `u`, all accepted;
+ * waits `pause_us` between two posts. */
+static void post_new_docs(uploader *u, int n, const char *name, size_t pdf_len, useconds_t pause_us)
+{
+    for (int i = 0; i < n; i++) {
+        if (i > 0)
+            usleep(pause_us);
+        test_doc doc;
+        new_doc(&doc, name, pdf_len);
+        post_expect(u, doc.path, doc.id, UPLOAD_OK, NULL);
+    }
 }
 
 static void test_keepalive(void **state)
@@ -907,14 +911,7 @@ static void test_keepalive(void **state)
     (void)state;
     uploader *u = main_uploader();
     long before = stat_int(&r_main, "connections");
-    for (int i = 0; i < 4; i++) {
-        char path[300], doc_id[128], sha[65];
-        new_doc(path, sizeof path, doc_id, sizeof doc_id, "keep", 50000, sha);
-        upload_result res;
-        post_ok_call(u, path, doc_id, &res);
-        assert_int_equal(res.outcome, UPLOAD_OK);
-        upload_result_free(&res);
-    }
+    post_new_docs(u, 4, "keep", 50000, 0);
     long after = stat_int(&r_main, "connections");
     uploader_free(u);
     /* One connection for the four posts (plus the two /_stats requests). */
@@ -933,17 +930,7 @@ static void test_server_closes_idle_connection(void **state)
     assert_int_equal(start_receiver(&r_idle, args), 0);
     uploader *u = make_uploader("[upload]\nurl = https://localhost:%d/edxml\nca_file = %s/ca.pem\n",
                                 r_idle.port, pki);
-    for (int i = 0; i < 2; i++) {
-        char path[300], doc_id[128], sha[65];
-        new_doc(path, sizeof path, doc_id, sizeof doc_id, "idle", 200000, sha);
-        upload_result res;
-        post_ok_call(u, path, doc_id, &res);
-        if (res.outcome != UPLOAD_OK)
-            fail_msg("post %d: outcome %d: %s", i + 1, res.outcome, res.message);
-        upload_result_free(&res);
-        if (i == 0)
-            usleep(1200 * 1000);
-    }
+    post_new_docs(u, 2, "idle", 200000, 1200 * 1000);
     uploader_free(u);
     json_t *j = stats(&r_idle);
     assert_int_equal(json_array_size(json_object_get(j, "documents")), 2);
@@ -955,38 +942,29 @@ static void test_server_closes_idle_connection(void **state)
 static void test_plain_http_loopback(void **state)
 {
     (void)state;
-    char path[300], doc_id[128], sha[65];
-    new_doc(path, sizeof path, doc_id, sizeof doc_id, "plain", 5000, sha);
+    test_doc doc;
+    new_doc(&doc, "plain", 5000);
     uploader *u = make_uploader("[upload]\nurl = http://127.0.0.1:%d/edxml\n", r_plain.port);
-    upload_result res;
-    post_ok_call(u, path, doc_id, &res);
-    assert_int_equal(res.outcome, UPLOAD_OK);
-    upload_result_free(&res);
+    post_expect(u, doc.path, doc.id, UPLOAD_OK, NULL);
     uploader_free(u);
-    json_t *d = stored(&r_plain, doc_id);
-    assert_non_null(d);
-    json_decref(d);
+    assert_stored_once(&r_plain, &doc);
 }
 
 static void test_proxy_used(void **state)
 {
     (void)state;
-    char path[300], doc_id[128], sha[65];
-    new_doc(path, sizeof path, doc_id, sizeof doc_id, "proxy", 5000, sha);
+    test_doc doc;
+    new_doc(&doc, "proxy", 5000);
     int port = closed_port();
     /* A proxy that is down: the post fails although the receiver is up. */
     uploader *u = make_uploader("[upload]\nurl = http://127.0.0.1:%d/edxml\n"
                                 "proxy = http://127.0.0.1:%d\nconnect_timeout = 2\n",
                                 r_plain.port, port);
-    upload_result res;
-    post_ok_call(u, path, doc_id, &res);
-    assert_int_equal(res.outcome, UPLOAD_RETRY);
     char port_s[16];
     snprintf(port_s, sizeof port_s, "%d", port);
-    assert_non_null(strstr(res.message, port_s));
-    upload_result_free(&res);
+    expect_no_answer(u, &doc, NULL, port_s);
     uploader_free(u);
-    assert_null(stored(&r_plain, doc_id));
+    assert_null(stored(&r_plain, doc.id));
 }
 
 /* Resident set size now, in KB. */
@@ -1024,10 +1002,10 @@ static void *watch_rss(void *arg)
 static void test_large_streamed(void **state)
 {
     (void)state;
-    char path[300], doc_id[128], sha[65];
-    new_doc(path, sizeof path, doc_id, sizeof doc_id, "large", 4 * 1024 * 1024, sha);
+    test_doc doc;
+    new_doc(&doc, "large", 4 * 1024 * 1024);
     struct stat st;
-    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(stat(doc.path, &st), 0);
     assert_true(st.st_size > 5 * 1000 * 1000);
     uploader *u = main_uploader();
     rss_watch w = {0};
@@ -1035,17 +1013,14 @@ static void test_large_streamed(void **state)
     pthread_t th;
     assert_int_equal(pthread_create(&th, NULL, watch_rss, &w), 0);
     upload_result res;
-    post_ok_call(u, path, doc_id, &res);
+    post_ok_call(u, doc.path, doc.id, &res);
     w.stop = 1;
     pthread_join(th, NULL);
     if (res.outcome != UPLOAD_OK)
         fail_msg("outcome %d: %s", res.outcome, res.message);
     upload_result_free(&res);
     uploader_free(u);
-    json_t *d = stored(&r_main, doc_id);
-    assert_non_null(d);
-    assert_string_equal(json_string_value(json_object_get(d, "pdf_sha256")), sha);
-    json_decref(d);
+    assert_stored_once(&r_main, &doc);
     /* The file was streamed: memory grew by far less than its size (some
      * KB here; ASan's quarantine keeps every freed buffer, hence its
      * looser bound, still below one copy of the file). */
@@ -1075,17 +1050,17 @@ static void test_local_errors(void **state)
     assert_non_null(strstr(err.msg, missing));
     assert_null(res.body);
 
-    char path[300], doc_id[128], sha[65];
-    new_doc(path, sizeof path, doc_id, sizeof doc_id, "badkey", 1000, sha);
+    test_doc doc;
+    new_doc(&doc, "badkey", 1000);
     long before = stat_int(&r_main, "requests");
     err_clear(&err);
-    assert_int_equal(uploader_post_file(u, path, "id\r\nX-Injected: 1", &res, &err), -1);
+    assert_int_equal(uploader_post_file(u, doc.path, "id\r\nX-Injected: 1", &res, &err), -1);
     assert_int_equal(err.status, SOHOA_EINPUT);
     err_clear(&err);
-    assert_int_equal(uploader_post_file(u, path, "", &res, &err), -1);
+    assert_int_equal(uploader_post_file(u, doc.path, "", &res, &err), -1);
     assert_int_equal(stat_int(&r_main, "requests"), before); /* nothing was sent */
     err_clear(&err);
-    assert_int_equal(uploader_post_file(u, tmp, doc_id, &res, &err), -1); /* a directory */
+    assert_int_equal(uploader_post_file(u, tmp, doc.id, &res, &err), -1); /* a directory */
     assert_non_null(strstr(err.msg, "not a regular file"));
     uploader_free(u);
 }

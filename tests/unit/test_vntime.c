@@ -11,6 +11,7 @@
 
 #include <cmocka.h>
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -24,36 +25,31 @@
 /* 2024-02-28T17:00:00Z = 2024-02-29T00:00:00+07:00 (leap day, a Thursday). */
 #define T_LEAPDAY 1709139600
 
-static void splits_into_vietnam_time(void **state)
+/* vntime_split(t) gives `want`, every field of it. */
+static void assert_split(time_t t, vn_tm want)
 {
     vn_tm v;
-    vntime_split(T_SAT, &v);
-    assert_int_equal(v.year, 2026);
-    assert_int_equal(v.mon, 11);
-    assert_int_equal(v.day, 21);
-    assert_int_equal(v.hour, 9);
-    assert_int_equal(v.min, 15);
-    assert_int_equal(v.sec, 2);
-    assert_int_equal(v.wday, 6);
+    vntime_split(t, &v);
+    assert_int_equal(v.year, want.year);
+    assert_int_equal(v.mon, want.mon);
+    assert_int_equal(v.day, want.day);
+    assert_int_equal(v.hour, want.hour);
+    assert_int_equal(v.min, want.min);
+    assert_int_equal(v.sec, want.sec);
+    assert_int_equal(v.wday, want.wday);
+}
 
+static void splits_into_vietnam_time(void **state)
+{
+    assert_split(
+        T_SAT,
+        (vn_tm){.year = 2026, .mon = 11, .day = 21, .hour = 9, .min = 15, .sec = 2, .wday = 6});
     /* 17:00 UTC on New Year's Eve is already the next year in Vietnam. */
-    vntime_split(T_NEWYEAR, &v);
-    assert_int_equal(v.year, 2027);
-    assert_int_equal(v.mon, 1);
-    assert_int_equal(v.day, 1);
-    assert_int_equal(v.hour, 0);
-    assert_int_equal(v.wday, 5);
-    vntime_split(T_NEWYEAR - 1, &v);
-    assert_int_equal(v.year, 2026);
-    assert_int_equal(v.day, 31);
-    assert_int_equal(v.hour, 23);
-    assert_int_equal(v.min, 59);
-    assert_int_equal(v.sec, 59);
-
-    vntime_split(T_LEAPDAY, &v);
-    assert_int_equal(v.mon, 2);
-    assert_int_equal(v.day, 29);
-    assert_int_equal(v.wday, 4);
+    assert_split(T_NEWYEAR, (vn_tm){.year = 2027, .mon = 1, .day = 1, .wday = 5});
+    assert_split(
+        T_NEWYEAR - 1,
+        (vn_tm){.year = 2026, .mon = 12, .day = 31, .hour = 23, .min = 59, .sec = 59, .wday = 4});
+    assert_split(T_LEAPDAY, (vn_tm){.year = 2024, .mon = 2, .day = 29, .wday = 4});
 }
 
 static void join_inverts_split_and_normalises(void **state)
@@ -71,9 +67,7 @@ static void join_inverts_split_and_normalises(void **state)
     vn_tm h24 = {.year = 2026, .mon = 12, .day = 31, .hour = 24};
     assert_int_equal(vntime_join(&h24), T_NEWYEAR);
     vn_tm feb30 = {.year = 2024, .mon = 2, .day = 30};
-    vntime_split(vntime_join(&feb30), &v);
-    assert_int_equal(v.mon, 3);
-    assert_int_equal(v.day, 1);
+    assert_split(vntime_join(&feb30), (vn_tm){.year = 2024, .mon = 3, .day = 1, .wday = 5});
 }
 
 static void formats_iso_and_date(void **state)
@@ -90,25 +84,28 @@ static void formats_iso_and_date(void **state)
     assert_string_equal(day, "2027-01-01");
 }
 
-static void parses_iso_with_any_offset(void **state)
+/* `text` parses (as an ISO time, or with `date_only` as a calendar day)
+ * to `want`. */
+static void assert_parses(const char *text, bool date_only, time_t want)
 {
     time_t t = 0;
-    assert_int_equal(vntime_parse_iso("2026-11-21T09:15:02+07:00", &t), 0);
-    assert_int_equal(t, T_SAT);
-    t = 0;
-    assert_int_equal(vntime_parse_iso("2026-11-21T02:15:02Z", &t), 0);
-    assert_int_equal(t, T_SAT);
-    t = 0;
-    assert_int_equal(vntime_parse_iso("2026-11-20T21:15:02-05:00", &t), 0);
-    assert_int_equal(t, T_SAT);
-    t = 0;
-    assert_int_equal(vntime_parse_iso("2026-11-21T07:45:02+05:30", &t), 0);
-    assert_int_equal(t, T_SAT);
+    int rc = date_only ? vntime_parse_date(text, &t) : vntime_parse_iso(text, &t);
+    if (rc != 0)
+        fail_msg("\"%s\" was refused", text);
+    assert_int_equal(t, want);
+}
+
+static void parses_iso_with_any_offset(void **state)
+{
+    /* The same instant, with the offsets of four places. */
+    assert_parses("2026-11-21T09:15:02+07:00", false, T_SAT);
+    assert_parses("2026-11-21T02:15:02Z", false, T_SAT);
+    assert_parses("2026-11-20T21:15:02-05:00", false, T_SAT);
+    assert_parses("2026-11-21T07:45:02+05:30", false, T_SAT);
     /* Round trip through the station's own format. */
     char iso[VNTIME_ISO_LEN];
     vntime_iso(T_LEAPDAY + 12345, iso);
-    assert_int_equal(vntime_parse_iso(iso, &t), 0);
-    assert_int_equal(t, T_LEAPDAY + 12345);
+    assert_parses(iso, false, T_LEAPDAY + 12345);
 }
 
 static void rejects_malformed_iso(void **state)
@@ -137,12 +134,11 @@ static void rejects_malformed_iso(void **state)
 
 static void parses_calendar_dates(void **state)
 {
+    assert_parses("2024-02-29", true, T_LEAPDAY);
+    assert_parses("2027-01-01", true, T_NEWYEAR);
+    /* 2000 is a leap year (divisible by 400); 1900 below is not. */
+    assert_parses("2000-02-29", true, 951757200);
     time_t t = 0;
-    assert_int_equal(vntime_parse_date("2024-02-29", &t), 0);
-    assert_int_equal(t, T_LEAPDAY);
-    assert_int_equal(vntime_parse_date("2027-01-01", &t), 0);
-    assert_int_equal(t, T_NEWYEAR);
-    assert_int_equal(vntime_parse_date("2000-02-29", &t), 0);
     static const char *bad[] = {
         "2026-02-29", "1900-02-29",  "2026-04-31", "2026-00-10", "2026-01-00",
         "2026-1-01",  "2026-01-01T", "2026/01/01", "x026-01-01", ""};
