@@ -22,7 +22,7 @@ endif
 CC ?= cc
 # Libraries the firmware links; every one comes from a Debian -dev package.
 PKGS := lept tesseract jansson libtiff-4 libjpeg zlib libcrypto libssl libcurl libusb-1.0 \
-	p11-kit-1 harfbuzz harfbuzz-subset libqpdf sqlite3 libxml-2.0
+	p11-kit-1 harfbuzz harfbuzz-subset libqpdf sqlite3 libxml-2.0 sane-backends libgpiod
 TEST_PKGS := cmocka umockdev-1.0
 FIXTURE_PKGS := pangocairo cairo
 
@@ -53,7 +53,7 @@ LDFLAGS += $(SAN_FLAGS)
 
 # Everything but main() goes into a static library the tests link too.
 LIB_SRCS := $(sort $(wildcard firmware/*.c ocr/*.c signer/*.c drivers/*.c))
-LIB_SRCS := $(filter-out firmware/main.c,$(LIB_SRCS))
+LIB_SRCS := $(filter-out firmware/main.c drivers/sane_virtual.c,$(LIB_SRCS))
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 MAIN_OBJ := $(BUILD)/firmware/main.o
 
@@ -165,6 +165,14 @@ bench-station: $(BUILD)/sohoa $(BUILD)/bench_queue $(FIXTURE_BIN)
 
 demo: $(BUILD)/sohoa $(FIXTURE_BIN)
 	@BUILD=$(BUILD) tests/demo.sh
+
+# Our own SANE backend (a virtual ADF/duplex scanner serving page files), a plugin that
+# libsane's dll backend loads from LD_LIBRARY_PATH; kept out of libsohoa.a above.
+SANE_BACKEND := $(BUILD)/sane/libsane-sohoa.so.1
+$(SANE_BACKEND): drivers/sane_virtual.c | check-deps
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -fPIC -shared -fvisibility=hidden -o $@ $< $(LDFLAGS)
+check unit demo: $(SANE_BACKEND)
 
 format:
 	clang-format -i $(wildcard */*.c */*.h tests/*/*.c)

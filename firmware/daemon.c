@@ -23,6 +23,7 @@
 #include "log.h"
 #include "register.h"
 #include "sdnotify.h"
+#include "../drivers/scanner.h"
 #include "sender.h"
 #include "station.h"
 
@@ -45,6 +46,14 @@ typedef struct daemon_ctx {
     char send_error[512];
     long retry_s; /* a failed step is tried again after this ([station] retry_interval) */
     atomic_int clients;
+    /* the scanner thread: presses waiting for it and its last answer */
+    pthread_cond_t scan_cv;
+    unsigned scan_asked, scan_answered;
+    volatile int scan_cancel;
+    int scanning;
+    int64_t scan_id;          /* document of the last scan, 0 if it failed */
+    char scan_msg[512];       /* why the last scan failed, "" if it did not */
+    char scanner_state[512];  /* "pnm:0" or why there is no scanner */
 } daemon_ctx;
 
 char *daemon_socket_path(const config *cfg)
@@ -224,6 +233,147 @@ static void *sender_main(void *arg)
     return NULL;
 }
 
+/* ---- scanner ---------------------------------------------------------- */
+
+/* One scan job: a press (button or client). The device is held only for
+ * the scan and reopened afterwards for the buttons. */
+static void scan_job(daemon_ctx *d, reg *r, scanner **sc, const scanner_options *so)
+{
+    sohoa_err err = {0};
+    int64_t id = 0;
+    scan_status ss = SCAN_OK;
+    int npages = 0;
+    char msg[512] = "";
+    if (!*sc && !(*sc = scanner_open(so, &err))) {
+        snprintf(msg, sizeof msg, "%s", err.msg);
+    } else {
+        pthread_mutex_lock(&d->mu);
+        d->scanning = 1;
+        d->scan_cancel = 0;
+        pthread_mutex_unlock(&d->mu);
+        log_info("scanning from %s", scanner_name(*sc));
+        if (station_scan(&d->st, r, *sc, &d->scan_cancel, &id, &ss, &npages, &err) != 0)
+            snprintf(msg, sizeof msg, "%s", err.msg);
+        else if (ss != SCAN_OK)
+            snprintf(msg, sizeof msg, "%s (%d page(s) read): %s", scan_status_text(ss), npages,
+                     scan_status_advice(ss));
+        else
+            log_info("document %lld: %d page(s) scanned", (long long)id, npages);
+        scanner_close(*sc);
+        *sc = NULL;
+    }
+    if (msg[0])
+        log_warn("scan: %s", msg);
+    pthread_mutex_lock(&d->mu);
+    d->scanning = 0;
+    d->scan_id = id;
+    snprintf(d->scan_msg, sizeof d->scan_msg, "%s", msg);
+    d->scan_answered = d->scan_asked; /* presses made during the scan are answered by it */
+    pthread_cond_broadcast(&d->scan_cv);
+    pthread_mutex_unlock(&d->mu);
+    if (id)
+        wake(d, 1, 0);
+}
+
+static void *scanner_main(void *arg)
+{
+    daemon_ctx *d = arg;
+    sohoa_err err = {0};
+    scanner_options so;
+    memset(&so, 0, sizeof so);
+    reg *r = NULL;
+    if (scanner_options_load(d->cfg, &so, &err) != 0 || scanner_init(&err) != 0 ||
+        !(r = reg_open(d->st.db_path, &err))) {
+        log_error("scanner: %s", err.msg);
+        pthread_mutex_lock(&d->mu);
+        snprintf(d->scanner_state, sizeof d->scanner_state, "%s", err.msg);
+        pthread_mutex_unlock(&d->mu);
+        scanner_options_free(&so);
+        reg_close(r);
+        return NULL;
+    }
+    scanner *sc = NULL;
+    time_t next_open = 0;
+    char last_problem[512] = "";
+    /* One press, one job: a job starts on the button going down; a button
+     * held down (or still down after the job) starts nothing more. */
+    int button_down = 0;
+    while (!stopping(d)) {
+        time_t now = time(NULL);
+        if (!sc && now >= next_open) {
+            err_clear(&err);
+            sc = scanner_open(&so, &err);
+            next_open = now + 10;
+            pthread_mutex_lock(&d->mu);
+            snprintf(d->scanner_state, sizeof d->scanner_state, "%s",
+                     sc ? scanner_name(sc) : err.msg);
+            pthread_mutex_unlock(&d->mu);
+            /* say it once, not every 10 s */
+            if (!sc && strcmp(last_problem, err.msg) != 0)
+                log_warn("scanner: %s", err.msg);
+            snprintf(last_problem, sizeof last_problem, "%s", sc ? "" : err.msg);
+        }
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec += SCANNER_BUTTON_POLL_MS * 1000000L;
+        if (ts.tv_nsec >= 1000000000L) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000L;
+        }
+        pthread_mutex_lock(&d->mu);
+        if (d->scan_asked == d->scan_answered && !d->stop)
+            pthread_cond_timedwait(&d->scan_cv, &d->mu, &ts);
+        int want = d->scan_asked != d->scan_answered && !d->stop;
+        pthread_mutex_unlock(&d->mu);
+        if (!want && sc) {
+            char button[64];
+            err_clear(&err);
+            if (scanner_read_buttons(sc, button, sizeof button, &err) != 0) {
+                log_warn("scanner: %s; reopening it", err.msg);
+                scanner_close(sc);
+                sc = NULL;
+                next_open = 0;
+            } else if (button[0] && !button_down) {
+                log_info("scanner button \"%s\" pressed", button);
+                pthread_mutex_lock(&d->mu);
+                d->scan_asked++;
+                pthread_mutex_unlock(&d->mu);
+                want = 2;
+            } else {
+                button_down = button[0] != 0;
+            }
+        }
+        if (want) {
+            scan_job(d, r, &sc, &so);
+            /* the button that started the job may still be held: it counts
+             * again only once seen released */
+            button_down = want == 2;
+            next_open = 0; /* back to watching the buttons at once */
+        }
+    }
+    scanner_close(sc);
+    scanner_exit();
+    scanner_options_free(&so);
+    reg_close(r);
+    return NULL;
+}
+
+/* A press without pages: asks the scanner thread and waits for its
+ * answer. Returns the document id, or 0 with the reason in `msg`. */
+static int64_t press_scan(daemon_ctx *d, char *msg, size_t len)
+{
+    pthread_mutex_lock(&d->mu);
+    unsigned mine = ++d->scan_asked;
+    pthread_cond_broadcast(&d->scan_cv);
+    while ((int)(d->scan_answered - mine) < 0 && !d->stop)
+        pthread_cond_wait(&d->scan_cv, &d->mu);
+    int64_t id = d->stop && (int)(d->scan_answered - mine) < 0 ? 0 : d->scan_id;
+    snprintf(msg, len, "%s", id ? "" : d->stop && !d->scan_msg[0] ? "the station is stopping"
+                                                               : d->scan_msg);
+    pthread_mutex_unlock(&d->mu);
+    return id;
+}
+
 /* ---- control clients -------------------------------------------------- */
 
 typedef struct client {
@@ -369,10 +519,19 @@ static void handle_press(daemon_ctx *d, const char *args, FILE *in, FILE *out)
             } else if (station_job_add_page(&job, in, (size_t)size, ext, &err) != 0)
                 ok = 0;
         }
-        if (ok && job.npages == 0)
-            ok = !err_set(&err, SOHOA_EWORK,
-                          "no scanner driver in this build: send the pages with the press "
-                          "(sohoa press IMAGE...)");
+        if (ok && job.npages == 0) {
+            /* no pages sent: the button's job, from the scanner */
+            station_job_abort(&job);
+            char why[512];
+            if (!(id = press_scan(d, why, sizeof why))) {
+                reply(out, "ERR 1 %s\n", one_line(why, line, sizeof line));
+                goto out;
+            }
+            reply(out, "OK accepted %lld\n", (long long)id);
+            if (wait)
+                follow(d, r, id, out);
+            goto out;
+        }
         if (!ok) {
             station_job_abort(&job);
             reply(out, "ERR %d %s\n", err.status, one_line(err.msg, line, sizeof line));
@@ -412,9 +571,13 @@ static void handle_status(daemon_ctx *d, FILE *out)
     int64_t busy = d->busy_doc;
     pthread_mutex_unlock(&d->mu);
     int used = 0;
+    char line[600];
     sohoa_err derr = {0};
     int disk_ok = station_check_disk(&d->st, &used, &derr) == 0;
-    const char *state = problem[0] || !disk_ok               ? "error"
+    pthread_mutex_lock(&d->mu);
+    int scan_failed = d->scan_msg[0] != 0;
+    pthread_mutex_unlock(&d->mu);
+    const char *state = problem[0] || !disk_ok || scan_failed ? "error"
                         : st.in_state[DOC_HELD] > 0          ? "attention"
                         : busy                               ? "working"
                                                              : "ready";
@@ -424,6 +587,16 @@ static void handle_status(daemon_ctx *d, FILE *out)
     if (!disk_ok)
         reply(out, "problem: %s\n", derr.msg);
     reply(out, "working_on: %lld\n", (long long)busy);
+    pthread_mutex_lock(&d->mu);
+    char scanner_state[512], scan_msg[512];
+    snprintf(scanner_state, sizeof scanner_state, "%s", d->scanner_state);
+    snprintf(scan_msg, sizeof scan_msg, "%s", d->scan_msg);
+    int scanning = d->scanning;
+    pthread_mutex_unlock(&d->mu);
+    reply(out, "scanner: %s\n", one_line(scanner_state, line, sizeof line));
+    reply(out, "scanning: %s\n", scanning ? "yes" : "no");
+    if (scan_msg[0])
+        reply(out, "last_scan_problem: %s\n", one_line(scan_msg, line, sizeof line));
     for (int s = 0; s <= DOC_FAILED; s++)
         reply(out, "documents_%s: %ld\n", doc_state_name((doc_state)s), st.in_state[s]);
     static const char *const prio[] = {"thuong", "khan", "thuong_khan", "hoa_toc"};
@@ -431,7 +604,6 @@ static void handle_status(daemon_ctx *d, FILE *out)
         reply(out, "queue_%s: %ld\n", prio[p], st.queued_by_priority[p]);
     reply(out, "queue_oldest_age_s: %ld\n",
           st.oldest_queued ? (long)(time(NULL) - st.oldest_queued) : 0L);
-    char line[600];
     if (send_error[0] || st.last_error)
         reply(out, "last_upload_error: %s\n",
               one_line(send_error[0] ? send_error : st.last_error, line, sizeof line));
@@ -526,11 +698,12 @@ int daemon_run(const config *cfg, sohoa_err *err)
     d->cfg = cfg;
     int lock_fd = -1, listen_fd = -1, sig_fd = -1, rc = -1;
     char *sock = NULL;
-    pthread_t worker, sender_t;
+    pthread_t worker, sender_t, scanner_t;
     int threads = 0;
     pthread_mutex_init(&d->mu, NULL);
     pthread_cond_init(&d->work_cv, NULL);
     pthread_cond_init(&d->send_cv, NULL);
+    pthread_cond_init(&d->scan_cv, NULL);
 
     if (station_init(&d->st, cfg, err) != 0 ||
         config_get_int(cfg, "station", "retry_interval", 30, 1, 3600, &d->retry_s, err) != 0)
@@ -578,6 +751,11 @@ int daemon_run(const config *cfg, sohoa_err *err)
         goto out;
     }
     threads = 2;
+    if (pthread_create(&scanner_t, NULL, scanner_main, d) != 0) {
+        err_set(err, SOHOA_EWORK, "cannot start the scanner thread");
+        goto out;
+    }
+    threads = 3;
     log_info("station ready: data in %s, control socket %s", d->st.data_dir, sock);
     printf("sohoa daemon: ready (control socket %s)\n", sock);
     fflush(stdout);
@@ -629,6 +807,8 @@ out:
     d->stop = 1;
     pthread_cond_broadcast(&d->work_cv);
     pthread_cond_broadcast(&d->send_cv);
+    pthread_cond_broadcast(&d->scan_cv);
+    d->scan_cancel = 1;
     pthread_mutex_unlock(&d->mu);
     if (listen_fd >= 0) {
         close(listen_fd);
@@ -640,6 +820,8 @@ out:
         pthread_join(worker, NULL);
     if (threads >= 2)
         pthread_join(sender_t, NULL);
+    if (threads >= 3)
+        pthread_join(scanner_t, NULL);
     /* clients follow `stop` and end within a poll interval */
     for (int i = 0; i < 50 && atomic_load(&d->clients) > 0; i++) {
         struct timespec ts = {0, 100 * 1000 * 1000};
@@ -654,6 +836,7 @@ out:
     if (atomic_load(&d->clients) == 0) {
         pthread_cond_destroy(&d->work_cv);
         pthread_cond_destroy(&d->send_cv);
+        pthread_cond_destroy(&d->scan_cv);
         pthread_mutex_destroy(&d->mu);
         free(d);
     } /* else a client thread still holds it: the process is ending anyway */

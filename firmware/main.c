@@ -17,6 +17,7 @@
 #include "../ocr/pipeline.h"
 #include "cli.h"
 #include "cmd_register.h"
+#include "cmd_scan.h"
 #include "cmd_sign.h"
 #include "cmd_station.h"
 #include "config.h"
@@ -304,6 +305,11 @@ int main(int argc, char **argv)
         return cmd_sign(argc - 1, argv + 1);
     if (strcmp(cmd, "verify") == 0)
         return cmd_verify(argc - 1, argv + 1);
+    if (strcmp(cmd, "scan") == 0) {
+        limit_openmp(argv);
+        mallopt(M_MMAP_THRESHOLD, 1024 * 1024);
+        return cmd_scan(argc - 1, argv + 1);
+    }
     if (strcmp(cmd, "daemon") == 0) {
         limit_openmp(argv);
         mallopt(M_MMAP_THRESHOLD, 1024 * 1024);
@@ -313,7 +319,7 @@ int main(int argc, char **argv)
         return cmd_register(argc - 1, argv + 1);
     if (strcmp(cmd, "press") == 0)
         return cmd_press(argc - 1, argv + 1);
-    static const char *const later[] = {"scan", "console"};
+    static const char *const later[] = {"console"};
     for (size_t i = 0; i < sizeof later / sizeof *later; i++)
         if (strcmp(cmd, later[i]) == 0)
             return not_yet(cmd);

@@ -263,6 +263,107 @@ int station_job_commit(station *st, reg *r, station_job *job, time_t now, int64_
     return 0;
 }
 
+/* ---- scanning --------------------------------------------------------- */
+
+static int fail_document(reg *r, int64_t id, sohoa_err *err);
+
+#define SCAN_MAX_PAGES 1000
+
+typedef struct scan_feed {
+    pipeline_feed *feed;
+    int dpi;
+    sohoa_err err;
+    int failed;
+} scan_feed;
+
+static int feed_page(void *ctx, const char *path, int index)
+{
+    scan_feed *f = ctx;
+    char *page = f->dpi == SCANNER_DEFAULT_DPI ? strdup(path)
+                                               : scanner_page_with_resolution(path, f->dpi, &f->err);
+    if (!page || pipeline_feed_add(f->feed, page, &f->err) != 0) {
+        if (!page)
+            err_set(&f->err, SOHOA_EWORK, "out of memory");
+        f->failed = 1;
+    }
+    log_info("page %d scanned%s", index, f->failed ? " (not taken: see below)" : "");
+    free(page);
+    return f->failed;
+}
+
+/* Keeps the pages of a failed batch for diagnosis (none: nothing kept). */
+static void keep_failed_scan(station *st, station_job *job, int npages)
+{
+    if (npages == 0) {
+        station_job_abort(job);
+        return;
+    }
+    char *dir = join(st->data_dir, "failed-scans");
+    const char *base = strrchr(job->dir, '/');
+    char *dest = dir ? join(dir, base ? base + 1 : job->dir) : NULL;
+    if (dest && fs_mkdir_p(dir, 0700, NULL) == 0 && rename(job->dir, dest) == 0)
+        log_warn("the %d page(s) scanned before the failure are kept in %s", npages, dest);
+    else
+        station_job_abort(job);
+    free(dir);
+    free(dest);
+    free(job->dir);
+    free(job->pages_dir);
+    memset(job, 0, sizeof *job);
+}
+
+int station_scan(station *st, reg *r, scanner *sc, const volatile int *cancel, int64_t *id,
+                 scan_status *ss, int *npages, sohoa_err *err)
+{
+    *id = 0;
+    *npages = 0;
+    *ss = SCAN_OK;
+    station_job job;
+    int64_t existing;
+    if (station_job_begin(st, r, NULL, &job, &existing, err) != 0)
+        return -1;
+    scan_feed f = {.dpi = scanner_resolution(sc)};
+    if (!(f.feed = pipeline_feed_open(job.dir, &st->po, SCAN_MAX_PAGES, err))) {
+        station_job_abort(&job);
+        return -1;
+    }
+    if (scanner_scan(sc, job.pages_dir, feed_page, &f, cancel, ss, npages, err) != 0 || f.failed) {
+        if (f.failed)
+            *err = f.err;
+        pipeline_feed_abort(f.feed);
+        keep_failed_scan(st, &job, *npages);
+        return -1;
+    }
+    if (*ss != SCAN_OK) {
+        pipeline_feed_abort(f.feed);
+        keep_failed_scan(st, &job, *npages);
+        return 0;
+    }
+    char *dir = strdup(job.dir);
+    job.npages = *npages;
+    if (!dir || station_job_commit(st, r, &job, time(NULL), id, err) != 0) {
+        if (!dir)
+            err_set(err, SOHOA_EWORK, "out of memory");
+        pipeline_feed_abort(f.feed);
+        station_job_abort(&job);
+        free(dir);
+        return -1;
+    }
+    free(dir);
+    /* The document exists now; if its processing fails here, the worker
+     * does it again from the pages. */
+    doc_metadata meta = {0};
+    sohoa_err perr = {0};
+    if (pipeline_feed_finish(f.feed, &meta, &perr) == 0)
+        reg_set_metadata(r, *id, &meta, time(NULL), &perr);
+    else if (perr.status == SOHOA_EINPUT)
+        fail_document(r, *id, &perr);
+    if (perr.msg[0])
+        log_warn("document %lld: %s", (long long)*id, perr.msg);
+    meta_free(&meta);
+    return 0;
+}
+
 /* ---- the steps -------------------------------------------------------- */
 
 int station_state_pending(doc_state s)

@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <time.h>
 
+#include "../drivers/scanner.h"
 #include "../ocr/pipeline.h"
 #include "config.h"
 #include "edxml.h"
@@ -80,6 +81,17 @@ int station_job_commit(station *st, reg *r, station_job *job, time_t now, int64_
 
 /* Removes the job's files and frees it; safe on a zeroed job. */
 void station_job_abort(station_job *job);
+
+/* A document from the scanner: the pages stream into the pipeline as
+ * they arrive (OCR of page 1 runs while page 2 is scanned). When the
+ * feeder empties, the pages are made durable and the document recorded
+ * (scanned), then processed at once (processed) and *id returned. When
+ * the scanner fails (*ss not SCAN_OK: jam, cover open, no paper, busy,
+ * unplugged, cancelled), nothing is registered: the pages already read are
+ * kept in data_dir/failed-scans/<name> for diagnosis, and 0 is returned
+ * with *id = 0. -1 for local errors (disk). */
+int station_scan(station *st, reg *r, scanner *sc, const volatile int *cancel, int64_t *id,
+                 scan_status *ss, int *npages, sohoa_err *err);
 
 /* Called after each step (may be NULL in station_advance). */
 typedef void (*station_progress_fn)(void *ctx, int64_t id, doc_state state, const char *detail);

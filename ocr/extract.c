@@ -50,6 +50,10 @@ static void vote_motto(extract_ctx *c)
         for (size_t j = 0; j + 1 < r->n; j++) {
             const char *a = lay_at(pl, r, j)->fold, *b = lay_at(pl, r, j + 1)->fold;
             const char *n2 = j + 2 < r->n ? lay_at(pl, r, j + 2)->fold : "";
+            /* the motto is in capitals; the body may cite "Điều lệ Đảng
+             * Cộng sản Việt Nam" in the top third of a short page */
+            if (vn_upper_share(lay_at(pl, r, j)->text) < 0.5f)
+                continue;
             if (strcmp(a, "dang") == 0 && strcmp(b, "cong") == 0 && strncmp(n2, "san", 3) == 0)
                 c->party_votes += 3;
             if ((strcmp(a, "cong") == 0 && strcmp(b, "hoa") == 0) ||
@@ -105,6 +109,7 @@ static void decide_type(extract_ctx *c)
         float conf = c->title_conf;
         if (same_type(tt, tc) || fold_eq) {
             conf = conf + (1 - conf) * 0.5f; /* two witnesses */
+            c->code_agrees = true;
             if (tcode && strcmp(tcode, c->type_code) != 0)
                 ex_replace_code(c, tcode, party, nconf);
         } else if (tc >= 0 || c->type_code[0]) {
@@ -133,8 +138,127 @@ static void decide_type(extract_ctx *c)
     ex_set(c, META_TYPE, "Công văn", conf);
 }
 
+/* One segment of a notation: letters only, the issuer's and unit's codes
+ * in capitals ("UBND", "SKHCN", "ĐUK"); the type code may carry its
+ * lower-case letters ("TTr", "QyĐ"). */
+static bool code_segment_ok(const char *s, size_t n, bool type_code)
+{
+    if (n < 2 || n > 14)
+        return false;
+    for (size_t i = 0; i < n;) {
+        unsigned char ch = (unsigned char)s[i];
+        if (ch >= 'A' && ch <= 'Z') {
+            i++;
+        } else if (type_code && ch >= 'a' && ch <= 'z' && i > 0) {
+            i++;
+        } else if (n - i >= 2 && memcmp(s + i, "\xc4\x90", 2) == 0) { /* Đ */
+            i += 2;
+        } else
+            return false;
+    }
+    return true;
+}
+
+/* The notation as the standards print it (§5): State "[YYYY/]CODE-ISSUER"
+ * or công văn "ISSUER-UNIT", Party "CODE/ISSUER"; a further "-UNIT" or
+ * "/UNIT" is allowed. `coded` when the first segment is the type code. */
+static bool notation_well_formed(const char *nota, bool party, bool coded)
+{
+    const char *p = nota;
+    if (!party && strspn(p, "0123456789") == 4 && p[4] == '/')
+        p += 5;
+    char sep = party ? '/' : '-';
+    size_t seg = 0;
+    while (*p) {
+        size_t n = strcspn(p, "-/");
+        if (!code_segment_ok(p, n, seg == 0 && coded))
+            return false;
+        p += n;
+        if (*p) {
+            if (seg == 0 && *p != sep)
+                return false;
+            p++;
+            if (!*p)
+                return false;
+        }
+        seg++;
+    }
+    return seg >= 2 && seg <= 3;
+}
+
+/* Median confidence of the usable words of a row (0 when none). */
+static float row_median_conf(const page_layout *pl, const lay_row *r)
+{
+    float v[64];
+    size_t n = 0;
+    for (size_t j = 0; j < r->n && n < 64; j++) {
+        const lay_word *w = lay_at(pl, r, j);
+        if (!w->stamp && !w->noise)
+            v[n++] = w->conf;
+    }
+    if (n == 0)
+        return 0;
+    for (size_t i = 1; i < n; i++)
+        for (size_t k = i; k > 0 && v[k] < v[k - 1]; k--) {
+            float t = v[k];
+            v[k] = v[k - 1];
+            v[k - 1] = t;
+        }
+    return v[n / 2];
+}
+
+/* Tesseract scores a token like "287/QĐ-SKHCN" low even when every glyph
+ * is right: it is no dictionary word. On clean print the number is
+ * trusted when everything around it agrees: plain printed digits, the
+ * separator of the layout the motto names, a notation of the standard's
+ * shape whose type code the title confirms (or a công văn's issuer-unit
+ * pair without a title), and a date line read with high confidence (the
+ * print is clean). A handwritten, misread or odd number keeps its low
+ * confidence (standards §5: never a confident guess). */
+static void corroborate_number(extract_ctx *c)
+{
+    const char *nota = c->out->str[META_NOTATION];
+    const char *fmt = c->out->str[META_FORMAT];
+    if (!c->number_printed || !c->out->has_number || !nota || !fmt ||
+        c->out->confidence[META_FORMAT] < 0.9f || c->date_row == EX_NONE)
+        return;
+    bool party = strcmp(fmt, "party") == 0;
+    if (c->number_sep != (party ? '-' : '/'))
+        return;
+    /* a công văn has no title: State "ISSUER-UNIT" (no type code), Party
+     * "CV/ISSUER" */
+    bool cong_van = c->title_row == EX_NONE && c->out->str[META_TYPE] &&
+                    strcmp(c->out->str[META_TYPE], "Công văn") == 0;
+    bool amb = false;
+    int tc = c->type_code[0] ? lex_type_by_code(c->type_code, party, &amb) : -1;
+    bool coded = c->code_agrees || (cong_van && party && tc >= 0 && !amb);
+    if (!coded && !(cong_van && !party && tc < 0))
+        return;
+    if (!notation_well_formed(nota, party, coded))
+        return;
+    const page_layout *pl = &c->pages[0];
+    if (row_median_conf(pl, &pl->rows[c->date_row]) < 0.9f)
+        return;
+    /* a token the engine could barely read is not rescued */
+    if (c->out->confidence[META_NUMBER] < 0.25f || c->out->confidence[META_NOTATION] < 0.25f)
+        return;
+    float *cf = c->out->confidence;
+    if (cf[META_NUMBER] < 0.9f)
+        cf[META_NUMBER] = 0.9f;
+    if (cf[META_NOTATION] < 0.9f)
+        cf[META_NOTATION] = 0.9f;
+    if (cf[META_NUMBER_NOTATION] < 0.9f)
+        cf[META_NUMBER_NOTATION] = 0.9f;
+}
+
 static void decide_review(extract_ctx *c)
 {
+    /* number_notation is no surer than either of its parts */
+    float *cf = c->out->confidence;
+    if (cf[META_NUMBER_NOTATION] > cf[META_NUMBER])
+        cf[META_NUMBER_NOTATION] = cf[META_NUMBER];
+    if (cf[META_NUMBER_NOTATION] > cf[META_NOTATION])
+        cf[META_NUMBER_NOTATION] = cf[META_NOTATION];
     for (int f = 0; f < META_NFIELDS; f++) {
         float conf = c->out->confidence[f];
         bool missing = f == META_NUMBER ? !c->out->has_number : c->out->str[f] == NULL;
@@ -212,6 +336,7 @@ int extract_metadata(const ocr_page_text *pages, size_t npages, const extract_op
         vote_prefix(&c);
         decide_format(&c);
         decide_type(&c);
+        corroborate_number(&c);
         decide_review(&c);
     }
     for (size_t i = 0; i < built; i++)

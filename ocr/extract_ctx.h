@@ -29,6 +29,7 @@ typedef struct extract_ctx {
     /* found on the first page */
     size_t number_row; /* row of the document's own "Số", or EX_NONE */
     size_t number_word; /* position of the "Số" word in that row */
+    size_t number_last; /* position of the last word of the notation */
     size_t date_row;   /* row of "<Place>, ngày .. tháng .. năm ..", or EX_NONE */
     size_t title_row;  /* row of the type title ("QUYẾT ĐỊNH"), or EX_NONE */
     size_t subject_end; /* last row of the subject (title-centred or V/v) */
@@ -39,6 +40,11 @@ typedef struct extract_ctx {
     int party_votes, state_votes;
     char type_code[16]; /* type abbreviation read in the notation ("QĐ") */
     bool number_handwritten;
+    /* the number reads as clean print: 2-5 plain digits, no leading zero
+     * beyond "09", no pen gap, no letter taken for a digit */
+    bool number_printed;
+    char number_sep;  /* separator after the number: '/' State, '-' Party, 0 */
+    bool code_agrees; /* the notation's type code and the title name one type */
 } extract_ctx;
 
 /* Stores a string field (NULL clears) with its confidence. */

@@ -220,13 +220,19 @@ void ex_find_date(extract_ctx *c)
             continue;
         size_t from, to;
         ex_right(pl, r, &from, &to);
+        /* on the number's row the place starts right after the notation,
+         * even when the two touch (a long place, a long notation) */
+        bool after_number = c->number_row == ri && c->number_last < ngay;
+        if (after_number)
+            from = c->number_last + 1;
         if (from > ngay)
             from = ngay;
         /* the date line is the right column's: the place (a few words)
          * stands apart from anything left of it; a body sentence citing a
          * date ("Căn cứ ... ngày 05 tháng 3 năm 2020") runs on */
-        if (ngay - from > 5 || (from > 0 && lay_at(pl, r, from)->box.x0 -
-                                                    lay_at(pl, r, from - 1)->box.x1 < r->h))
+        if (ngay - from > 5 || (from > 0 && !after_number &&
+                                lay_at(pl, r, from)->box.x0 - lay_at(pl, r, from - 1)->box.x1 <
+                                    r->h))
             continue;
         if (c->number_row != EX_NONE &&
             r->box.y0 > pl->rows[c->number_row].box.y1 + 3 * pl->line_h)
@@ -236,7 +242,7 @@ void ex_find_date(extract_ctx *c)
             c->header_y1 = r->box.y1;
         /* the place: only words of the right column before "ngày" */
         size_t pstart = from;
-        if (c->number_row == ri)
+        if (c->number_row == ri && !after_number)
             pstart = from > c->number_word ? from : c->number_word + 1;
         set_place(c, pl, r, pstart, ngay);
 

@@ -388,15 +388,21 @@ static void unglue_hyphens(char *s)
 static char *join_lines(hline *l, size_t a, size_t b, float *conf)
 {
     char *acc = NULL;
-    float sum = 0;
+    float sum = 0, lo = 1;
     for (size_t i = a; i < b; i++) {
         if (append(&acc, l[i].text) != 0) {
             free(acc);
             return NULL;
         }
         sum += l[i].conf;
+        if (l[i].conf < lo)
+            lo = l[i].conf;
     }
+    /* one doubtful line makes the whole name doubtful: the mean of three
+     * lines would hide it */
     *conf = b > a ? sum / (float)(b - a) : 0;
+    if (*conf > lo + 0.2f)
+        *conf = lo + 0.2f;
     if (!acc)
         return NULL;
     /* names broken over lines ("SỞ LAO ĐỘNG - THƯƠNG BINH / VÀ XÃ HỘI") */
@@ -423,6 +429,7 @@ static size_t collect_lines(extract_ctx *c, hline *l, size_t cap)
     const page_layout *pl = &c->pages[0];
     int limit = header_limit_y(c);
     size_t n = 0;
+    bool lost = false;
     for (size_t ri = 0; ri < pl->nrows && n < cap; ri++) {
         const lay_row *r = &pl->rows[ri];
         if ((r->box.y0 + r->box.y1) / 2 >= limit)
@@ -444,6 +451,11 @@ static size_t collect_lines(extract_ctx *c, hline *l, size_t cap)
         /* body names are printed in capitals; scribble and the stamp's
          * leftovers are not */
         if (st.letters < 2 || (float)st.upper / (float)st.letters < 0.6f || conf < 0.4f) {
+            /* a capitals line the engine could not read ("TÍNHĐIỂNBIẾN"
+             * at 0.21) is a body line lost: the names around it are
+             * incomplete */
+            if (conf < 0.4f && st.letters >= 4 && (float)st.upper / (float)st.letters >= 0.8f)
+                lost = true;
             free(t);
             continue;
         }
@@ -458,10 +470,24 @@ static size_t collect_lines(extract_ctx *c, hline *l, size_t cap)
                 conf *= 0.5f;
                 break;
             }
-        /* the columns ran into each other: a word may be cut or lost */
+        /* a word no syllable can be ("ĐẢẲNG", "TỈNHQUẢNG") is misread or
+         * glued; the mean confidence of the line hides it */
+        for (size_t k = from; k < to; k++) {
+            const lay_word *w = lay_at(pl, r, k);
+            if (!w->stamp && !w->noise && !vn_word_plausible(w->text) && conf > 0.5f)
+                conf = 0.5f;
+        }
+        /* the columns ran into each other: a word may be cut or lost,
+         * unless both words at the seam were read well and the right one
+         * opens the motto ("... NÔNG CỘNG HÒA ...") */
         if (to < r->n && to > from &&
-            lay_at(pl, r, to)->box.x0 - lay_at(pl, r, to - 1)->box.x1 < r->h * 8 / 10)
-            conf *= 0.5f;
+            lay_at(pl, r, to)->box.x0 - lay_at(pl, r, to - 1)->box.x1 < r->h * 8 / 10) {
+            const lay_word *wl = lay_at(pl, r, to - 1), *wr = lay_at(pl, r, to);
+            bool clean_seam = wl->conf >= 0.9f && wr->conf >= 0.9f &&
+                              (vn_fold_like(wr->fold, "cong") || vn_fold_like(wr->fold, "dang"));
+            if (!clean_seam)
+                conf *= 0.5f;
+        }
         trim_specks(t);
         unglue_hyphens(t);
         int changed;
@@ -498,6 +524,9 @@ static size_t collect_lines(extract_ctx *c, hline *l, size_t cap)
         }
         n = k;
     }
+    for (size_t i = 0; lost && i < n; i++)
+        if (l[i].conf > 0.5f)
+            l[i].conf = 0.5f;
     return n;
 }
 

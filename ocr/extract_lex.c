@@ -153,6 +153,9 @@ static const char *const names[] = {
     "Thanh tra", "Công an", "Cục Thuế", "Tỉnh", "Thành phố", "Huyện", "Quận", "Thị xã",
     "Phường", "Ủy ban", "Mặt trận Tổ quốc", "Cộng hòa xã hội chủ nghĩa Việt Nam",
     "Đảng Cộng sản Việt Nam", "Trung tâm", "Chi cục", "Tổng cục",
+    /* common words that fold like a name above ("CƠ QUAN" is no "QUẬN",
+     * "ĐỊA PHƯƠNG" no "PHƯỜNG"): matched first, as longer phrases */
+    "Cơ quan", "Địa phương", "Khối các cơ quan", "Quản lý",
     /* signer titles */
     "Chủ tịch", "Phó Chủ tịch", "Giám đốc", "Phó Giám đốc", "Bộ trưởng", "Thứ trưởng",
     "Chánh Văn phòng", "Phó Chánh Văn phòng", "Chủ nhiệm", "Phó Chủ nhiệm", "Bí thư",

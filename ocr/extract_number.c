@@ -163,6 +163,22 @@ static char *fix_code(extract_ctx *c, const char *nota, bool party)
     return out;
 }
 
+/* A word of prose ("Thành", "Hà"): a capital and then only lower-case
+ * letters. A notation is capitals, digits and its type code ("TTr"); when
+ * the date line's place runs into the number with no gap ("657-CV/UBKTTU
+ * Thành phố Hồ Chí Minh, ngày ..."), the notation ends before it. */
+static bool prose_word(const char *text)
+{
+    vn_case_stats st;
+    vn_case_count(text, &st);
+    if (st.words != 1 || st.upper != 1 || st.lower < 2 || st.words_capitalised != 1)
+        return false;
+    for (const unsigned char *p = (const unsigned char *)text; *p; p++)
+        if (*p < 0x80 && !isalpha(*p) && *p != ',')
+            return false;
+    return true;
+}
+
 /* Collects the words after the label in the left column. */
 static size_t gather(const page_layout *pl, const lay_row *r, size_t j, size_t to, size_t skip,
                      piece *pc)
@@ -185,6 +201,8 @@ static size_t gather(const page_layout *pl, const lay_row *r, size_t j, size_t t
         const lay_word *w = lay_at(pl, r, k);
         if (w->stamp || w->noise)
             continue;
+        if (prose_word(w->text))
+            break;
         pc[n].text = w->text;
         pc[n].len = strlen(w->text);
         pc[n].w = w;
@@ -251,6 +269,10 @@ void ex_find_number(extract_ctx *c)
     ex_left(pl, row, &from, &to);
     piece pc[MAX_PIECES];
     size_t np = gather(pl, row, j, to, skip, pc);
+    c->number_last = j;
+    for (size_t k = j; k < row->n; k++)
+        if (np && lay_at(pl, row, k) == pc[np - 1].w)
+            c->number_last = k;
     size_t total = 1;
     for (size_t i = 0; i < np; i++)
         total += pc[i].len;
@@ -312,6 +334,9 @@ void ex_find_number(extract_ctx *c)
 
     long value = nr.ndigits ? strtol(nr.digits, NULL, 10) : 0;
     bool usable_num = nr.ndigits > 0 && !nr.bad && nr.ndigits <= 6 && value > 0;
+    c->number_sep = sep;
+    c->number_printed = usable_num && !nr.fixed && !hand && nr.ndigits >= 2 &&
+                        nr.ndigits <= 5 && !(nr.ndigits >= 3 && nr.digits[0] == '0');
     if (usable_num) {
         if (nr.fixed)
             conf *= 0.5f;

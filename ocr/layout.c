@@ -263,22 +263,28 @@ static bool fold_is(const lay_word *w, const char *a)
 /* The national motto ("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do
  * - Hạnh phúc", Party "ĐẢNG CỘNG SẢN VIỆT NAM") opens the right column
  * (standards §5). Returns the estimated left edge of that column, or -1. */
-static int motto_left(const page_layout *pl)
+static int motto_left(page_layout *pl)
 {
-    int best = -1;
+    int best = -1, direct = -1, first_y = -1;
     int limit = pl->height * 2 / 5;
     for (size_t r = 0; r < pl->nrows; r++) {
         const lay_row *row = &pl->rows[r];
         if (row->box.y0 > limit)
             break;
+        /* the motto is two lines at the top; "Căn cứ Điều lệ Đảng Cộng sản
+         * Việt Nam" further down is body text citing it */
+        if (first_y >= 0 && row->box.y0 > first_y + 4 * pl->line_h)
+            break;
         for (size_t j = 0; j + 1 < row->n; j++) {
             const lay_word *a = lay_at(pl, row, j), *b = lay_at(pl, row, j + 1);
-            int x = -1;
-            if (fold_is(a, "cong") && (fold_is(b, "hoa") || fold_is(b, "san")))
+            /* the motto's first line is printed in capitals */
+            bool caps = vn_upper_share(a->text) >= 0.5f && vn_upper_share(b->text) >= 0.5f;
+            int x = -1, cx = 0;
+            if (caps && fold_is(a, "cong") && (fold_is(b, "hoa") || fold_is(b, "san")))
                 x = a->box.x0;
-            else if (fold_is(a, "dang") && fold_is(b, "cong"))
+            else if (caps && fold_is(a, "dang") && fold_is(b, "cong"))
                 x = a->box.x0;
-            else if (fold_is(a, "hoa") && fold_is(b, "xa") && j + 2 < row->n)
+            else if (caps && fold_is(a, "hoa") && fold_is(b, "xa") && j + 2 < row->n)
                 x = a->box.x0 - (b->box.x0 - a->box.x0) * 3 / 2; /* "CỘNG" lost */
             else if (fold_is(a, "doc") && (fold_is(b, "lap") || fold_is(b, "lap-"))) {
                 /* "Độc lập - Tự do - Hạnh phúc" is centred under the motto,
@@ -291,12 +297,24 @@ static int motto_left(const page_layout *pl)
                 x = c - wdt * 79 / 100;
                 if (x < a->box.x0 - wdt)
                     x = a->box.x0;
+                cx = c;
             }
+            /* the motto's first line ends its row */
+            if (x >= 0 && !cx)
+                cx = (x + row->box.x1) / 2;
             if (x >= 0 && (best < 0 || x < best))
                 best = x;
+            /* "CỘNG HÒA" / "ĐẢNG CỘNG" read as words: measured, not
+             * estimated from the line under it */
+            if (x >= 0 && x == a->box.x0 && !fold_is(a, "doc") && (direct < 0 || x < direct))
+                direct = x;
+            if (x >= 0 && first_y < 0) {
+                first_y = row->box.y0;
+                pl->motto_cx = cx;
+            }
         }
     }
-    return best;
+    return direct >= 0 ? direct : best;
 }
 
 /* Without a motto: the most common wide gap of the top rows. */
@@ -321,6 +339,84 @@ static int gap_split(const page_layout *pl)
             mids[n++] = mid;
     }
     return n ? median(mids, n) : pl->width * 45 / 100;
+}
+
+/* Length in code points of the motto word glued at the end of `fold`
+ * ("NGUYÊNCỘNG HÒA", "DÂNCỘNG HÒA", "ANĐẢNG CỘNG"), or 0. */
+static size_t glued_motto(const char *fold, const char *next)
+{
+    size_t n = strlen(fold);
+    if (n < 6)
+        return 0;
+    if (strcmp(fold + n - 4, "cong") == 0 &&
+        (vn_fold_like(next, "hoa") || vn_fold_like(next, "san")))
+        return 4;
+    if (strcmp(fold + n - 4, "dang") == 0 && vn_fold_like(next, "cong"))
+        return 4;
+    return 0;
+}
+
+/* Cuts the j-th word of `row` in two at fold position k (the glued motto
+ * word becomes its own word, the box shared in proportion). */
+static int split_word_at(page_layout *pl, lay_row *row, size_t j, size_t k)
+{
+    size_t wi = row->w[j];
+    vn_text t;
+    if (vn_text_init(&t, pl->words[wi].text) != 0)
+        return -1;
+    size_t cut = k < t.nfold ? t.off[k] : strlen(t.text);
+    size_t nfold = t.nfold;
+    char *left = strndup(t.text, cut), *right = strdup(t.text + cut);
+    vn_text_free(&t);
+    char *lf = left ? vn_fold(left) : NULL, *rf = right ? vn_fold(right) : NULL;
+    lay_word *nw = realloc(pl->words, (pl->nwords + 1) * sizeof *nw);
+    size_t *nr = realloc(row->w, (row->n + 1) * sizeof *nr);
+    if (nw)
+        pl->words = nw;
+    if (nr)
+        row->w = nr;
+    if (!left || !right || !lf || !rf || !nw || !nr) {
+        free(left);
+        free(right);
+        free(lf);
+        free(rf);
+        return -1;
+    }
+    lay_word *w = &pl->words[wi], *add = &pl->words[pl->nwords];
+    *add = *w;
+    int x = w->box.x0 + (int)((long)(w->box.x1 - w->box.x0) * (long)k / (long)nfold);
+    free(w->text);
+    free(w->fold);
+    w->text = left;
+    w->fold = lf;
+    w->box.x1 = x;
+    add->text = right;
+    add->fold = rf;
+    add->box.x0 = x;
+    memmove(row->w + j + 2, row->w + j + 1, (row->n - j - 1) * sizeof *row->w);
+    row->w[j + 1] = pl->nwords++;
+    row->n++;
+    return 0;
+}
+
+/* OCR glues the motto's first word to the end of the left column's line
+ * when the columns nearly touch ("NGUYÊNCỘNG"): the body name would lose
+ * its last word and the motto its first. Cuts such words in two. */
+static int unglue_motto(page_layout *pl)
+{
+    for (size_t r = 0; r < pl->nrows; r++) {
+        lay_row *row = &pl->rows[r];
+        if (row->box.y0 > pl->height / 3)
+            break;
+        for (size_t j = 0; j + 1 < row->n; j++) {
+            const lay_word *w = lay_at(pl, row, j);
+            size_t n = glued_motto(w->fold, lay_at(pl, row, j + 1)->fold);
+            if (n && vn_upper_share(w->text) >= 0.7f &&
+                split_word_at(pl, row, j, strlen(w->fold) - n) != 0)
+                return -1;
+        }
+    }
+    return 0;
 }
 
 static void find_split(page_layout *pl)
@@ -360,6 +456,15 @@ size_t layout_row_split(const page_layout *pl, const lay_row *r)
         if ((b->x0 + b->x1) / 2 >= sx)
             break;
         j++;
+    }
+    /* a long left line ("SỞ KẾ HOẠCH VÀ ĐẦU TƯ") may end past the column
+     * boundary with no right-column text beside it: right-column lines
+     * are centred on the motto, a tail of one or two words far off that
+     * axis is the left line's end */
+    if (pl->motto_found && pl->motto_cx > 0 && j > 0 && j < r->n && r->n - j <= 2) {
+        int cx = (lay_at(pl, r, j)->box.x0 + lay_at(pl, r, r->n - 1)->box.x1) / 2;
+        if (abs(cx - pl->motto_cx) > 3 * pl->line_h)
+            return r->n;
     }
     return j;
 }
@@ -459,6 +564,10 @@ int layout_build(page_layout *pl, const ocr_page_text *pt)
     }
     finish_rows(pl);
     find_margins(pl);
+    if (unglue_motto(pl) != 0) {
+        layout_free(pl);
+        return -1;
+    }
     find_split(pl);
     mark_stamp(pl);
     return 0;

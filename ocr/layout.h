@@ -43,6 +43,7 @@ typedef struct page_layout {
     int text_x0, text_x1; /* body text margins */
     int split_x;          /* header column boundary (left < split_x <= right) */
     bool motto_found;     /* split_x comes from the national motto */
+    int motto_cx;         /* centre line of the right column (the motto's), 0 if unknown */
 } page_layout;
 
 /* Builds rows of `pt`. Returns 0 or -1 on ENOMEM (pl is then freed). */

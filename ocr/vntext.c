@@ -127,6 +127,14 @@ char *vn_normalize(const char *s)
     free(u);
     if (!d && n)
         return NULL;
+    /* Ð/ð (Icelandic eth) is the engine's look-alike of Đ/đ; Vietnamese
+     * has no eth, and codes must compare ("QyÐ" is "QyĐ") */
+    for (size_t i = 0; i < dn; i++) {
+        if (d[i] == 0xD0)
+            d[i] = 0x110;
+        else if (d[i] == 0xF0)
+            d[i] = 0x111;
+    }
     modernise_tones(d, dn);
     size_t cn = 0;
     uint32_t *c = u32_normalize(UNINORM_NFC, d, dn, NULL, &cn);
@@ -167,6 +175,40 @@ static char fold_char(ucs4_t uc)
             return (char)lower_ascii(uc);
     }
     return '?';
+}
+
+bool vn_word_plausible(const char *word)
+{
+    size_t n;
+    uint32_t *u = decode(word ? word : "", &n);
+    if (!u)
+        return true;
+    size_t dn = 0;
+    uint32_t *d = u32_normalize(UNINORM_NFD, u, n, NULL, &dn);
+    free(u);
+    if (!d)
+        return true;
+    int tones = 0, letters = 0, groups = 0;
+    bool in_vowel = false;
+    for (size_t i = 0; i < dn; i++) {
+        if (is_tone(d[i])) {
+            tones++;
+            continue;
+        }
+        if (is_mark(d[i]) || !uc_is_alpha(d[i])) {
+            if (!is_mark(d[i]))
+                in_vowel = false;
+            continue;
+        }
+        letters++;
+        uint32_t c = lower_ascii(d[i]);
+        bool vowel = c == 'a' || c == 'e' || c == 'i' || c == 'o' || c == 'u' || c == 'y';
+        if (vowel && !in_vowel)
+            groups++;
+        in_vowel = vowel;
+    }
+    free(d);
+    return tones <= 1 && !(letters > 7 && groups >= 2);
 }
 
 int vn_text_init(vn_text *t, const char *s)

@@ -17,7 +17,8 @@
 
 /* NFC with the tone of an open "oa", "oe", "uy" syllable placed on the first
  * vowel (UỶ → ỦY, hoà → hòa, xoá → xóa, thuỷ → thủy, khoẻ → khỏe); "quý",
- * "hoàng", "thuyết" are untouched. Invalid UTF-8 bytes become U+FFFD.
+ * "hoàng", "thuyết" are untouched. The engine's look-alike Ð/ð (eth) becomes
+ * Đ/đ. Invalid UTF-8 bytes become U+FFFD.
  * Returns a malloc'd string, or NULL on ENOMEM. */
 char *vn_normalize(const char *s);
 
@@ -63,6 +64,12 @@ int vn_edit_distance(const char *a, const char *b, int cap);
 /* Tolerant word equality on folds: exact, or within one edit for words of
  * five letters or more (OCR noise: "thang" for "tháng", "ngav" for "ngày"). */
 bool vn_fold_like(const char *fold, const char *want);
+
+/* Whether `word` can be one Vietnamese syllable or an acronym as OCR reads
+ * them: at most one tone mark ("ĐẢẲNG" has two: a misread), and not two
+ * syllables glued into one long word ("TỈNHQUẢNG": more than seven letters
+ * in two vowel groups). Punctuation is ignored. */
+bool vn_word_plausible(const char *word);
 
 /* Number of UTF-8 code points. */
 size_t vn_utf8_len(const char *s);

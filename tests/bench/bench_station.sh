@@ -47,6 +47,9 @@ ca_file = $PKI/ca-bundle.pem
 
 [guard]
 unreviewed = send
+
+[ocr]
+threads = ${STATION_THREADS:-0}
 EOF2
 }
 conf "$work/data" > "$work/station.conf"

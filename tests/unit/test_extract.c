@@ -595,6 +595,254 @@ static void signer_surname_spelling(void **st)
     free_run(r);
 }
 
+/* ---- clean print: right values are not sent to review ---- */
+
+/* A State document with the number token as Tesseract scores it on clean
+ * print: every glyph right, but "287/QĐ-SKHCN" is no dictionary word and
+ * gets 0.43. `date_conf` is the confidence of the date line's words (the
+ * print quality of the header). */
+static run *clean_number_doc(const char *token, float token_conf, const char *title,
+                             float date_conf)
+{
+    run *r = new_run();
+    const char *bodies[] = {"UBND TỈNH THÁI NGUYÊN", "SỞ KHOA HỌC VÀ CÔNG NGHỆ", NULL};
+    bld_state_header(&r->page[0], bodies, NULL, NULL);
+    bld_text(&r->page[0], 480, 420, "Số:");
+    bld_word_at(&r->page[0], token, 480 + bld_word_w("Số:") + SPACE_W, 420, bld_word_w(token),
+                WORD_H, token_conf, 0);
+    bld_text_conf(&r->page[0], 1230, 420, "Thái Nguyên, ngày 06 tháng 01 năm 2020", date_conf);
+    const char *subject[] = {"Về việc triển khai ứng dụng chữ ký số", NULL};
+    int y = bld_title_subject(&r->page[0], title, subject);
+    bld_body(&r->page[0], y, 6, NULL);
+    bld_signer(&r->page[0], "KT. GIÁM ĐỐC", "PHÓ GIÁM ĐỐC", "Hà Thị Thu Đông");
+    return r;
+}
+
+static void number_clean_print_trusted(void **st)
+{
+    run *r = clean_number_doc("287/QĐ-SKHCN", 0.43f, "QUYẾT ĐỊNH", 0.96f);
+    extract(r);
+    assert_int_equal(r->m.number, 287);
+    assert_field(r, META_NUMBER_NOTATION, "287/QĐ-SKHCN");
+    assert_false(r->m.review[META_NUMBER]);
+    assert_false(r->m.review[META_NOTATION]);
+    assert_false(r->m.review[META_NUMBER_NOTATION]);
+    free_run(r);
+
+    /* Ð (eth) is the engine's look-alike of Đ: the code still agrees */
+    r = clean_number_doc("379/QyÐ-STC", 0.74f, "QUY ĐỊNH", 0.96f);
+    extract(r);
+    assert_field(r, META_NOTATION, "QyĐ-STC");
+    assert_false(r->m.review[META_NUMBER]);
+    assert_false(r->m.review[META_NOTATION]);
+    free_run(r);
+}
+
+/* The same low score is not rescued when anything disagrees. */
+static void number_low_conf_needs_witnesses(void **st)
+{
+    /* a degraded page: the date line itself is read poorly */
+    run *r = clean_number_doc("287/QĐ-SKHCN", 0.43f, "QUYẾT ĐỊNH", 0.7f);
+    extract(r);
+    assert_true(flagged(r, META_NUMBER));
+    free_run(r);
+    /* the title names another type than the code */
+    r = clean_number_doc("287/QĐ-SKHCN", 0.43f, "TỜ TRÌNH", 0.96f);
+    extract(r);
+    assert_true(flagged(r, META_NUMBER));
+    assert_true(flagged(r, META_NOTATION));
+    free_run(r);
+    /* a lone digit lost its leading zero, or a digit was cut */
+    r = clean_number_doc("7/QĐ-SKHCN", 0.43f, "QUYẾT ĐỊNH", 0.96f);
+    extract(r);
+    assert_true(flagged(r, META_NUMBER));
+    free_run(r);
+    /* the notation is not of the standard's shape */
+    r = clean_number_doc("287/QĐ-Skhcn", 0.43f, "QUYẾT ĐỊNH", 0.96f);
+    extract(r);
+    assert_true(flagged(r, META_NUMBER));
+    free_run(r);
+    /* a token the engine could barely read */
+    r = clean_number_doc("287/QĐ-SKHCN", 0.15f, "QUYẾT ĐỊNH", 0.96f);
+    extract(r);
+    assert_true(flagged(r, META_NUMBER));
+    free_run(r);
+}
+
+/* The number and notation together are never surer than the notation:
+ * "TI" under TỜ TRÌNH is a misread code (flagged), so is "1574/TI-UBND". */
+static void number_notation_follows_parts(void **st)
+{
+    run *r = state_doc("Số: 1574/TI-UBND", DATE_QNG, "TỜ TRÌNH");
+    extract(r);
+    assert_true(flagged(r, META_NOTATION));
+    assert_true(flagged(r, META_NUMBER_NOTATION));
+    free_run(r);
+}
+
+/* A Party decision whose body cites "Điều lệ Đảng Cộng sản Việt Nam" high
+ * on the page: the body's words are not the motto, the columns are split
+ * by the real motto, and the number and date are read. */
+static void party_body_citing_motto(void **st)
+{
+    run *r = new_run();
+    const char *bodies[] = {"TỈNH ỦY BÌNH THUẬN", "*", NULL};
+    bld_party_header(&r->page[0], bodies, "Số 70-QĐ/TU", "Bình Thuận, ngày 04 tháng 08 năm 2012");
+    const char *subject[] = {"Về việc chuẩn y kết quả bầu cử", NULL};
+    int y = bld_title_subject(&r->page[0], "QUYẾT ĐỊNH", subject);
+    /* at the left margin, its "Đảng" lies left of the number's end */
+    bld_line_no++;
+    bld_text(&r->page[0], 350, y + 70, "Căn cứ Điều lệ Đảng Cộng sản Việt Nam;");
+    bld_body(&r->page[0], y + 60, 4, NULL);
+    bld_signer(&r->page[0], "T/M BAN THƯỜNG VỤ", "BÍ THƯ", "Nguyễn Mạnh Hùng");
+    extract(r);
+    assert_field(r, META_FORMAT, "party");
+    assert_int_equal(r->m.number, 70);
+    assert_field(r, META_NUMBER_NOTATION, "70-QĐ/TU");
+    assert_field(r, META_DATE, "2012-08-04");
+    assert_field(r, META_PLACE, "Bình Thuận");
+    assert_field(r, META_ISSUER, "TỈNH ỦY BÌNH THUẬN");
+    assert_false(r->m.review[META_NUMBER_NOTATION]);
+    assert_false(r->m.review[META_DATE]);
+    free_run(r);
+}
+
+/* A long place runs into a long notation with no gap: the notation ends
+ * before the place's first word, the place and date are read. */
+static void place_touching_notation(void **st)
+{
+    run *r = new_run();
+    const char *bodies[] = {"ĐẢNG BỘ THÀNH PHỐ HỒ CHÍ MINH", "ỦY BAN KIỂM TRA", NULL};
+    bld_party_header(&r->page[0], bodies, NULL, NULL);
+    int x = bld_text(&r->page[0], 480, 420, "Số 657-CV/UBKTTU");
+    bld_text(&r->page[0], x, 420, "Thành phố Hồ Chí Minh, ngày 21 tháng 5 năm 2025");
+    extract(r);
+    assert_field(r, META_NOTATION, "CV/UBKTTU");
+    assert_field(r, META_DATE, "2025-05-21");
+    assert_field(r, META_PLACE, "Thành phố Hồ Chí Minh");
+    free_run(r);
+}
+
+/* Left header line `left` ending just before the motto at y; returns the
+ * x where the motto starts. `glue`: OCR read the seam as one word. */
+static int bld_touching_row(ocr_page_text *pt, int y, const char *left, const char *last,
+                            bool glue)
+{
+    static const char *const motto = "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM";
+    int mx = RIGHT_CX - bld_text_w(motto) / 2;
+    int lx = mx - 10 - bld_word_w(last) - SPACE_W - bld_text_w(left);
+    bld_line_no++;
+    bld_text(pt, lx, y, left);
+    if (glue) {
+        char w[64];
+        snprintf(w, sizeof w, "%sCỘNG", last);
+        int gw = bld_word_w(last) + 10 + bld_word_w("CỘNG");
+        bld_word_at(pt, w, mx - 10 - bld_word_w(last), y, gw, WORD_H, 0.87f, 0);
+        bld_text(pt, mx + bld_word_w("CỘNG") + SPACE_W, y, "HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM");
+    } else {
+        bld_text(pt, mx - 10 - bld_word_w(last), y, last);
+        bld_text(pt, mx, y, motto);
+    }
+    return (lx + mx - 10) / 2;
+}
+
+/* The columns touch: "ỦY BAN NHÂN DÂN CỘNG HÒA ..." read cleanly is not
+ * doubted; read as "DÂNCỘNG" the word is cut back in two. */
+static void issuer_touching_motto(void **st)
+{
+    for (int glue = 0; glue < 2; glue++) {
+        run *r = new_run();
+        int cx = bld_touching_row(&r->page[0], 190, "ỦY BAN NHÂN", "DÂN", glue);
+        bld_line_no++;
+        bld_centred(&r->page[0], cx, 250, "TỈNH QUẢNG NGÃI");
+        bld_centred(&r->page[0], RIGHT_CX, 250, "Độc lập - Tự do - Hạnh phúc");
+        bld_line_no++;
+        bld_text(&r->page[0], 480, 420, "Số: 09/TTr-UBND");
+        bld_text(&r->page[0], 1230, 420, DATE_QNG);
+        bld_title_subject(&r->page[0], "TỜ TRÌNH", NULL);
+        extract(r);
+        assert_field(r, META_ISSUER, "ỦY BAN NHÂN DÂN TỈNH QUẢNG NGÃI");
+        assert_null(S(r, META_ISSUER_SUPERIOR));
+        assert_field(r, META_FORMAT, "state");
+        if (!glue)
+            assert_false(r->m.review[META_ISSUER]);
+        free_run(r);
+    }
+}
+
+/* A long body line ends past the column boundary where the right column
+ * has nothing: its last word stays in the name ("... ĐẦU TƯ"). */
+static void issuer_long_line_tail(void **st)
+{
+    run *r = new_run();
+    static const char *const motto = "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM";
+    int mx = RIGHT_CX - bld_text_w(motto) / 2;
+    bld_line_no++;
+    bld_text(&r->page[0], mx - 10 - bld_text_w("UBND TỈNH CAO BẰNG"), 190, "UBND TỈNH CAO BẰNG");
+    bld_text(&r->page[0], mx, 190, motto);
+    bld_line_no++;
+    bld_centred(&r->page[0], RIGHT_CX, 250, "Độc lập - Tự do - Hạnh phúc");
+    bld_line_no++;
+    const char *name = "SỞ KẾ HOẠCH VÀ ĐẦU TƯ";
+    int cx = mx - 10 - bld_text_w("UBND TỈNH CAO BẰNG") / 2;
+    int x0 = cx - bld_text_w(name) / 2;
+    bld_text(&r->page[0], x0, 310, name);
+    /* the name must really cross the boundary for the test to mean it */
+    assert_true(x0 + bld_text_w(name) > mx);
+    bld_line_no++;
+    bld_text(&r->page[0], 480, 420, "Số: 09/TTr-SKHĐT");
+    bld_text(&r->page[0], 1230, 420, "Cao Bằng, ngày 05 tháng 02 năm 2025");
+    bld_title_subject(&r->page[0], "TỜ TRÌNH", NULL);
+    extract(r);
+    assert_field(r, META_ISSUER, "SỞ KẾ HOẠCH VÀ ĐẦU TƯ");
+    assert_field(r, META_ISSUER_SUPERIOR, "UBND TỈNH CAO BẰNG");
+    free_run(r);
+}
+
+/* A capitals line the engine could not read is a lost part of a name:
+ * the bodies around it go to review instead of being given short. */
+static void issuer_lost_line_flagged(void **st)
+{
+    run *r = new_run();
+    const char *bodies[] = {"ỦY BAN NHÂN DÂN", "TỈNHĐIỆNBIÊN", "SỞ GIAO THÔNG VẬN TẢI", NULL};
+    bld_state_header(&r->page[0], bodies, "Số: 53/TTr-SGTVT", DATE_QNG);
+    /* the second line at the engine's 0.21 */
+    for (size_t i = 0; i < r->page[0].nwords; i++)
+        if (strcmp(r->page[0].words[i].text, "TỈNHĐIỆNBIÊN") == 0)
+            r->page[0].words[i].conf = 0.21f;
+    bld_title_subject(&r->page[0], "TỜ TRÌNH", NULL);
+    extract(r);
+    assert_true(flagged(r, META_ISSUER_SUPERIOR));
+    free_run(r);
+
+    /* a misread word no syllable can be ("ĐẢẲNG") */
+    r = new_run();
+    const char *party[] = {"ĐẢẲNG BỘ TỈNH AN GIANG", "ĐẢNG ỦY KHỐI", "CÁC CƠ QUAN TỈNH", NULL};
+    bld_party_header(&r->page[0], party, "Số 934-NQ/ĐUK", "An Giang, ngày 26 tháng 12 năm 2023");
+    extract(r);
+    assert_true(flagged(r, META_ISSUER));
+    free_run(r);
+}
+
+/* Vocabulary repair does not turn common words into names: "CƠ QUAN" is
+ * no "CƠ QUẬN", "BAN QUẢN LÝ" no "BAN QUẬN LÝ". */
+static void issuer_common_words_kept(void **st)
+{
+    run *r = new_run();
+    const char *party[] = {"ĐẢNG BỘ TỈNH AN GIANG", "ĐẢNG ỦY KHỐI", "CÁC CƠ QUAN TỈNH", NULL};
+    bld_party_header(&r->page[0], party, "Số 934-NQ/ĐUK", "An Giang, ngày 26 tháng 12 năm 2023");
+    extract(r);
+    assert_field(r, META_ISSUER, "ĐẢNG BỘ TỈNH AN GIANG ĐẢNG ỦY KHỐI CÁC CƠ QUAN TỈNH");
+    free_run(r);
+
+    r = new_run();
+    const char *bodies[] = {"UBND TỈNH YÊN BÁI", "BAN QUẢN LÝ CÁC", "KHU CÔNG NGHIỆP", NULL};
+    bld_state_header(&r->page[0], bodies, "Số: 12/TB-BQL", DATE_QNG);
+    extract(r);
+    assert_field(r, META_ISSUER, "BAN QUẢN LÝ CÁC KHU CÔNG NGHIỆP");
+    free_run(r);
+}
+
 /* Robustness: empty pages, garbage. */
 static void empty_and_garbage(void **st)
 {
@@ -649,6 +897,15 @@ int main(void)
         cmocka_unit_test(signer_no_prefix_upper_name),
         cmocka_unit_test(signer_deputy_restored),
         cmocka_unit_test(signer_surname_spelling),
+        cmocka_unit_test(number_clean_print_trusted),
+        cmocka_unit_test(number_low_conf_needs_witnesses),
+        cmocka_unit_test(number_notation_follows_parts),
+        cmocka_unit_test(party_body_citing_motto),
+        cmocka_unit_test(place_touching_notation),
+        cmocka_unit_test(issuer_touching_motto),
+        cmocka_unit_test(issuer_long_line_tail),
+        cmocka_unit_test(issuer_lost_line_flagged),
+        cmocka_unit_test(issuer_common_words_kept),
         cmocka_unit_test(empty_and_garbage),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
