@@ -23,6 +23,8 @@
 #include "log.h"
 #include "register.h"
 #include "sdnotify.h"
+#include "../drivers/board.h"
+#include "../drivers/panel.h"
 #include "../drivers/scanner.h"
 #include "sender.h"
 #include "station.h"
@@ -54,6 +56,12 @@ typedef struct daemon_ctx {
     int64_t scan_id;          /* document of the last scan, 0 if it failed */
     char scan_msg[512];       /* why the last scan failed, "" if it did not */
     char scanner_state[512];  /* "pnm:0" or why there is no scanner */
+    scan_status scan_ss;      /* how the last scan ended */
+    int sign_problem;         /* the worker's problem is at the signing step */
+    /* the front panel: button and lights (no lines: lights only in STATUS) */
+    board board;
+    gpio *gpio;
+    panel *panel;
 } daemon_ctx;
 
 char *daemon_socket_path(const config *cfg)
@@ -178,6 +186,10 @@ static void *worker_main(void *arg)
             if (rc != 0) {
                 d->problem_doc = ids.v[i];
                 snprintf(d->problem, sizeof d->problem, "%s", err.msg);
+                reg_doc doc = {0};
+                sohoa_err e2 = {0};
+                d->sign_problem = reg_get(r, ids.v[i], &doc, &e2) == 0 && doc.state == DOC_REGISTERED;
+                reg_doc_free(&doc);
             } else if (d->problem_doc == ids.v[i]) {
                 d->problem_doc = 0;
                 d->problem[0] = 0;
@@ -187,6 +199,13 @@ static void *worker_main(void *arg)
                 log_error("document %lld: %s (tried again in %ld s)", (long long)ids.v[i], err.msg,
                           d->retry_s);
                 failed = 1; /* the cause (token, disk) likely holds for the rest too */
+            }
+            if (rc == 0 && d->panel) {
+                reg_doc doc = {0};
+                sohoa_err e2 = {0};
+                if (reg_get(r, ids.v[i], &doc, &e2) == 0 && doc.state == DOC_QUEUED)
+                    panel_set_state(d->panel, PANEL_DONE);
+                reg_doc_free(&doc);
             }
             wake(d, 0, 1); /* it may be queued now */
         }
@@ -267,6 +286,7 @@ static void scan_job(daemon_ctx *d, reg *r, scanner **sc, const scanner_options 
     pthread_mutex_lock(&d->mu);
     d->scanning = 0;
     d->scan_id = id;
+    d->scan_ss = msg[0] && ss == SCAN_OK ? SCAN_IO_ERROR : ss;
     snprintf(d->scan_msg, sizeof d->scan_msg, "%s", msg);
     d->scan_answered = d->scan_asked; /* presses made during the scan are answered by it */
     pthread_cond_broadcast(&d->scan_cv);
@@ -372,6 +392,93 @@ static int64_t press_scan(daemon_ctx *d, char *msg, size_t len)
                                                                : d->scan_msg);
     pthread_mutex_unlock(&d->mu);
     return id;
+}
+
+/* ---- front panel ------------------------------------------------------ */
+
+/* What the lights should say, most urgent first: the clerk must see a jam
+ * or a missing token before anything else. `held` documents wait for the
+ * console; `queued` and the sender's error tell a network outage. */
+static panel_state panel_state_for(daemon_ctx *d, long held, long queued)
+{
+    pthread_mutex_lock(&d->mu);
+    panel_state s = PANEL_READY;
+    if (d->scanning)
+        s = PANEL_SCANNING;
+    else if (d->scan_msg[0])
+        s = d->scan_ss == SCAN_COVER_OPEN ? PANEL_ERROR_COVER
+            : d->scan_ss == SCAN_NO_PAPER ? PANEL_ERROR_NO_PAPER
+                                          : PANEL_ERROR_JAM; /* jam, busy, unplugged */
+    else if (d->problem[0] && d->sign_problem)
+        s = PANEL_ERROR_TOKEN;
+    else if (d->send_error[0] && queued > 0)
+        s = PANEL_ERROR_NETWORK;
+    else if (d->busy_doc)
+        s = PANEL_WORKING;
+    else if (held > 0 || d->problem[0])
+        s = PANEL_ATTENTION;
+    pthread_mutex_unlock(&d->mu);
+    return s;
+}
+
+static void panel_update(daemon_ctx *d, reg *r)
+{
+    reg_stats st;
+    memset(&st, 0, sizeof st);
+    sohoa_err err = {0};
+    if (!d->panel || reg_get_stats(r, &st, &err) != 0)
+        return;
+    panel_set_state(d->panel, panel_state_for(d, st.in_state[DOC_HELD], st.in_state[DOC_QUEUED]));
+    reg_stats_free(&st);
+}
+
+/* The front-panel button: a press asks for a scan, a long press cancels
+ * the scan under way (what was already taken in stays safe). */
+static void on_panel_button(void *ctx, panel_event ev)
+{
+    daemon_ctx *d = ctx;
+    pthread_mutex_lock(&d->mu);
+    if (ev == PANEL_LONG_PRESS) {
+        if (d->scanning) {
+            d->scan_cancel = 1;
+            log_warn("front panel: long press, cancelling the scan");
+        }
+    } else {
+        log_info("front panel button pressed");
+        d->scan_asked++;
+        pthread_cond_broadcast(&d->scan_cv);
+    }
+    pthread_mutex_unlock(&d->mu);
+}
+
+/* The board's panel lines ([station] board = FILE, or a [board] section
+ * in the configuration; neither: no lines). A panel that cannot be driven
+ * is logged and the station runs without it. */
+static void panel_start(daemon_ctx *d, const config *cfg)
+{
+    sohoa_err err = {0};
+    const char *path = config_get(cfg, "station", "board", NULL);
+    int rc = 0;
+    if (path && *path)
+        rc = board_load(path, &d->board, &err);
+    else if (config_get(cfg, "board", "name", NULL))
+        rc = board_from_config(cfg, &d->board, &err);
+    else {
+        memset(&d->board, 0, sizeof d->board);
+        d->board.button_line = BOARD_NO_LINE;
+        for (int o = 0; o < BOARD_NOUTPUTS; o++)
+            d->board.out_line[o] = BOARD_NO_LINE;
+        snprintf(d->board.name, sizeof d->board.name, "no panel lines");
+    }
+    if (rc != 0 || !(d->gpio = board_open_gpio(&d->board, "sohoa", &err)) ||
+        !(d->panel = panel_open(d->gpio, &d->board, on_panel_button, d, &err))) {
+        log_error("front panel: %s; running without it", err.msg);
+        if (d->gpio)
+            gpio_close(d->gpio);
+        d->gpio = NULL;
+        return;
+    }
+    log_info("front panel: %s", d->board.name);
 }
 
 /* ---- control clients -------------------------------------------------- */
@@ -582,6 +689,10 @@ static void handle_status(daemon_ctx *d, FILE *out)
                         : busy                               ? "working"
                                                              : "ready";
     reply(out, "state: %s\n", state);
+    if (d->panel) {
+        panel_state ps = panel_get_state(d->panel);
+        reply(out, "panel: %s (%s)\n", panel_state_name(ps), panel_state_text(ps));
+    }
     if (problem[0])
         reply(out, "problem: %s\n", problem);
     if (!disk_ok)
@@ -756,6 +867,10 @@ int daemon_run(const config *cfg, sohoa_err *err)
         goto out;
     }
     threads = 3;
+    panel_start(d, cfg);
+    reg *panel_reg = reg_open(d->st.db_path, err);
+    if (!panel_reg)
+        goto out;
     log_info("station ready: data in %s, control socket %s", d->st.data_dir, sock);
     printf("sohoa daemon: ready (control socket %s)\n", sock);
     fflush(stdout);
@@ -763,9 +878,11 @@ int daemon_run(const config *cfg, sohoa_err *err)
     long wd = sd_watchdog_ms();
     for (;;) {
         struct pollfd p[2] = {{.fd = listen_fd, .events = POLLIN}, {.fd = sig_fd, .events = POLLIN}};
-        int n = poll(p, 2, wd ? (int)(wd / 2) : -1);
+        /* the lights follow the station every quarter second */
+        int n = poll(p, 2, wd && wd / 2 < 250 ? (int)(wd / 2) : 250);
         if (wd)
             sd_notify_send("WATCHDOG=1");
+        panel_update(d, panel_reg);
         if (n < 0 && errno != EINTR) {
             err_errno(err, SOHOA_EWORK, errno, "poll");
             break;
@@ -802,6 +919,7 @@ int daemon_run(const config *cfg, sohoa_err *err)
         }
     }
     sd_notify_send("STOPPING=1");
+    reg_close(panel_reg);
 out:
     pthread_mutex_lock(&d->mu);
     d->stop = 1;
@@ -827,6 +945,9 @@ out:
         struct timespec ts = {0, 100 * 1000 * 1000};
         nanosleep(&ts, NULL);
     }
+    panel_close(d->panel);
+    if (d->gpio)
+        gpio_close(d->gpio);
     if (sig_fd >= 0)
         close(sig_fd);
     if (lock_fd >= 0)

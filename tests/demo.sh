@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # The station's main job end to end on embedded defaults: the station
-# service (`sohoa daemon`) with the software token (SoftHSM2 holding a key
-# from a test CA) and a local receiver standing in for the central document
-# system (HTTPS on loopback). Two letters arrive as scanned pages (generated:
-# duplex with a blank back, one page fed upside down; one letter is Hỏa tốc,
-# one is marked Mật); the button is pressed for each. The urgent one is read,
+# service (`sohoa daemon`) with the virtual scanner (the project's own SANE
+# backend, an ADF with duplex serving generated page images through real
+# libsane), the software token (SoftHSM2 holding a key from a test CA) and a
+# local receiver standing in for the central document system (HTTPS on
+# loopback). Two letters are loaded into the feeder in turn (one Hỏa tốc,
+# one marked Mật; one page fed upside down) and the button is pressed for
+# each. The urgent one is read,
 # registered, signed, packaged as edXML and uploaded; the classified one is
 # held at the station. Then the register is exported and what arrived is
 # checked.
@@ -15,12 +17,21 @@ out=${DEMO_OUT:-out/demo}
 rm -rf "$out"
 mkdir -p "$out"
 PKI=$PWD/$BUILD/pki
-echo "== scanned pages (virtual: generated) in $out/scans"
-"$BUILD/fixturegen" -o "$out/scans/letter" --seed 2026 --count 1 --pages 2 --blank-back \
-    --upside-down --format jpg --urgency hoa-toc --secrecy none --no-handwritten --quiet
-"$BUILD/fixturegen" -o "$out/scans/secret" --seed 7 --count 1 --pages 1 --format png \
-    --secrecy mat --quiet
+echo "== paper for the virtual scanner (generated letters) in $out/scans"
+"$BUILD/fixturegen" -o "$out/scans/letter" --seed 2027 --count 1 --pages 2 --upside-down \
+    --format pnm --layout state --urgency hoa-toc --secrecy none --no-handwritten --quiet
+"$BUILD/fixturegen" -o "$out/scans/secret" --seed 7 --count 1 --pages 1 --format pnm \
+    --layout state --secrecy mat --clean --no-handwritten --no-stamp --quiet
 ls "$out"/scans/*/doc000/
+# the virtual scanner: libsane loads our backend from LD_LIBRARY_PATH and
+# reads its configuration from SANE_CONFIG_DIR
+export SANE_CONFIG_DIR=$PWD/$out/sane LD_LIBRARY_PATH=$PWD/$BUILD/sane
+mkdir -p "$SANE_CONFIG_DIR" "$out/feeder"
+echo sohoa > "$SANE_CONFIG_DIR/dll.conf"
+dpi=$(jq -r .scan.dpi "$out/scans/letter/doc000/truth.json")
+printf 'device virtual0 "Sohoa Virtual ADF"\npages %s\npage_dpi %s\n' "$PWD/$out/feeder" "$dpi" \
+    > "$SANE_CONFIG_DIR/sohoa.conf"
+load_feeder() { rm -f "$out"/feeder/*; cp "$1"/page-*.pnm "$out/feeder/"; }
 echo "== software token (SoftHSM2, test CA) and TLS certificates in $BUILD/pki"
 bash tests/pki/make-pki.sh "$PKI" >/dev/null
 export SOFTHSM2_CONF=$PKI/softhsm2.conf
@@ -59,16 +70,23 @@ ca_file = $PKI/ca-bundle.pem
 
 [guard]
 unreviewed = send
+
+[scanner]
+device = sohoa:virtual0
+source = adf
+resolution = $dpi
 EOF2
 echo "== sohoa daemon (log in $out/daemon.log)"
 "$BUILD/sohoa" daemon -c "$out/sohoa.conf" >"$out/daemon.log" 2>&1 &
 daemon_pid=$!
 for _ in $(seq 100); do grep -q "ready" "$out/daemon.log" && break; sleep 0.1; done
 
-echo "== button: the Hỏa tốc letter"
-"$BUILD/sohoa" press -c "$out/sohoa.conf" "$out"/scans/letter/doc000/page-*.jpg
-echo "== button: the letter marked Mật"
-"$BUILD/sohoa" press -c "$out/sohoa.conf" "$out"/scans/secret/doc000/page-*.png
+echo "== the Hỏa tốc letter in the feeder; button"
+load_feeder "$out/scans/letter/doc000"
+"$BUILD/sohoa" press -c "$out/sohoa.conf"
+echo "== the letter marked Mật in the feeder; button"
+load_feeder "$out/scans/secret/doc000"
+"$BUILD/sohoa" press -c "$out/sohoa.conf" || true
 for _ in $(seq 100); do [ -s "$out/receiver/received.jsonl" ] && break; sleep 0.1; done
 echo "== what the receiver got"
 jq -c '{document_id, priority, bytes, pdf_sha256}' "$out/receiver/received.jsonl"

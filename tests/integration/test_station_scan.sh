@@ -63,8 +63,9 @@ if [ "$code" = 1 ] && grep -qiE "jam|kẹt" <<<"$out"; then pass scan-jam-error;
     fail scan-jam-not-registered "a document was registered"
 kept=$(ls "$DATA"/failed-scans/*/pages/* 2>/dev/null | wc -l)
 [ "$kept" = 1 ] && pass scan-jam-pages-kept || fail scan-jam-pages-kept "$kept page(s) kept"
-grep -qi "last_scan_problem: .*\(jam\|kẹt\)" <<<"$(station_status)" && pass scan-jam-status ||
-    fail scan-jam-status "$(station_status | head -12)"
+st=$(station_status)
+grep -qi "last_scan_problem: .*\(jam\|kẹt\)" <<<"$st" && grep -q "^panel: error-jam" <<<"$st" &&
+    pass scan-jam-status || fail scan-jam-status "$(head -12 <<<"$st")"
 
 # an empty feeder
 scanner_conf
