@@ -147,7 +147,8 @@ static int pending_ids(reg *r, id_list *l, sohoa_err *err)
     for (size_t i = 0; i < sizeof states / sizeof *states; i++)
         if (reg_each_in_state(r, states[i], collect_id, l, err) != 0)
             return err_set(err, SOHOA_EWORK, "out of memory");
-    qsort(l->v, l->n, sizeof *l->v, cmp_id);
+    if (l->n > 1) /* qsort(NULL, 0, ...) is undefined */
+        qsort(l->v, l->n, sizeof *l->v, cmp_id);
     return 0;
 }
 

@@ -4,7 +4,10 @@
 #    đến, PAdES with SoftHSM2, edXML), through `sohoa daemon`;
 #  - the daemon's RSS idle and its peak under that load;
 #  - documents per second the upload queue delivers to the reference
-#    receiver over HTTPS (~300 KB documents, 500 queued at once).
+#    receiver over HTTPS (~300 KB documents, 500 queued at once);
+#  - scanning: `sohoa scan` of 20 pages (300 dpi) from the virtual ADF
+#    through libsane: press → first page in the OCR, and pages per minute
+#    from the press to the finished PDF.
 set -eu
 cd "$(dirname "$0")/../.."
 BUILD=${BUILD:-build}
@@ -75,10 +78,32 @@ peak=$(rss "$daemon" VmHWM)
 kill "$daemon"; wait "$daemon" 2>/dev/null || true; daemon=
 
 echo "bench-station: queue throughput"
-pdf=$(ls "$work"/data/docs/*/signed.pdf | head -1)
+pdf=$(ls -S "$work"/data/docs/*/signed.pdf | head -1)  # the largest: the 10-page document
 "$BUILD/bench_queue" <(conf "$work/qdata") "$pdf" 500 | tee "$work/queue.txt"
 
+echo "bench-station: scanning 20 pages from the virtual scanner"
+"$BUILD/fixturegen" -o "$work/feed-src" --seed 33 --count 4 --pages 5 --layout state --dpi 300 \
+    --format pnm --clean --no-handwritten --no-stamp --secrecy none --quiet
+mkdir -p "$work/feeder" "$work/sane"
+n=0
+for f in "$work"/feed-src/doc*/page-*.pnm; do n=$((n + 1)); cp "$f" "$work/feeder/$(printf %04d $n).pnm"; done
+echo sohoa > "$work/sane/dll.conf"
+printf 'device virtual0 "Sohoa Virtual ADF"\npages %s\npage_dpi 300\n' "$PWD/$work/feeder" \
+    > "$work/sane/sohoa.conf"
+t0=$(date +%s.%N)
+SANE_CONFIG_DIR=$PWD/$work/sane LD_LIBRARY_PATH=$PWD/$BUILD/sane \
+    "$BUILD/sohoa" scan -v -c "$work/station.conf" --device sohoa:virtual0 --source adf \
+    -o "$work/scan-out" 2>&1 | while IFS= read -r line; do
+        case $line in *"page 1 scanned"*) date +%s.%N > "$work/first" ;; esac
+    done
+t1=$(date +%s.%N)
+first=$(echo "$t0 $(cat "$work/first")" | awk '{printf "%.2f", $2 - $1}')
+spages=$(pdfinfo "$work/scan-out/document.pdf" | awk '/^Pages:/ {print $2}')
+ppm=$(echo "$t0 $t1 $spages" | awk '{printf "%.1f", $3 * 60 / ($2 - $1)}')
+
 printf '\n%-44s %s\n' "measure" "value"
+printf '%-44s %s s\n' "scan: press → page 1 in the OCR" "$first"
+printf '%-44s %s pages/min (%s pages)\n' "scan + OCR + PDF, 300 dpi, virtual ADF" "$ppm" "$spages"
 printf '%-44s %s s\n' "press → queued, 1 page (300 dpi)" "$t1"
 printf '%-44s %s s\n' "press → queued, $pages10 pages (300 dpi)" "$t10"
 printf '%-44s %s MB\n' "daemon RSS idle" "$idle"
