@@ -90,16 +90,16 @@ for f in "$work"/feed-src/doc*/page-*.pnm; do n=$((n + 1)); cp "$f" "$work/feede
 echo sohoa > "$work/sane/dll.conf"
 printf 'device virtual0 "Sohoa Virtual ADF"\npages %s\npage_dpi 300\n' "$PWD/$work/feeder" \
     > "$work/sane/sohoa.conf"
-t0=$(date +%s.%N)
+s0=$(date +%s.%N)
 SANE_CONFIG_DIR=$PWD/$work/sane LD_LIBRARY_PATH=$PWD/$BUILD/sane \
     "$BUILD/sohoa" scan -v -c "$work/station.conf" --device sohoa:virtual0 --source adf \
     -o "$work/scan-out" 2>&1 | while IFS= read -r line; do
         case $line in *"page 1 scanned"*) date +%s.%N > "$work/first" ;; esac
     done
-t1=$(date +%s.%N)
-first=$(echo "$t0 $(cat "$work/first")" | awk '{printf "%.2f", $2 - $1}')
+s1=$(date +%s.%N)
+first=$(echo "$s0 $(cat "$work/first")" | awk '{printf "%.2f", $2 - $1}')
 spages=$(pdfinfo "$work/scan-out/document.pdf" | awk '/^Pages:/ {print $2}')
-ppm=$(echo "$t0 $t1 $spages" | awk '{printf "%.1f", $3 * 60 / ($2 - $1)}')
+ppm=$(echo "$s0 $s1 $spages" | awk '{printf "%.1f", $3 * 60 / ($2 - $1)}')
 
 printf '\n%-44s %s\n' "measure" "value"
 printf '%-44s %s s\n' "scan: press → page 1 in the OCR" "$first"
