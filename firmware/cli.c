@@ -1,7 +1,9 @@
 /* cli.c — what every subcommand shares (cli.h). */
 #include "cli.h"
 
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -30,3 +32,16 @@ int load_config(const char *path, config *cfg, sohoa_err *err)
     return config_load(cfg, path, err);
 }
 
+int parse_number(const char *cmd, const char *opt, const char *arg, long min, long max, long *out)
+{
+    char *end = NULL;
+    errno = 0;
+    long v = strtol(arg, &end, 10);
+    if (!*arg || *end || errno || v < min || v > max) {
+        char msg[128];
+        snprintf(msg, sizeof msg, "%s: expected a number from %ld to %ld", opt, min, max);
+        return usage_error(cmd, msg);
+    }
+    *out = v;
+    return 0;
+}

@@ -162,20 +162,6 @@ static char *make_stage(const char *outdir, sohoa_err *err)
     return tmpl;
 }
 
-static int parse_int(const char *opt, const char *arg, long min, long max, long *out)
-{
-    char *end = NULL;
-    errno = 0;
-    long v = strtol(arg, &end, 10);
-    if (!*arg || *end || errno || v < min || v > max) {
-        char msg[128];
-        snprintf(msg, sizeof msg, "%s: expected a number from %ld to %ld", opt, min, max);
-        return usage_error("scan", msg);
-    }
-    *out = v;
-    return 0;
-}
-
 static int replace(char **field, const char *value)
 {
     char *copy = strdup(value);
@@ -318,11 +304,6 @@ int cmd_scan(int argc, char **argv)
         OPT_MODE,
         OPT_LIST,
         OPT_SIGN,
-        OPT_COMPRESSION,
-        OPT_KEEP_BLANK,
-        OPT_THREADS,
-        OPT_OCR_DPI,
-        OPT_LANG
     };
     static const struct option longopts[] = {
         {"output", required_argument, NULL, 'o'},
@@ -334,20 +315,16 @@ int cmd_scan(int argc, char **argv)
         {"mode", required_argument, NULL, OPT_MODE},
         {"list", no_argument, NULL, OPT_LIST},
         {"sign", no_argument, NULL, OPT_SIGN},
-        {"compression", required_argument, NULL, OPT_COMPRESSION},
-        {"keep-blank", no_argument, NULL, OPT_KEEP_BLANK},
-        {"threads", required_argument, NULL, OPT_THREADS},
-        {"ocr-dpi", required_argument, NULL, OPT_OCR_DPI},
-        {"lang", required_argument, NULL, OPT_LANG},
+        OCR_CLI_LONGOPTS,
         {"verbose", no_argument, NULL, 'v'},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     const char *outdir = NULL, *config_path = NULL, *device = NULL, *source = NULL, *mode = NULL;
-    const char *compression = NULL, *lang = NULL;
-    long resolution = 0, threads = -1, ocr_dpi = -1;
-    int list = 0, sign = 0, keep_blank = 0, verbose = 0, c;
+    long resolution = 0;
+    ocr_cli oc = OCR_CLI_INIT;
+    int list = 0, sign = 0, verbose = 0, c, taken;
     /* --sane-option values, applied after the configuration's. */
     const char **extra = calloc((size_t)argc + 1, sizeof *extra);
     size_t nextra = 0;
@@ -358,6 +335,11 @@ int cmd_scan(int argc, char **argv)
     optind = 0; /* a fresh parse, also when called more than once */
     int rc = -1;
     while (rc < 0 && (c = getopt_long(argc, argv, "+o:c:vqh", longopts, NULL)) != -1) {
+        if ((taken = ocr_cli_option("scan", c, optarg, &oc)) != 0) {
+            if (taken != 1)
+                rc = taken;
+            continue;
+        }
         switch (c) {
         case 'o':
             outdir = optarg;
@@ -375,7 +357,7 @@ int cmd_scan(int argc, char **argv)
             source = optarg;
             break;
         case OPT_RESOLUTION:
-            if (parse_int("--resolution", optarg, 1, 100000, &resolution))
+            if (parse_number("scan", "--resolution", optarg, 1, 100000, &resolution))
                 rc = SOHOA_EINPUT;
             break;
         case OPT_MODE:
@@ -386,23 +368,6 @@ int cmd_scan(int argc, char **argv)
             break;
         case OPT_SIGN:
             sign = 1;
-            break;
-        case OPT_COMPRESSION:
-            compression = optarg;
-            break;
-        case OPT_KEEP_BLANK:
-            keep_blank = 1;
-            break;
-        case OPT_THREADS:
-            if (parse_int("--threads", optarg, 0, 64, &threads))
-                rc = SOHOA_EINPUT;
-            break;
-        case OPT_OCR_DPI:
-            if (parse_int("--ocr-dpi", optarg, 0, 1200, &ocr_dpi))
-                rc = SOHOA_EINPUT;
-            break;
-        case OPT_LANG:
-            lang = optarg;
             break;
         case 'v':
             log_set_level(verbose++ ? LOG_DEBUG : LOG_INFO);
@@ -468,21 +433,10 @@ int cmd_scan(int argc, char **argv)
         goto out;
     }
 
-    if (ocr_config_apply(&cfg, &po, &err) != 0) {
+    if (ocr_cli_apply(&oc, &cfg, &po, &err) != 0) {
         rc = report("scan", &err);
         goto out;
     }
-    if (compression && encode_mode_parse(compression, &po.encode.mode) != 0) {
-        rc = usage_error("scan", "--compression: expected auto, mrc, jpeg or g4");
-        goto out;
-    }
-    if (threads >= 0)
-        po.threads = (int)threads;
-    if (ocr_dpi >= 0)
-        po.ocr_dpi = (int)ocr_dpi;
-    if (lang)
-        po.ocr.languages = lang;
-    po.keep_blank = keep_blank;
     if (verbose)
         po.progress = print_progress;
     /* A missing token or a wrong PIN is found before paper goes through. */

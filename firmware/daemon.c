@@ -62,6 +62,8 @@ typedef struct daemon_ctx {
     board board;
     gpio *gpio;
     panel *panel;
+    long held, queued; /* register counts the lights use (main thread only) */
+    double counts_at;  /* when they were read (CLOCK_MONOTONIC seconds) */
 } daemon_ctx;
 
 char *daemon_socket_path(const config *cfg)
@@ -422,15 +424,29 @@ static panel_state panel_state_for(daemon_ctx *d, long held, long queued)
     return s;
 }
 
+/* Called every quarter second; the held and queued counts come from the
+ * register (a query over every document), so they are refreshed only every
+ * few seconds: a held document waits for the clerk anyway. */
 static void panel_update(daemon_ctx *d, reg *r)
 {
-    reg_stats st;
-    memset(&st, 0, sizeof st);
-    sohoa_err err = {0};
-    if (!d->panel || reg_get_stats(r, &st, &err) != 0)
+    static const double counts_every_s = 3;
+    if (!d->panel)
         return;
-    panel_set_state(d->panel, panel_state_for(d, st.in_state[DOC_HELD], st.in_state[DOC_QUEUED]));
-    reg_stats_free(&st);
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    double t = (double)now.tv_sec + now.tv_nsec / 1e9;
+    if (t - d->counts_at >= counts_every_s) {
+        reg_stats st;
+        memset(&st, 0, sizeof st);
+        sohoa_err err = {0};
+        if (reg_get_stats(r, &st, &err) == 0) {
+            d->held = st.in_state[DOC_HELD];
+            d->queued = st.in_state[DOC_QUEUED];
+            d->counts_at = t;
+        }
+        reg_stats_free(&st);
+    }
+    panel_set_state(d->panel, panel_state_for(d, d->held, d->queued));
 }
 
 /* The front-panel button: a press asks for a scan, a long press cancels

@@ -58,19 +58,6 @@ static const char process_help[] =
     "  -q, --quiet             errors only\n"
     "  -h, --help              this help\n";
 
-static int parse_count(const char *cmd, const char *opt, const char *arg, long max, long *out)
-{
-    char *end = NULL;
-    long v = strtol(arg, &end, 10);
-    if (!*arg || *end || v < 0 || v > max) {
-        char msg[128];
-        snprintf(msg, sizeof msg, "%s: expected a number from 0 to %ld", opt, max);
-        return usage_error(cmd, msg);
-    }
-    *out = v;
-    return 0;
-}
-
 /* ---- process --sign ------------------------------------------------- */
 
 static char *stage_file(const char *stage, const char *name)
@@ -135,40 +122,30 @@ static int publish_signed(const config *cfg, const char *stage, const char *outd
 
 static int cmd_process(int argc, char **argv)
 {
-    enum { OPT_SIGN = 256, OPT_COMPRESSION, OPT_KEEP_BLANK, OPT_THREADS, OPT_OCR_DPI, OPT_LANG };
+    enum { OPT_SIGN = 256 };
     static const struct option longopts[] = {
         {"output", required_argument, NULL, 'o'},
         {"config", required_argument, NULL, 'c'},
         {"sign", no_argument, NULL, OPT_SIGN},
-        {"compression", required_argument, NULL, OPT_COMPRESSION},
-        {"keep-blank", no_argument, NULL, OPT_KEEP_BLANK},
-        {"threads", required_argument, NULL, OPT_THREADS},
-        {"ocr-dpi", required_argument, NULL, OPT_OCR_DPI},
-        {"lang", required_argument, NULL, OPT_LANG},
+        OCR_CLI_LONGOPTS,
         {"verbose", no_argument, NULL, 'v'},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    const char *outdir = NULL, *config_path = NULL, *compression = NULL, *lang = NULL;
-    long threads = -1, ocr_dpi = -1;
-    int sign = 0, keep_blank = 0, verbose = 0, c;
+    const char *outdir = NULL, *config_path = NULL;
+    ocr_cli oc = OCR_CLI_INIT;
+    int sign = 0, verbose = 0, c, taken;
     while ((c = getopt_long(argc, argv, "+o:c:vqh", longopts, NULL)) != -1) {
+        if ((taken = ocr_cli_option("process", c, optarg, &oc)) != 0) {
+            if (taken != 1)
+                return taken;
+            continue;
+        }
         switch (c) {
         case 'o': outdir = optarg; break;
         case 'c': config_path = optarg; break;
         case OPT_SIGN: sign = 1; break;
-        case OPT_COMPRESSION: compression = optarg; break;
-        case OPT_KEEP_BLANK: keep_blank = 1; break;
-        case OPT_THREADS:
-            if (parse_count("process", "--threads", optarg, 64, &threads))
-                return SOHOA_EINPUT;
-            break;
-        case OPT_OCR_DPI:
-            if (parse_count("process", "--ocr-dpi", optarg, 1200, &ocr_dpi))
-                return SOHOA_EINPUT;
-            break;
-        case OPT_LANG: lang = optarg; break;
         case 'v':
             log_set_level(verbose++ ? LOG_DEBUG : LOG_INFO);
             break;
@@ -188,21 +165,10 @@ static int cmd_process(int argc, char **argv)
         return report("process", &err);
     pipeline_options po = pipeline_defaults();
     int rc = 0;
-    if (ocr_config_apply(&cfg, &po, &err) != 0) {
+    if (ocr_cli_apply(&oc, &cfg, &po, &err) != 0) {
         rc = report("process", &err);
         goto out;
     }
-    if (compression && encode_mode_parse(compression, &po.encode.mode) != 0) {
-        rc = usage_error("process", "--compression: expected auto, mrc, jpeg or g4");
-        goto out;
-    }
-    if (threads >= 0)
-        po.threads = (int)threads;
-    if (ocr_dpi >= 0)
-        po.ocr_dpi = (int)ocr_dpi;
-    if (lang)
-        po.ocr.languages = lang;
-    po.keep_blank = keep_blank;
     int inplace = !verbose && isatty(STDERR_FILENO);
     if (verbose || inplace) {
         po.progress = print_progress;
