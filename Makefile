@@ -8,6 +8,10 @@
 #   make bench-station  press → queued latency, daemon memory, queue throughput
 #   make demo       the main job end to end on embedded defaults
 
+# TARGET=aarch64 cross-compiles (board/target.mk sets CC, PKG_CONFIG, BUILD).
+PKG_CONFIG ?= pkg-config
+-include board/target.mk
+
 SANITIZE ?= 0
 ifeq ($(SANITIZE),1)
 BUILD ?= build-asan
@@ -22,7 +26,7 @@ endif
 CC ?= cc
 # Libraries the firmware links; every one comes from a Debian -dev package.
 PKGS := lept tesseract jansson libtiff-4 libjpeg zlib libcrypto libssl libcurl libusb-1.0 \
-	p11-kit-1 harfbuzz harfbuzz-subset libqpdf sqlite3 libxml-2.0 sane-backends libgpiod
+	p11-kit-1 harfbuzz harfbuzz-subset libqpdf sqlite3 libxml-2.0 sane-backends libgpiod libedit
 TEST_PKGS := cmocka umockdev-1.0
 FIXTURE_PKGS := pangocairo cairo
 
@@ -31,14 +35,14 @@ DEB_PACKAGES := build-essential pkg-config \
 	libleptonica-dev libtesseract-dev tesseract-ocr tesseract-ocr-vie tesseract-ocr-eng \
 	tesseract-ocr-osd libtiff-dev libjpeg-dev libpng-dev zlib1g-dev libjansson-dev \
 	libunistring-dev libssl-dev libcurl4-openssl-dev libsqlite3-dev libxml2-dev \
-	libusb-1.0-0-dev libgpiod-dev libp11-kit-dev libsane-dev libsane1 sane-utils \
+	libusb-1.0-0-dev libgpiod-dev libedit-dev libp11-kit-dev libsane-dev libsane1 sane-utils \
 	libcmocka-dev libcairo2-dev libpango1.0-dev fonts-liberation fonts-liberation2 fonts-dejavu-core \
 	libharfbuzz-dev libqpdf-dev \
 	qpdf poppler-utils ocrmypdf softhsm2 opensc umockdev libumockdev-dev \
 	img2pdf time jq python3 valgrind libxml2-utils
 
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lunistring -lpthread -lm
+PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) -lunistring -lpthread -lm
 
 # Project flags live in SOHOA_CFLAGS so that a CFLAGS given on the command
 # line (e.g. CFLAGS=-O0) adds to them instead of dropping the warnings.
@@ -80,7 +84,7 @@ deps:
 	$$SUDO apt-get update -q && $$SUDO apt-get install -y -q --no-install-recommends $(DEB_PACKAGES)
 
 check-deps:
-	@pkg-config --exists $(PKGS) $(TEST_PKGS) $(FIXTURE_PKGS) \
+	@$(PKG_CONFIG) --exists $(PKGS) $(TEST_PKGS) $(FIXTURE_PKGS) \
 	  && [ -f /usr/share/tesseract-ocr/5/tessdata/vie.traineddata ] \
 	  && ( for c in qpdf pdftotext pdfimages pdffonts pdfinfo jq python3; do \
 	         command -v $$c >/dev/null || exit 1; done ) \
@@ -104,7 +108,7 @@ $(BUILD)/sohoa: $(MAIN_OBJ) $(BUILD)/libsohoa.a
 
 $(BUILD)/tests/support/%.o: tests/unit/support/%.c | check-deps
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(PKG_CFLAGS) $(shell pkg-config --cflags $(TEST_PKGS)) -I. -c $< -o $@
+	$(CC) $(ALL_CFLAGS) $(PKG_CFLAGS) $(shell $(PKG_CONFIG) --cflags $(TEST_PKGS)) -I. -c $< -o $@
 
 $(SUPPORT_LIB): $(SUPPORT_SRCS:tests/unit/support/%.c=$(BUILD)/tests/support/%.o)
 	@mkdir -p $(dir $@)
@@ -113,13 +117,13 @@ $(SUPPORT_LIB): $(SUPPORT_SRCS:tests/unit/support/%.c=$(BUILD)/tests/support/%.o
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libsohoa.a $(SUPPORT_LIB) | check-deps
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(PKG_CFLAGS) $(shell pkg-config --cflags $(TEST_PKGS)) -I. -o $@ $< \
-	  $(SUPPORT_LIB) $(BUILD)/libsohoa.a $(LDFLAGS) $(PKG_LIBS) $(shell pkg-config --libs $(TEST_PKGS))
+	$(CC) $(ALL_CFLAGS) $(PKG_CFLAGS) $(shell $(PKG_CONFIG) --cflags $(TEST_PKGS)) -I. -o $@ $< \
+	  $(SUPPORT_LIB) $(BUILD)/libsohoa.a $(LDFLAGS) $(PKG_LIBS) $(shell $(PKG_CONFIG) --libs $(TEST_PKGS))
 
 $(FIXTURE_BIN): $(FIXTURE_SRCS) | check-deps
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(shell pkg-config --cflags $(FIXTURE_PKGS) lept) -o $@ $(FIXTURE_SRCS) \
-	  $(LDFLAGS) $(shell pkg-config --libs $(FIXTURE_PKGS) lept) -lm
+	$(CC) $(ALL_CFLAGS) $(shell $(PKG_CONFIG) --cflags $(FIXTURE_PKGS) lept) -o $@ $(FIXTURE_SRCS) \
+	  $(LDFLAGS) $(shell $(PKG_CONFIG) --libs $(FIXTURE_PKGS) lept) -lm
 
 fixtures: $(FIXTURE_BIN)
 
@@ -198,3 +202,6 @@ fuzz: $(FUZZ_BINS)
 	  $$f -max_total_time=$(FUZZ_SECONDS) -max_len=65536 build/fuzz/corpus-$$(basename $$f) \
 	    $$(ls -d tests/fuzz/seeds/$$(basename $$f) 2>/dev/null) \
 	  2>&1 | tail -3 || exit 1; done
+
+# Board support: install, cross-build checks, the firmware image.
+-include board/board.mk
