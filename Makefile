@@ -204,4 +204,4 @@ fuzz: $(FUZZ_BINS)
 	  2>&1 | tail -3 || exit 1; done
 
 # Board support: install, cross-build checks, the firmware image.
--include board/board.mk
+-include board/board.mk board/image.mk
