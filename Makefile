@@ -26,7 +26,7 @@ endif
 CC ?= cc
 # Libraries the firmware links; every one comes from a Debian -dev package.
 PKGS := lept tesseract jansson libtiff-4 libjpeg zlib libcrypto libssl libcurl libusb-1.0 \
-	p11-kit-1 harfbuzz harfbuzz-subset libqpdf sqlite3 libxml-2.0 sane-backends libgpiod libedit
+	p11-kit-1 harfbuzz harfbuzz-subset libqpdf sqlite3 libxml-2.0 sane-backends libgpiod libedit libxcrypt
 TEST_PKGS := cmocka umockdev-1.0
 FIXTURE_PKGS := pangocairo cairo
 
@@ -35,7 +35,7 @@ DEB_PACKAGES := build-essential pkg-config \
 	libleptonica-dev libtesseract-dev tesseract-ocr tesseract-ocr-vie tesseract-ocr-eng \
 	tesseract-ocr-osd libtiff-dev libjpeg-dev libpng-dev zlib1g-dev libjansson-dev \
 	libunistring-dev libssl-dev libcurl4-openssl-dev libsqlite3-dev libxml2-dev \
-	libusb-1.0-0-dev libgpiod-dev libedit-dev libp11-kit-dev libsane-dev libsane1 sane-utils \
+	libusb-1.0-0-dev libgpiod-dev libedit-dev libcrypt-dev libp11-kit-dev libsane-dev libsane1 sane-utils \
 	libcmocka-dev libcairo2-dev libpango1.0-dev fonts-liberation fonts-liberation2 fonts-dejavu-core \
 	libharfbuzz-dev libqpdf-dev \
 	qpdf poppler-utils ocrmypdf softhsm2 opensc umockdev libumockdev-dev \

@@ -58,6 +58,7 @@ typedef struct daemon_ctx {
     char scanner_state[512];  /* "pnm:0" or why there is no scanner */
     scan_status scan_ss;      /* how the last scan ended */
     int sign_problem;         /* the worker's problem is at the signing step */
+    time_t scan_paused_until; /* the console has the scanner until then (0: not paused) */
     /* the front panel: button and lights (no lines: lights only in STATUS) */
     board board;
     gpio *gpio;
@@ -323,6 +324,35 @@ static void *scanner_main(void *arg)
     int button_down = 0;
     while (!stopping(d)) {
         time_t now = time(NULL);
+        pthread_mutex_lock(&d->mu);
+        int paused = now < d->scan_paused_until;
+        pthread_mutex_unlock(&d->mu);
+        if (paused) {
+            /* the console is test-scanning: the device is its own until it
+             * resumes us or the pause runs out */
+            if (sc) {
+                scanner_close(sc);
+                sc = NULL;
+                next_open = 0;
+            }
+            pthread_mutex_lock(&d->mu);
+            snprintf(d->scanner_state, sizeof d->scanner_state, "paused: in use by the console");
+            if (d->scan_asked != d->scan_answered) {
+                d->scan_id = 0;
+                snprintf(d->scan_msg, sizeof d->scan_msg,
+                         "the scanner is in use by the console's test scan: press again in a "
+                         "minute");
+                d->scan_answered = d->scan_asked;
+                pthread_cond_broadcast(&d->scan_cv);
+            }
+            struct timespec ts;
+            clock_gettime(CLOCK_REALTIME, &ts);
+            ts.tv_sec += 1;
+            if (!d->stop)
+                pthread_cond_timedwait(&d->scan_cv, &d->mu, &ts);
+            pthread_mutex_unlock(&d->mu);
+            continue;
+        }
         if (!sc && now >= next_open) {
             err_clear(&err);
             sc = scanner_open(&so, &err);
@@ -741,6 +771,48 @@ static void handle_status(daemon_ctx *d, FILE *out)
     reg_close(r);
 }
 
+/* SCANNER PAUSE <seconds> | SCANNER RESUME: the console borrows the
+ * device for a test scan (the scanner thread keeps it open for the
+ * buttons). A pause runs out by itself, so a console that dies cannot
+ * leave the station without its scanner. */
+static void handle_scanner(daemon_ctx *d, const char *args, FILE *out)
+{
+    long seconds = 0;
+    char *end = NULL;
+    if (strncmp(args, "PAUSE ", 6) == 0) {
+        seconds = strtol(args + 6, &end, 10);
+        if (end == args + 6 || *end || seconds < 1 || seconds > 600) {
+            reply(out, "ERR 2 SCANNER PAUSE takes 1 to 600 seconds\n");
+            return;
+        }
+    } else if (strcmp(args, "RESUME") != 0) {
+        reply(out, "ERR 2 SCANNER PAUSE <seconds> or SCANNER RESUME\n");
+        return;
+    }
+    pthread_mutex_lock(&d->mu);
+    int busy = d->scanning;
+    if (!busy)
+        d->scan_paused_until = seconds ? time(NULL) + seconds : 0;
+    pthread_cond_broadcast(&d->scan_cv);
+    pthread_mutex_unlock(&d->mu);
+    if (busy) {
+        reply(out, "ERR 1 the station is scanning a document: try again when it is done\n");
+        return;
+    }
+    /* the scanner thread closes the device within a second: give it that */
+    if (seconds) {
+        for (int i = 0; i < 30; i++) {
+            pthread_mutex_lock(&d->mu);
+            int closed = strncmp(d->scanner_state, "paused", 6) == 0;
+            pthread_mutex_unlock(&d->mu);
+            if (closed)
+                break;
+            usleep(100000);
+        }
+    }
+    reply(out, "OK\nEND\n");
+}
+
 static void *client_main(void *arg)
 {
     client *c = arg;
@@ -753,8 +825,15 @@ static void *client_main(void *arg)
             handle_press(d, line + 5, in, out);
         else if (strcmp(line, "STATUS") == 0)
             handle_status(d, out);
+        else if (strcmp(line, "WAKE") == 0) {
+            /* the console changed the register (release, retry now): look now */
+            wake(d, 1, 1);
+            reply(out, "OK\nEND\n");
+        } else if (strncmp(line, "SCANNER ", 8) == 0)
+            handle_scanner(d, line + 8, out);
         else
-            reply(out, "ERR 2 unknown request \"%.40s\" (PRESS or STATUS)\n", line);
+            reply(out, "ERR 2 unknown request \"%.40s\" (PRESS, STATUS, WAKE, SCANNER)\n",
+                  line);
     }
     if (in)
         fclose(in);

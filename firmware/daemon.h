@@ -32,6 +32,11 @@
  *   A press without pages scans from the scanner.
  *
  *   STATUS → "key: value" lines, then "END".
+ *   WAKE → "OK", "END": the worker and the sender look at the register
+ *     now (the console released or re-queued a document).
+ *   SCANNER PAUSE <s> | SCANNER RESUME → "OK", "END": the scanner thread
+ *     closes the device and ignores presses for <s> seconds (1–600), so the
+ *     console can test-scan; refused with ERR 1 while a scan runs.
  */
 #ifndef SOHOA_DAEMON_H
 #define SOHOA_DAEMON_H

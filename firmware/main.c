@@ -20,6 +20,7 @@
 #include "cmd_scan.h"
 #include "cmd_sign.h"
 #include "cmd_station.h"
+#include "console.h"
 #include "config.h"
 #include "fsutil.h"
 #include "ocr_config.h"
@@ -205,12 +206,6 @@ out:
     return rc;
 }
 
-static int not_yet(const char *cmd)
-{
-    fprintf(stderr, "sohoa %s: not available in this build (version %s)\n", cmd, SOHOA_VERSION);
-    return SOHOA_EWORK;
-}
-
 static const char main_help[] =
     "usage: sohoa COMMAND [options]\n"
     "\n"
@@ -285,10 +280,8 @@ int main(int argc, char **argv)
         return cmd_register(argc - 1, argv + 1);
     if (strcmp(cmd, "press") == 0)
         return cmd_press(argc - 1, argv + 1);
-    static const char *const later[] = {"console"};
-    for (size_t i = 0; i < sizeof later / sizeof *later; i++)
-        if (strcmp(cmd, later[i]) == 0)
-            return not_yet(cmd);
+    if (strcmp(cmd, "console") == 0)
+        return cmd_console(argc - 1, argv + 1);
     fprintf(stderr, "sohoa: unknown command \"%s\" (try 'sohoa --help')\n", cmd);
     return SOHOA_EINPUT;
 }

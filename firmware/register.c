@@ -10,6 +10,8 @@
  *              every change
  *   counters   year → last số đến given; only ever grows
  *   sequences  name → last value; "queue" orders the queue FIFO
+ *   audit      the console's changes (who, when, what, old → new); rows are
+ *              only ever added (version 2; a version-1 register gains it)
  *
  * Every change runs as BEGIN IMMEDIATE … COMMIT: the write lock is taken
  * before the current state is read, so the check and the change cannot be
@@ -39,7 +41,7 @@
 #include "../ocr/vntext.h"
 #include "vntime.h"
 
-#define REG_SCHEMA_VERSION 1
+#define REG_SCHEMA_VERSION 2
 #define REG_BUSY_TIMEOUT_MS 10000
 
 #define BIT(s) (1u << (s))
@@ -118,6 +120,17 @@ static const char schema_sql[] =
     " BEGIN SELECT RAISE(ABORT, 'a so den counter never goes back'); END;"
     "CREATE TRIGGER IF NOT EXISTS counters_kept BEFORE DELETE ON counters"
     " BEGIN SELECT RAISE(ABORT, 'a so den counter is never deleted'); END;"
+    "CREATE TABLE IF NOT EXISTS audit ("
+    " seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+    " at INTEGER NOT NULL,"
+    " who TEXT NOT NULL,"
+    " what TEXT NOT NULL,"
+    " old TEXT,"
+    " new TEXT);"
+    "CREATE TRIGGER IF NOT EXISTS audit_kept BEFORE UPDATE ON audit"
+    " BEGIN SELECT RAISE(ABORT, 'the audit log is never rewritten'); END;"
+    "CREATE TRIGGER IF NOT EXISTS audit_not_deleted BEFORE DELETE ON audit"
+    " BEGIN SELECT RAISE(ABORT, 'the audit log is never rewritten'); END;"
     "CREATE TRIGGER IF NOT EXISTS so_den_kept BEFORE UPDATE OF year, so_den ON documents"
     " WHEN OLD.so_den > 0 AND (NEW.so_den IS NOT OLD.so_den OR NEW.year IS NOT OLD.year)"
     " BEGIN SELECT RAISE(ABORT, 'a document keeps its so den'); END;";
@@ -643,7 +656,8 @@ static void hold_names(unsigned h, char *out, size_t size)
     } names[] = {{HOLD_CLASSIFIED, "classified"},
                  {HOLD_DUPLICATE, "duplicate"},
                  {HOLD_REVIEW, "review"},
-                 {HOLD_REJECTED, "rejected"}};
+                 {HOLD_REJECTED, "rejected"},
+                 {HOLD_MANUAL, "held from the queue"}};
     size_t len = 0;
     out[0] = '\0';
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
@@ -1113,6 +1127,32 @@ int reg_mark_retry(reg *r, int64_t id, time_t next_attempt, const char *error, t
     return rc;
 }
 
+int reg_hold_queued(reg *r, int64_t id, const char *reason, const char *who, time_t now,
+                    sohoa_err *err)
+{
+    change c = change_of(id, "hold", "held", now);
+    bool nomem = false;
+    char *detail = reason_who(reason, who, &nomem);
+    if (nomem)
+        return oom(r, c.what, err);
+    c.detail = detail;
+    int rc = change_apply(r, &c, BIT(DOC_QUEUED), err,
+                          "UPDATE documents SET state = ?, hold = ?, held_from = ?, note = ?"
+                          " WHERE id = ?",
+                          "iiitl", (int)DOC_HELD, HOLD_MANUAL, (int)DOC_QUEUED, reason, id);
+    free(detail);
+    return rc;
+}
+
+int reg_retry_now(reg *r, int64_t id, const char *who, time_t now, sohoa_err *err)
+{
+    change c = change_of(id, "retry now", "retry-now", now);
+    c.detail = who;
+    return change_apply(r, &c, BIT(DOC_QUEUED), err,
+                        "UPDATE documents SET next_attempt = ? WHERE id = ?", "ll", (int64_t)now,
+                        id);
+}
+
 int reg_mark_rejected(reg *r, int64_t id, const char *reason, time_t now, sohoa_err *err)
 {
     change c = change_of(id, "mark rejected", "rejected", now);
@@ -1564,4 +1604,68 @@ int reg_find_duplicate(reg *r, const doc_metadata *m, int64_t self, int64_t *dup
     }
     dup_keys_free(&k);
     return rc;
+}
+
+/* ---- audit log and integrity ----------------------------------------- */
+
+int reg_audit(reg *r, time_t at, const char *who, const char *what_changed, const char *old_value,
+              const char *new_value, sohoa_err *err)
+{
+    return run(r, "cannot write the audit log", err,
+               "INSERT INTO audit (at, who, what, old, new) VALUES (?, ?, ?, ?, ?)", "lssss",
+               (int64_t)at, who, what_changed, old_value, new_value);
+}
+
+int reg_each_audit(reg *r, int limit, int (*fn)(void *ctx, const reg_audit_entry *e), void *ctx,
+                   sohoa_err *err)
+{
+    const char *what = "cannot read the audit log";
+    /* the newest `limit`, shown oldest first */
+    sqlite3_stmt *st = prep(r, what, err,
+                            "SELECT at, who, what, old, new FROM (SELECT * FROM audit ORDER BY seq"
+                            " DESC LIMIT ?) ORDER BY seq",
+                            "i", limit > 0 ? limit : -1);
+    if (!st)
+        return -1;
+    int rc, ret = 0;
+    while (ret == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        reg_audit_entry e = {
+            .at = (time_t)sqlite3_column_int64(st, 0),
+            .who = (const char *)sqlite3_column_text(st, 1),
+            .what = (const char *)sqlite3_column_text(st, 2),
+            .old_value = (const char *)sqlite3_column_text(st, 3),
+            .new_value = (const char *)sqlite3_column_text(st, 4),
+        };
+        ret = fn(ctx, &e);
+    }
+    if (ret == 0 && rc != SQLITE_DONE)
+        ret = db_fail(r->path, r->db, rc, what, err);
+    sqlite3_finalize(st);
+    return ret;
+}
+
+int reg_integrity_check(reg *r, char **result, sohoa_err *err)
+{
+    *result = NULL;
+    const char *what = "cannot check the register";
+    sqlite3_stmt *st = prep(r, what, err, "PRAGMA integrity_check", "");
+    if (!st)
+        return -1;
+    /* "ok", or one row per problem: joined, the first few are enough */
+    size_t len = 0;
+    FILE *m = open_memstream(result, &len);
+    int rc, rows = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (m && rows++ < 5)
+            fprintf(m, "%s%s", rows > 1 ? "; " : "", (const char *)sqlite3_column_text(st, 0));
+    }
+    sqlite3_finalize(st);
+    if (m)
+        fclose(m);
+    if (rc != SQLITE_DONE || !*result) {
+        free(*result);
+        *result = NULL;
+        return rc != SQLITE_DONE ? db_fail(r->path, r->db, rc, what, err) : oom(r, what, err);
+    }
+    return 0;
 }

@@ -52,6 +52,7 @@ enum {
     HOLD_DUPLICATE = 2,  /* same issuer + number/notation + date as another */
     HOLD_REVIEW = 4,     /* required fields need the clerk's check */
     HOLD_REJECTED = 8,   /* the server refused it (4xx that will not heal) */
+    HOLD_MANUAL = 16,    /* taken out of the queue at the console */
 };
 
 /* "scanned", "processed", ... */
@@ -146,6 +147,14 @@ int reg_mark_sent(reg *r, int64_t id, const char *status_code, const char *descr
 int reg_mark_retry(reg *r, int64_t id, time_t next_attempt, const char *error, time_t now,
                    sohoa_err *err);
 
+/* The console takes a queued document out of the queue: queued → held
+ * (HOLD_MANUAL) with the reason; reg_release() puts it back in the queue. */
+int reg_hold_queued(reg *r, int64_t id, const char *reason, const char *who, time_t now,
+                    sohoa_err *err);
+
+/* A queued document is due now (the console's "retry now"). */
+int reg_retry_now(reg *r, int64_t id, const char *who, time_t now, sohoa_err *err);
+
 /* The server refused the document for good: queued → held (HOLD_REJECTED)
  * with the server's reason. */
 int reg_mark_rejected(reg *r, int64_t id, const char *reason, time_t now, sohoa_err *err);
@@ -208,5 +217,25 @@ typedef struct reg_stats {
 
 int reg_get_stats(reg *r, reg_stats *st, sohoa_err *err);
 void reg_stats_free(reg_stats *st);
+
+/* Appends to the audit log (the console's changes): who, when, what, old
+ * → new (either may be NULL). Never pass a secret. */
+int reg_audit(reg *r, time_t at, const char *who, const char *what, const char *old_value,
+              const char *new_value, sohoa_err *err);
+
+/* One audit log entry (strings valid during the callback only). */
+typedef struct reg_audit_entry {
+    time_t at;
+    const char *who, *what, *old_value, *new_value;
+} reg_audit_entry;
+
+/* Calls `fn` for the newest `limit` entries (all when limit <= 0), oldest
+ * first; stops and returns fn's value when it is not 0. */
+int reg_each_audit(reg *r, int limit, int (*fn)(void *ctx, const reg_audit_entry *e), void *ctx,
+                   sohoa_err *err);
+
+/* SQLite's integrity check: *result is "ok" or the problems found
+ * (malloc'ed). */
+int reg_integrity_check(reg *r, char **result, sohoa_err *err);
 
 #endif

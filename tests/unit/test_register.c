@@ -183,7 +183,7 @@ static void open_creates_0600_wal(void **state)
     assert_string_equal(mode, "wal");
     free(mode);
     char *version = sql_text("PRAGMA user_version");
-    assert_string_equal(version, "1");
+    assert_string_equal(version, "2");
     free(version);
 }
 
