@@ -81,8 +81,8 @@ char *config_text_set(const char *text, const char *section, const char *key, co
         span l = {q, nl ? nl : q + strlen(q)};
         if (section_header(l, cur, sizeof cur))
             in_section = strcmp(cur, section) == 0, seen_section |= in_section;
-        else if (in_section && l.end > skip_blank(l.start, l.end) && *skip_blank(l.start, l.end) != ';' &&
-                 *skip_blank(l.start, l.end) != '#')
+        else if (in_section && l.end > skip_blank(l.start, l.end) &&
+                 *skip_blank(l.start, l.end) != ';' && *skip_blank(l.start, l.end) != '#')
             last_key_end = nl ? nl + 1 : l.end;
         q = nl ? nl + 1 : l.end;
     }

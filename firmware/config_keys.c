@@ -6,10 +6,22 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define T(s, k, d, h) {s, k, KEY_TEXT, d, 0, 0, NULL, h}
-#define P(s, k, d, h) {s, k, KEY_PATH, d, 0, 0, NULL, h}
-#define I(s, k, d, lo, hi, h) {s, k, KEY_INT, d, lo, hi, NULL, h}
-#define E(s, k, d, c, h) {s, k, KEY_ENUM, d, 0, 0, c, h}
+#define T(s, k, d, h)                                                                              \
+    {                                                                                              \
+        s, k, KEY_TEXT, d, 0, 0, NULL, h                                                           \
+    }
+#define P(s, k, d, h)                                                                              \
+    {                                                                                              \
+        s, k, KEY_PATH, d, 0, 0, NULL, h                                                           \
+    }
+#define I(s, k, d, lo, hi, h)                                                                      \
+    {                                                                                              \
+        s, k, KEY_INT, d, lo, hi, NULL, h                                                          \
+    }
+#define E(s, k, d, c, h)                                                                           \
+    {                                                                                              \
+        s, k, KEY_ENUM, d, 0, 0, c, h                                                              \
+    }
 
 const config_key config_keys[] = {
     T("station", "organ_id", "", "ma dinh danh of this organization (edXML From)"),
@@ -95,6 +107,9 @@ const config_key config_keys[] = {
     P("console", "network_file", "/etc/systemd/network/20-sohoa.network", "networkd file"),
     T("console", "network_apply_command", "networkctl reload", "run after a network change"),
     P("console", "timesyncd_file", "/etc/systemd/timesyncd.conf.d/sohoa.conf", "NTP servers"),
+    T("console", "time_apply_command", "systemctl try-restart systemd-timesyncd",
+      "run after `time ntp`; empty = none"),
+    T("console", "timedatectl", "timedatectl", "asked for the NTP sync state; empty = none"),
     T("console", "reboot_command", "systemctl reboot", "`reboot`"),
     T("console", "shutdown_command", "systemctl poweroff", "`shutdown`"),
     P("console", "export_dir", "/media/usb", "where `register export` writes (USB stick)"),
@@ -137,8 +152,8 @@ int config_key_check(const char *section, const char *key, const char *value, so
 {
     const config_key *k = config_key_find(section, key);
     if (!k)
-        return err_set(err, SOHOA_EINPUT,
-                       "[%s] %s: no such setting (`config show` lists them all)", section, key);
+        return err_set(err, SOHOA_EINPUT, "[%s] %s: no such setting (`config show` lists them all)",
+                       section, key);
     if (strpbrk(value, "\r\n"))
         return err_set(err, SOHOA_EINPUT, "[%s] %s: the value must be one line", section, key);
     /* the INI reader takes " ;" and " #" as the start of a comment */
@@ -154,8 +169,9 @@ int config_key_check(const char *section, const char *key, const char *value, so
         errno = 0;
         long v = strtol(value, &end, 10);
         if (errno || *end || end == value || v < k->min || v > k->max)
-            return err_set(err, SOHOA_EINPUT, "[%s] %s: \"%s\" is not a whole number from %ld to %ld",
-                           section, key, value, k->min, k->max);
+            return err_set(err, SOHOA_EINPUT,
+                           "[%s] %s: \"%s\" is not a whole number from %ld to %ld", section, key,
+                           value, k->min, k->max);
     } else if (k->kind == KEY_ENUM && k->choices && !in_choices(k->choices, value)) {
         return err_set(err, SOHOA_EINPUT, "[%s] %s: \"%s\" is not one of %s", section, key, value,
                        k->choices);

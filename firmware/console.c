@@ -30,6 +30,7 @@
 
 #include "cli.h"
 #include "config_edit.h"
+#include "console_sys.h"
 #include "daemon.h"
 #include "fsutil.h"
 #include "version.h"
@@ -39,32 +40,21 @@
 #define MAX_WORDS 32
 
 typedef struct con_priv {
-    int fd;            /* the terminal (or pipe) we read */
-    char buf[512];     /* bytes read but not yet used */
+    int fd;        /* the terminal (or pipe) we read */
+    char buf[512]; /* bytes read but not yet used */
     size_t pos, len;
-    int idle_s;        /* [console] idle_timeout */
-    int timed_out;     /* the last read ended on the idle timeout */
-    int eof;           /* the terminal is gone */
+    int idle_s;    /* [console] idle_timeout */
+    int timed_out; /* the last read ended on the idle timeout */
+    int eof;       /* the terminal is gone */
     EditLine *el;
     History *hist;
-    mbstate_t mb;      /* UTF-8 decoding for the editor */
+    mbstate_t mb; /* UTF-8 decoding for the editor */
 } con_priv;
-
-/* console_sys.c is linked in when present (weak: a build without it keeps
- * the station commands). */
-extern const console_cmd console_cmds_sys[] __attribute__((weak));
 
 static const console_cmd *const *tables(void)
 {
-    static const console_cmd *t[4];
-    if (!t[0]) {
-        size_t n = 0;
-        t[n++] = console_cmds_station;
-        t[n++] = console_cmds_config;
-        if (console_cmds_sys)
-            t[n++] = console_cmds_sys;
-        t[n] = NULL;
-    }
+    static const console_cmd *const t[] = {console_cmds_station, console_cmds_config,
+                                           console_cmds_sys, NULL};
     return t;
 }
 
@@ -112,14 +102,32 @@ const char *con_cut(const char *s, int cols)
     return out;
 }
 
+const char *con_col(const char *s, int cols)
+{
+    const char *cut = con_cut(s, cols);
+    /* con_cut's buffers are 400 bytes: room for the spaces of any column */
+    char *out = (char *)cut;
+    int n = 0;
+    for (const unsigned char *p = (const unsigned char *)cut; *p; p++)
+        n += (*p & 0xC0) != 0x80 && !(*p == 0xCC || (*p == 0xCD && p[1] < 0xB0));
+    size_t len = strlen(out);
+    while (n < cols && len + 1 < 400) {
+        out[len++] = ' ';
+        n++;
+    }
+    out[len] = 0;
+    return out;
+}
+
 void con_error(console *c, const sohoa_err *err)
 {
-    con_printf(c, "%s: %s\n", CON_T(c, "lỗi", "error"), err->msg[0] ? err->msg : "?");
+    csys_error(c, err); /* wrapped to 80 columns */
 }
 
 int con_usage(console *c, const console_cmd *cmd)
 {
-    con_printf(c, "%s: %s %s\n", CON_T(c, "dùng", "usage"), cmd->name, cmd->usage ? cmd->usage : "");
+    con_printf(c, "%s: %s %s\n", CON_T(c, "dùng", "usage"), cmd->name,
+               cmd->usage ? cmd->usage : "");
     return 2;
 }
 
@@ -218,6 +226,22 @@ void con_secret_free(char *s)
 char *con_ask(console *c, const char *prompt, int secret)
 {
     con_priv *p = c->priv;
+    if (!p) {
+        /* no terminal state (the command modules' unit tests): lines of c->in */
+        con_printf(c, "%s", prompt);
+        char *line = NULL;
+        size_t cap = 0;
+        ssize_t n = getline(&line, &cap, c->in);
+        if (n <= 0) {
+            free(line);
+            return NULL;
+        }
+        while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+            line[--n] = 0;
+        if (secret)
+            con_printf(c, "\n");
+        return line;
+    }
     struct termios saved, quiet;
     int restore = 0;
     if (secret && c->interactive && tcgetattr(p->fd, &saved) == 0) {
@@ -284,7 +308,7 @@ char *console_config_path(const console *c, const char *value)
     if (!slash)
         return strdup(value);
     return asprintf(&p, "%.*s/%s", (int)(slash - c->config_path), c->config_path, value) < 0 ? NULL
-                                                                                            : p;
+                                                                                             : p;
 }
 
 int console_daemon_request(console *c, const char *request,
@@ -391,13 +415,15 @@ static void help(console *c, const char *name)
                    CON_T(c, cmd->help_vi, cmd->help_en));
         return;
     }
-    con_printf(c, "%s\n", CON_T(c, "Các lệnh (help LỆNH: chi tiết):",
-                                "Commands (help COMMAND for details):"));
+    con_printf(c, "%s\n",
+               CON_T(c, "Các lệnh (help LỆNH: chi tiết):", "Commands (help COMMAND for details):"));
     for (const console_cmd *const *t = tables(); *t; t++)
         for (const console_cmd *cmd = *t; cmd->name; cmd++)
-            con_printf(c, "  %-10s %s\n", cmd->name, con_cut(CON_T(c, cmd->help_vi, cmd->help_en), 66));
+            con_printf(c, "  %-10s %s\n", cmd->name,
+                       con_cut(CON_T(c, cmd->help_vi, cmd->help_en), 66));
     con_printf(c, "  %-10s %s\n", "help", CON_T(c, "danh sách lệnh", "this list"));
-    con_printf(c, "  %-10s %s\n", "logout", CON_T(c, "đăng xuất (cũng: exit)", "log out (also: exit)"));
+    con_printf(c, "  %-10s %s\n", "logout",
+               CON_T(c, "đăng xuất (cũng: exit)", "log out (also: exit)"));
 }
 
 /* Runs one command line; 1 when the session should end. */
@@ -683,7 +709,8 @@ static int choose_password(console *c)
             return -1;
         char *b = NULL;
         if (strlen(a) < MIN_PASSWORD) {
-            con_printf(c, "%s\n", CON_T(c, "Quá ngắn: ít nhất 8 ký tự.", "Too short: at least 8 characters."));
+            con_printf(c, "%s\n",
+                       CON_T(c, "Quá ngắn: ít nhất 8 ký tự.", "Too short: at least 8 characters."));
         } else if (!(b = con_ask(c, CON_T(c, "Nhập lại: ", "Again: "), 1))) {
             con_secret_free(a);
             return -1;
@@ -694,8 +721,9 @@ static int choose_password(console *c)
             con_secret_free(a);
             con_secret_free(b);
             if (!hash) {
-                con_printf(c, "%s\n", CON_T(c, "lỗi: không tạo được mã băm mật khẩu",
-                                            "error: cannot hash the password"));
+                con_printf(c, "%s\n",
+                           CON_T(c, "lỗi: không tạo được mã băm mật khẩu",
+                                 "error: cannot hash the password"));
                 return -1;
             }
             int rc = console_config_set(c, "console", "password_hash", hash);
@@ -711,9 +739,9 @@ static int choose_password(console *c)
 /* First login: the admin password is chosen here. 0 when set. */
 static int set_first_password(console *c)
 {
-    con_printf(c, "%s\n", CON_T(c,
-        "Chưa có mật khẩu quản trị. Đặt mật khẩu mới (ít nhất 8 ký tự).",
-        "No admin password yet. Choose one (at least 8 characters)."));
+    con_printf(c, "%s\n",
+               CON_T(c, "Chưa có mật khẩu quản trị. Đặt mật khẩu mới (ít nhất 8 ký tự).",
+                     "No admin password yet. Choose one (at least 8 characters)."));
     return choose_password(c);
 }
 
@@ -755,8 +783,9 @@ static int login(console *c)
         time_t now = c->now();
         if (ls.until > now) {
             long wait = (long)(ls.until - now);
-            con_printf(c, CON_T(c, "Tạm khóa do nhập sai nhiều lần: chờ %ld giây.\n",
-                                "Locked after failed logins: wait %ld s.\n"),
+            con_printf(c,
+                       CON_T(c, "Tạm khóa do nhập sai nhiều lần: chờ %ld giây.\n",
+                             "Locked after failed logins: wait %ld s.\n"),
                        wait);
             sleep((unsigned)wait);
             /* what was typed meanwhile does not count as an attempt */
@@ -771,8 +800,9 @@ static int login(console *c)
         con_secret_free(pw);
         if (ok) {
             if (ls.failures) {
-                con_printf(c, CON_T(c, "(%ld lần đăng nhập sai trước đó)\n",
-                                    "(%ld failed logins before this one)\n"),
+                con_printf(c,
+                           CON_T(c, "(%ld lần đăng nhập sai trước đó)\n",
+                                 "(%ld failed logins before this one)\n"),
                            ls.failures);
                 ls.failures = 0;
                 ls.until = 0;
@@ -824,8 +854,9 @@ static int session(console *c)
         con_printf(c, "\n%s\n", p->timed_out ? CON_T(c, "Hết thời gian chờ.", "Timed out.") : "");
         return p->eof ? 1 : 0;
     }
-    con_printf(c, "%s\n", CON_T(c, "Đã đăng nhập. Gõ help để xem các lệnh.",
-                                "Logged in. Type help for the commands."));
+    con_printf(c, "%s\n",
+               CON_T(c, "Đã đăng nhập. Gõ help để xem các lệnh.",
+                     "Logged in. Type help for the commands."));
     if (c->interactive && editor_start(c) != 0)
         editor_stop(c); /* line editing is a comfort: go on without it */
     for (;;) {
@@ -839,8 +870,9 @@ static int session(console *c)
     }
     editor_stop(c);
     if (p->timed_out)
-        con_printf(c, "\n%s\n", CON_T(c, "Không hoạt động quá lâu: đã đăng xuất.",
-                                      "Idle for too long: logged out."));
+        con_printf(
+            c, "\n%s\n",
+            CON_T(c, "Không hoạt động quá lâu: đã đăng xuất.", "Idle for too long: logged out."));
     else
         con_printf(c, "%s\n", CON_T(c, "Đã đăng xuất.", "Logged out."));
     console_audit(c, "logout", NULL, p->timed_out ? "idle" : "ok");

@@ -76,6 +76,10 @@ void con_printf(console *c, const char *fmt, ...) __attribute__((format(printf, 
  * eighth call after this one. */
 const char *con_cut(const char *s, int cols);
 
+/* The same, padded with spaces to exactly `cols` characters: a table
+ * column (printf's %-20s counts bytes, and Vietnamese takes 2–3 a letter). */
+const char *con_col(const char *s, int cols);
+
 /* A failure as one line: "lỗi: <message>" / "error: <message>". */
 void con_error(console *c, const sohoa_err *err);
 

@@ -6,12 +6,12 @@
  * change, so a release or a "retry now" takes effect at once rather than
  * at the worker's next round.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <ifaddrs.h>
 #include <inttypes.h>
 #include <net/if.h>
 #include <netinet/in.h>
-#include <arpa/inet.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/statvfs.h>
@@ -21,6 +21,7 @@
 
 #include "../ocr/metadata.h"
 #include "console.h"
+#include "console_sys.h"
 #include "register_export.h"
 #include "version.h"
 #include "vntime.h"
@@ -75,31 +76,35 @@ static void print_doc(console *c, const reg_doc *d)
     con_printf(c, "%s %" PRId64 "   %s: %s   %s: %s\n", CON_T(c, "Văn bản", "Document"), d->id,
                CON_T(c, "trạng thái", "state"), doc_state_name(d->state),
                CON_T(c, "số đến", "so den"), ref);
-    con_printf(c, "  %-18s %s\n", CON_T(c, "nhận lúc", "received"), at);
+    con_printf(c, "  %s %s\n", con_col(CON_T(c, "nhận lúc", "received"), 18), at);
     if (d->note)
-        con_printf(c, "  %-18s %s\n", CON_T(c, "ghi chú", "note"), con_cut(d->note, 58));
+        con_printf(c, "  %s %s\n", con_col(CON_T(c, "ghi chú", "note"), 18), con_cut(d->note, 58));
     if (d->duplicate_of)
-        con_printf(c, "  %-18s %" PRId64 "\n", CON_T(c, "trùng với", "duplicate of"), d->duplicate_of);
+        con_printf(c, "  %s %" PRId64 "\n", con_col(CON_T(c, "trùng với", "duplicate of"), 18),
+                   d->duplicate_of);
     if (d->state == DOC_QUEUED || d->attempts) {
         char next[VNTIME_ISO_LEN] = "-";
         if (d->next_attempt)
             vntime_iso(d->next_attempt, next);
-        con_printf(c, "  %-18s %s, %d %s, %s %s\n", CON_T(c, "gửi", "upload"),
+        con_printf(c, "  %s %s, %d %s, %s %s\n", con_col(CON_T(c, "gửi", "upload"), 18),
                    priority_name(c, d->priority), d->attempts, CON_T(c, "lần thử", "attempts"),
                    CON_T(c, "lần tới", "next"), next);
     }
     if (d->last_error)
-        con_printf(c, "  %-18s %s\n", CON_T(c, "lỗi gửi", "upload error"), con_cut(d->last_error, 58));
+        con_printf(c, "  %s %s\n", con_col(CON_T(c, "lỗi gửi", "upload error"), 18),
+                   con_cut(d->last_error, 58));
     if (d->server_status)
-        con_printf(c, "  %-18s %s\n", CON_T(c, "trạng thái máy chủ", "server status"), d->server_status);
+        con_printf(c, "  %s %s\n", con_col(CON_T(c, "trạng thái máy chủ", "server status"), 18),
+                   d->server_status);
     for (int f = 0; f < META_NFIELDS; f++) {
         char value[64];
         if (f == META_NUMBER)
             snprintf(value, sizeof value, d->meta.has_number ? "%ld" : "-", d->meta.number);
         else
             snprintf(value, sizeof value, "%s", d->meta.str[f] ? d->meta.str[f] : "-");
-        con_printf(c, "  %-18s %-44s %3.0f%%%s\n", meta_field_name((meta_field)f), con_cut(value, 44),
-                   100.0 * d->meta.confidence[f], d->meta.review[f] ? CON_T(c, " KIỂM", " CHECK") : "");
+        con_printf(c, "  %-18s %s %3.0f%%%s\n", meta_field_name((meta_field)f), con_col(value, 44),
+                   100.0 * d->meta.confidence[f],
+                   d->meta.review[f] ? CON_T(c, " KIỂM", " CHECK") : "");
     }
 }
 
@@ -108,7 +113,7 @@ static int print_event(void *ctx, const reg_event *e)
     console *c = ctx;
     char at[VNTIME_ISO_LEN];
     vntime_iso(e->at, at);
-    con_printf(c, "  %.19s %-12s %s\n", at, con_cut(e->event, 12), con_cut(e->detail, 45));
+    con_printf(c, "  %.19s %s %s\n", at, con_col(e->event, 12), con_cut(e->detail, 45));
     return 0;
 }
 
@@ -117,7 +122,8 @@ static int get_doc(console *c, const char *arg, reg_doc *d)
 {
     int64_t id;
     if (parse_id(arg, &id) != 0) {
-        con_printf(c, "%s: \"%s\"\n", CON_T(c, "lỗi: số văn bản không hợp lệ", "error: not a document number"), arg);
+        con_printf(c, "%s: \"%s\"\n",
+                   CON_T(c, "lỗi: số văn bản không hợp lệ", "error: not a document number"), arg);
         return 2;
     }
     sohoa_err err = {0};
@@ -179,7 +185,8 @@ static void print_network(console *c)
         if (i->ifa_addr->sa_family == AF_INET)
             inet_ntop(AF_INET, &((struct sockaddr_in *)i->ifa_addr)->sin_addr, addr, sizeof addr);
         else if (i->ifa_addr->sa_family == AF_INET6)
-            inet_ntop(AF_INET6, &((struct sockaddr_in6 *)i->ifa_addr)->sin6_addr, addr, sizeof addr);
+            inet_ntop(AF_INET6, &((struct sockaddr_in6 *)i->ifa_addr)->sin6_addr, addr,
+                      sizeof addr);
         else
             continue;
         con_printf(c, "  %-10.10s %s %s\n", i->ifa_name, addr,
@@ -231,12 +238,13 @@ static int cmd_status(console *c, int argc, char **argv)
                    priority_name(c, 1), st.queued_by_priority[1], priority_name(c, 0),
                    st.queued_by_priority[0]);
         long age = st.oldest_queued ? (long)(c->now() - st.oldest_queued) : 0;
-        con_printf(c, "  %s: %ld s; %s: %ld; %s: %ld; %s: %ld\n",
-                   CON_T(c, "cũ nhất", "oldest"), age, CON_T(c, "chờ xử lý", "held"),
-                   st.in_state[DOC_HELD], CON_T(c, "đã gửi", "sent"), st.in_state[DOC_SENT],
-                   CON_T(c, "lỗi", "failed"), st.in_state[DOC_FAILED]);
+        con_printf(c, "  %s: %ld s; %s: %ld; %s: %ld; %s: %ld\n", CON_T(c, "cũ nhất", "oldest"),
+                   age, CON_T(c, "chờ xử lý", "held"), st.in_state[DOC_HELD],
+                   CON_T(c, "đã gửi", "sent"), st.in_state[DOC_SENT], CON_T(c, "lỗi", "failed"),
+                   st.in_state[DOC_FAILED]);
         if (st.last_error)
-            con_printf(c, "  %s: %s\n", CON_T(c, "lỗi gần nhất", "last error"), con_cut(st.last_error, 60));
+            con_printf(c, "  %s: %s\n", CON_T(c, "lỗi gần nhất", "last error"),
+                       con_cut(st.last_error, 60));
         reg_stats_free(&st);
     } else
         con_error(c, &err);
@@ -251,6 +259,8 @@ static int cmd_status(console *c, int argc, char **argv)
     print_time_sync(c);
     con_printf(c, "%s\n", CON_T(c, "Mạng:", "Network:"));
     print_network(c);
+    con_printf(c, "%s\n", CON_T(c, "Khóa ký số:", "Token:"));
+    csys_token_show(c);
     return 0;
 }
 
@@ -284,11 +294,11 @@ static int list_queued(void *ctx, const reg_doc *d)
     char ref[40];
     doc_ref(d, ref, sizeof ref);
     if (l->n++ == 0)
-        con_printf(c, "%6s %-10s %-11s %4s %s\n", "ID", CON_T(c, "số đến", "so den"),
-                   CON_T(c, "độ khẩn", "urgency"), CON_T(c, "thử", "try"),
+        con_printf(c, "%6s %s %s %s %s\n", "ID", con_col(CON_T(c, "số đến", "so den"), 10),
+                   con_col(CON_T(c, "độ khẩn", "urgency"), 11), con_col(CON_T(c, "thử", "try"), 4),
                    CON_T(c, "lỗi gần nhất", "last error"));
-    con_printf(c, "%6" PRId64 " %-10s %-11s %4d %s\n", d->id, ref, priority_name(c, d->priority),
-               d->attempts, con_cut(d->last_error, 44));
+    con_printf(c, "%6" PRId64 " %-10s %s %4d %s\n", d->id, ref,
+               con_col(priority_name(c, d->priority), 11), d->attempts, con_cut(d->last_error, 44));
     return 0;
 }
 
@@ -297,13 +307,13 @@ static int list_held(void *ctx, const reg_doc *d)
     list_ctx *l = ctx;
     console *c = l->c;
     if (l->n++ == 0)
-        con_printf(c, "%6s %-26s %s\n", "ID", CON_T(c, "lý do", "reason"),
+        con_printf(c, "%6s %s %s\n", "ID", con_col(CON_T(c, "lý do", "reason"), 26),
                    CON_T(c, "số, ký hiệu / trích yếu", "number / subject"));
     const char *nn = d->meta.str[META_NUMBER_NOTATION];
     const char *subj = d->meta.str[META_SUBJECT];
     char why[80];
     snprintf(why, sizeof why, "%s", d->note ? d->note : "");
-    con_printf(c, "%6" PRId64 " %-26s %-18s %s\n", d->id, con_cut(why, 26), con_cut(nn ? nn : "-", 18),
+    con_printf(c, "%6" PRId64 " %s %s %s\n", d->id, con_col(why, 26), con_col(nn ? nn : "-", 18),
                con_cut(subj, 26));
     return 0;
 }
@@ -319,17 +329,17 @@ static int change_doc(console *c, const char *verb, int argc, char **argv, doc_s
     if (rc)
         return rc;
     if (d.state != must_be) {
-        con_printf(c, "%s %" PRId64 ": %s (%s)\n", CON_T(c, "lỗi: văn bản", "error: document"), d.id,
-                   doc_state_name(d.state), CON_T(c, "không thể", "cannot") );
+        con_printf(c, "%s %" PRId64 ": %s (%s)\n", CON_T(c, "lỗi: văn bản", "error: document"),
+                   d.id, doc_state_name(d.state), CON_T(c, "không thể", "cannot"));
         reg_doc_free(&d);
         return 1;
     }
     int discard = strcmp(verb, "discard") == 0;
     char q[200];
     snprintf(q, sizeof q, "%s %" PRId64 "?",
-             discard ? CON_T(c, "HỦY văn bản", "DISCARD document")
-                     : strcmp(verb, "release") == 0 ? CON_T(c, "Cho gửi văn bản", "Release document")
-                                                    : CON_T(c, "Giữ lại văn bản", "Hold document"),
+             discard                        ? CON_T(c, "HỦY văn bản", "DISCARD document")
+             : strcmp(verb, "release") == 0 ? CON_T(c, "Cho gửi văn bản", "Release document")
+                                            : CON_T(c, "Giữ lại văn bản", "Hold document"),
              d.id);
     char *reason = reason_from(c, argc, argv, 3);
     sohoa_err err = {0};
@@ -338,7 +348,7 @@ static int change_doc(console *c, const char *verb, int argc, char **argv, doc_s
         time_t now = c->now();
         int r = strcmp(verb, "release") == 0 ? reg_release(c->r, d.id, reason, c->who, now, &err)
                 : discard                    ? reg_discard(c->r, d.id, reason, c->who, now, &err)
-                                             : reg_hold_queued(c->r, d.id, reason, c->who, now, &err);
+                          : reg_hold_queued(c->r, d.id, reason, c->who, now, &err);
         if (r != 0)
             con_error(c, &err);
         else {
@@ -467,7 +477,8 @@ static int cmd_held(console *c, int argc, char **argv)
             return con_printf(c, "%s: held edit ID FIELD [VALUE]\n", CON_T(c, "dùng", "usage")), 2;
         meta_field f = meta_field_by_name(argv[3]);
         if (f == META_NFIELDS || f == META_FORMAT) {
-            con_printf(c, "%s \"%s\"\n", CON_T(c, "lỗi: không có trường", "error: no such field"), argv[3]);
+            con_printf(c, "%s \"%s\"\n", CON_T(c, "lỗi: không có trường", "error: no such field"),
+                       argv[3]);
             return 2;
         }
         reg_doc d;
@@ -506,15 +517,16 @@ static int print_registered(void *ctx, const reg_doc *d)
     list_ctx *l = ctx;
     console *c = l->c;
     if (l->n++ == 0)
-        con_printf(c, "%-8s %-10s %-18s %s\n", CON_T(c, "số đến", "so den"),
-                   CON_T(c, "ngày", "date"), CON_T(c, "số, ký hiệu", "number"),
+        con_printf(c, "%s %s %s %s\n", con_col(CON_T(c, "số đến", "so den"), 8),
+                   con_col(CON_T(c, "ngày", "date"), 10),
+                   con_col(CON_T(c, "số, ký hiệu", "number"), 18),
                    CON_T(c, "trích yếu", "subject"));
     char ref[40], day[11];
     doc_ref(d, ref, sizeof ref);
     vntime_date(d->effective, day);
     const char *nn = d->meta.str[META_NUMBER_NOTATION];
     const char *subj = d->meta.str[META_SUBJECT];
-    con_printf(c, "%-8s %-10s %-18s %s\n", ref, day, con_cut(nn ? nn : "-", 18), con_cut(subj, 40));
+    con_printf(c, "%-8s %-10s %s %s\n", ref, day, con_col(nn ? nn : "-", 18), con_cut(subj, 40));
     return 0;
 }
 
@@ -534,7 +546,8 @@ static int day_range(console *c, const char *arg, char from[11], char to[11])
     snprintf(b, sizeof b, "%s", dots ? dots + 2 : a);
     if (vntime_parse_date(a, &t) != 0 || vntime_parse_date(b, &t) != 0) {
         con_printf(c, "%s: \"%s\" (YYYY-MM-DD %s YYYY-MM-DD..YYYY-MM-DD)\n",
-                   CON_T(c, "lỗi: ngày không hợp lệ", "error: bad date"), arg, CON_T(c, "hoặc", "or"));
+                   CON_T(c, "lỗi: ngày không hợp lệ", "error: bad date"), arg,
+                   CON_T(c, "hoặc", "or"));
         return 2;
     }
     memcpy(from, a, 11);
@@ -742,8 +755,9 @@ static int print_audit(void *ctx, const reg_audit_entry *e)
     console *c = ctx;
     char at[VNTIME_ISO_LEN];
     vntime_iso(e->at, at);
-    con_printf(c, "%.19s %-14s %s: %s → %s\n", at, con_cut(e->who, 14), e->what,
-               con_cut(e->old_value ? e->old_value : "-", 20), con_cut(e->new_value ? e->new_value : "-", 20));
+    con_printf(c, "%.19s %s %s: %s → %s\n", at, con_col(e->who, 14), e->what,
+               con_cut(e->old_value ? e->old_value : "-", 20),
+               con_cut(e->new_value ? e->new_value : "-", 20));
     return 0;
 }
 
@@ -768,7 +782,8 @@ static int cmd_version(console *c, int argc, char **argv)
     return 0;
 }
 
-static const char *const queue_subs[] = {"list", "show", "retry", "hold", "release", "discard", NULL};
+static const char *const queue_subs[] = {"list",    "show",    "retry", "hold",
+                                         "release", "discard", NULL};
 static const char *const held_subs[] = {"list", "show", "edit", "release", "discard", NULL};
 static const char *const register_subs[] = {"show", "export", NULL};
 static const char *const logs_subs[] = {"error", "warning", "info", NULL};
@@ -780,15 +795,16 @@ const console_cmd console_cmds_station[] = {
     {"press", "", "như nhấn nút: quét và xử lý văn bản trong khay",
      "a button press: scan and process what is in the feeder", cmd_press, NULL},
     {"queue", "[list]|show ID|retry ID|all|hold ID LÝ-DO|release ID LÝ-DO|discard ID LÝ-DO",
-     "hàng đợi gửi: xem, gửi lại ngay, giữ, thả, hủy", "upload queue: list, retry, hold, release, discard",
-     cmd_queue, queue_subs},
+     "hàng đợi gửi: xem, gửi lại ngay, giữ, thả, hủy",
+     "upload queue: list, retry, hold, release, discard", cmd_queue, queue_subs},
     {"held", "[list]|show ID|edit ID FIELD [VALUE]|release ID LÝ-DO|discard ID LÝ-DO",
-     "văn bản đang giữ (mật, trùng, cần kiểm tra)", "held documents (classified, duplicate, review)",
-     cmd_held, held_subs},
+     "văn bản đang giữ (mật, trùng, cần kiểm tra)",
+     "held documents (classified, duplicate, review)", cmd_held, held_subs},
     {"register", "show [NGÀY[..NGÀY]|SỐ/NĂM]|export csv|pdf [NGÀY[..NGÀY]] [usb|-]",
      "sổ đăng ký văn bản đến: xem, xuất", "the incoming register: show, export", cmd_register,
      register_subs},
-    {"logs", "[N] [error|warning|info]", "nhật ký dịch vụ", "the service's log", cmd_logs, logs_subs},
+    {"logs", "[N] [error|warning|info]", "nhật ký dịch vụ", "the service's log", cmd_logs,
+     logs_subs},
     {"audit", "[N]", "nhật ký thay đổi (ai, khi nào, gì)", "the audit log (who, when, what)",
      cmd_audit, NULL},
     {"version", "", "phiên bản", "version", cmd_version, NULL},

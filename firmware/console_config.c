@@ -28,9 +28,18 @@
 
 /* ---- checking a whole configuration ---------------------------------- */
 
-enum { PART_OCR, PART_STATION, PART_TOKEN, PART_UPLOAD, PART_SCANNER, PART_BOARD, PART_KEYS, NPARTS };
-static const char *const part_names[NPARTS] = {"ocr",     "station", "token/signature", "upload",
-                                               "scanner", "board",   "keys"};
+enum {
+    PART_OCR,
+    PART_STATION,
+    PART_TOKEN,
+    PART_UPLOAD,
+    PART_SCANNER,
+    PART_BOARD,
+    PART_KEYS,
+    NPARTS
+};
+static const char *const part_names[NPARTS] = {
+    "ocr", "station", "token/signature", "upload", "scanner", "board", "keys"};
 
 /* Checks one part of `cfg` with the loader the station itself uses;
  * 0 when fine, else err set. */
@@ -161,8 +170,9 @@ static int need_file(console *c)
 {
     if (c->config_path)
         return 0;
-    con_printf(c, "%s\n", CON_T(c, "lỗi: trạm chạy không có tệp cấu hình (--config)",
-                                "error: the station runs without a configuration file (--config)"));
+    con_printf(c, "%s\n",
+               CON_T(c, "lỗi: trạm chạy không có tệp cấu hình (--config)",
+                     "error: the station runs without a configuration file (--config)"));
     return -1;
 }
 
@@ -191,7 +201,8 @@ static const char *shown(const config_key *k, const char *value)
 /* Runs [console] apply_command (restarting the service on the new file). */
 static void run_apply_command(console *c)
 {
-    const char *cmd = config_get(&c->cfg, "console", "apply_command", "systemctl restart sohoa.service");
+    const char *cmd =
+        config_get(&c->cfg, "console", "apply_command", "systemctl restart sohoa.service");
     if (!*cmd)
         return;
     fflush(c->out);
@@ -202,8 +213,9 @@ static void run_apply_command(console *c)
                          "warning: restarting the service failed"),
                    cmd, rc);
     else
-        con_printf(c, "%s\n", CON_T(c, "Dịch vụ đã khởi động lại với cấu hình mới.",
-                                    "The service was restarted with the new configuration."));
+        con_printf(c, "%s\n",
+                   CON_T(c, "Dịch vụ đã khởi động lại với cấu hình mới.",
+                         "The service was restarted with the new configuration."));
 }
 
 int console_config_set(console *c, const char *section, const char *key, const char *value)
@@ -289,7 +301,8 @@ static void show_config(console *c, const config *active, const config *staged, 
             con_printf(c, "  %-20s   (%s %.40s)\n", k->key, CON_T(c, "mặc định", "default"),
                        *k->def ? k->def : "—");
         if (changed)
-            con_printf(c, "  %-20s → %.52s  (%s)\n", "", s ? shown(k, s) : CON_T(c, "mặc định", "default"),
+            con_printf(c, "  %-20s → %.52s  (%s)\n", "",
+                       s ? shown(k, s) : CON_T(c, "mặc định", "default"),
                        CON_T(c, "chưa áp dụng", "not applied"));
     }
 }
@@ -322,8 +335,9 @@ static int cfg_show(console *c, int argc, char **argv)
     load_staged(c, &staged, &has);
     show_config(c, &c->cfg, has ? &staged : NULL, argc > 2 ? argv[2] : NULL);
     if (has) {
-        con_printf(c, "%s\n", CON_T(c, "Có thay đổi chưa áp dụng: config apply để áp dụng.",
-                                    "Changes are staged: config apply to apply them."));
+        con_printf(c, "%s\n",
+                   CON_T(c, "Có thay đổi chưa áp dụng: config apply để áp dụng.",
+                         "Changes are staged: config apply to apply them."));
         config_free(&staged);
     }
     return 0;
@@ -364,11 +378,13 @@ static int cfg_set(console *c, int argc, char **argv)
         return 2;
     }
     if (strcmp(section, "console") == 0 && strcmp(key, "password_hash") == 0) {
-        con_printf(c, "%s\n", CON_T(c, "Đổi mật khẩu bằng lệnh: password", "Use the password command"));
+        con_printf(c, "%s\n",
+                   CON_T(c, "Đổi mật khẩu bằng lệnh: password", "Use the password command"));
         return 2;
     }
     char *staged = staged_path(c);
-    char *text = staged ? read_text(access(staged, F_OK) == 0 ? staged : c->config_path, &err) : NULL;
+    char *text =
+        staged ? read_text(access(staged, F_OK) == 0 ? staged : c->config_path, &err) : NULL;
     char *edited = text ? config_text_set(text, section, key, value) : NULL;
     int rc = 1;
     if (!edited)
@@ -405,8 +421,9 @@ static int cfg_validate(console *c, int argc, char **argv)
         } else
             con_printf(c, "  %-16s OK\n", part_names[part]);
     }
-    con_printf(c, "%s: %s\n", has ? CON_T(c, "cấu hình chờ áp dụng", "staged configuration")
-                                  : CON_T(c, "cấu hình đang dùng", "active configuration"),
+    con_printf(c, "%s: %s\n",
+               has ? CON_T(c, "cấu hình chờ áp dụng", "staged configuration")
+                   : CON_T(c, "cấu hình đang dùng", "active configuration"),
                bad ? CON_T(c, "có lỗi", "has errors") : CON_T(c, "hợp lệ", "valid"));
     if (has)
         config_free(&staged);
@@ -443,8 +460,9 @@ static int cfg_apply(console *c, int argc, char **argv)
     config staged;
     int has = 0;
     if (load_staged(c, &staged, &has) != 0) {
-        con_printf(c, "%s\n", CON_T(c, "Không áp dụng: cấu hình đang dùng giữ nguyên.",
-                                    "Not applied: the active configuration is unchanged."));
+        con_printf(c, "%s\n",
+                   CON_T(c, "Không áp dụng: cấu hình đang dùng giữ nguyên.",
+                         "Not applied: the active configuration is unchanged."));
         return 2;
     }
     if (!has) {
@@ -463,11 +481,13 @@ static int cfg_apply(console *c, int argc, char **argv)
         audit_diff(c, &c->cfg, &staged);
         unlink(path);
         reload(c);
-        con_printf(c, "%s\n", CON_T(c, "Đã áp dụng cấu hình mới.", "The new configuration is active."));
+        con_printf(c, "%s\n",
+                   CON_T(c, "Đã áp dụng cấu hình mới.", "The new configuration is active."));
         run_apply_command(c);
     } else {
-        con_printf(c, "%s\n", CON_T(c, "Không áp dụng: cấu hình đang dùng giữ nguyên.",
-                                    "Not applied: the active configuration is unchanged."));
+        con_printf(c, "%s\n",
+                   CON_T(c, "Không áp dụng: cấu hình đang dùng giữ nguyên.",
+                         "Not applied: the active configuration is unchanged."));
     }
     free(text);
     free(path);
@@ -481,7 +501,8 @@ static int cfg_rollback(console *c, int argc, char **argv)
     (void)argv;
     if (need_file(c) != 0)
         return 1;
-    if (!con_confirm(c, CON_T(c, "Quay lại cấu hình trước?", "Go back to the previous configuration?")))
+    if (!con_confirm(
+            c, CON_T(c, "Quay lại cấu hình trước?", "Go back to the previous configuration?")))
         return 1;
     sohoa_err err = {0};
     config before = c->cfg;
@@ -502,7 +523,8 @@ static int cfg_rollback(console *c, int argc, char **argv)
     if (staged)
         unlink(staged); /* staged edits were made on the other file */
     free(staged);
-    con_printf(c, "%s\n", CON_T(c, "Đã quay lại cấu hình trước.", "The previous configuration is back."));
+    con_printf(c, "%s\n",
+               CON_T(c, "Đã quay lại cấu hình trước.", "The previous configuration is back."));
     run_apply_command(c);
     return 0;
 }
@@ -513,7 +535,8 @@ static int cfg_discard(console *c, int argc, char **argv)
     (void)argv;
     char *staged = c->config_path ? staged_path(c) : NULL;
     if (staged && unlink(staged) == 0)
-        con_printf(c, "%s\n", CON_T(c, "Đã bỏ các thay đổi chưa áp dụng.", "Staged changes dropped."));
+        con_printf(c, "%s\n",
+                   CON_T(c, "Đã bỏ các thay đổi chưa áp dụng.", "Staged changes dropped."));
     else
         con_printf(c, "%s\n", CON_T(c, "Không có thay đổi nào chờ áp dụng.", "Nothing is staged."));
     free(staged);
@@ -525,8 +548,8 @@ static int cmd_config(console *c, int argc, char **argv)
     static const struct {
         const char *name;
         int (*fn)(console *, int, char **);
-    } subs[] = {{"show", cfg_show},         {"get", cfg_get},         {"set", cfg_set},
-                {"validate", cfg_validate}, {"apply", cfg_apply},     {"rollback", cfg_rollback},
+    } subs[] = {{"show", cfg_show},         {"get", cfg_get},     {"set", cfg_set},
+                {"validate", cfg_validate}, {"apply", cfg_apply}, {"rollback", cfg_rollback},
                 {"discard", cfg_discard}};
     const char *sub = argc > 1 ? argv[1] : "show";
     for (size_t i = 0; i < sizeof subs / sizeof *subs; i++)

@@ -99,4 +99,41 @@ int token_digest_info(int md_nid, const unsigned char *digest, size_t digest_len
 int token_read_pin_file(const char *path, char **pin, sohoa_err *err);
 void token_pin_free(char *pin);
 
+/* ---- for the console: what a PKCS#11 module sees, PIN change ---------- */
+
+/* One token present in a slot of a PKCS#11 module (token_pkcs11_list). */
+typedef struct token_slot_info {
+    unsigned long slot; /* CK_SLOT_ID */
+    char label[33];     /* blank padding removed */
+    char manufacturer[33];
+    char model[17];
+    char serial[17];
+    int initialized;                /* CKF_TOKEN_INITIALIZED */
+    int pin_initialized;            /* CKF_USER_PIN_INITIALIZED */
+    int pin_count_low;              /* CKF_USER_PIN_COUNT_LOW: a wrong PIN was entered recently */
+    int pin_final_try;              /* CKF_USER_PIN_FINAL_TRY: one more wrong PIN locks it */
+    int pin_locked;                 /* CKF_USER_PIN_LOCKED */
+    int pin_to_be_changed;          /* CKF_USER_PIN_TO_BE_CHANGED */
+    int pinpad;                     /* CKF_PROTECTED_AUTHENTICATION_PATH */
+    unsigned long min_pin, max_pin; /* PIN length limits; 0 when the module does not say */
+} token_slot_info;
+
+/* Lists the tokens present in the slots of the PKCS#11 module at `module`.
+ * Only the token information is read (no session, no login), so the PIN
+ * counters are seen without spending a try. *out is malloc'ed (free() it;
+ * NULL when *n is 0). Returns 0, or -1 with err set (SOHOA_EINPUT for a
+ * module that cannot be loaded). */
+int token_pkcs11_list(const char *module, token_slot_info **out, size_t *n, sohoa_err *err);
+
+/* Changes the user PIN of the token params->module / params->token_label
+ * (params->pin and key_label are not used) from `old_pin` to `new_pin`
+ * (C_SetPIN in a read-write session). The token's flags are read first: a
+ * locked token, or one on its final try, is not tried at all; PINs of a
+ * length the token does not accept are refused before it is asked. A
+ * wrong current PIN is an SOHOA_EWORK error that says how many tries are
+ * left; a new PIN the token refuses, SOHOA_EINPUT. The PINs never appear
+ * in a message. */
+int token_pkcs11_change_pin(const token_params *params, const char *old_pin, const char *new_pin,
+                            sohoa_err *err);
+
 #endif

@@ -762,3 +762,208 @@ static const token_ops p11_ops = {
     .sign_digest = p11_sign,
     .close = p11_close,
 };
+
+/* ---- for the console ---------------------------------------------------- */
+
+/* Loads the module for a short task of its own (listing, PIN change); on
+ * failure everything is released. */
+static p11_token *p11_task_open(const char *module, sohoa_err *err)
+{
+    if (!module || !*module) {
+        err_set(err, SOHOA_EINPUT,
+                "[token] module is not set; give the path of the token's PKCS#11 module");
+        return NULL;
+    }
+    p11_token *p = calloc(1, sizeof *p);
+    if (!p || !(p->module = strdup(module))) {
+        free(p);
+        err_set(err, SOHOA_EWORK, "out of memory");
+        return NULL;
+    }
+    p->base.ops = &p11_ops;
+    if (load_module(p, err) < 0) {
+        p11_ops.close(&p->base);
+        return NULL;
+    }
+    return p;
+}
+
+static void slot_info_fill(token_slot_info *o, CK_SLOT_ID slot, const CK_TOKEN_INFO *ti)
+{
+    memset(o, 0, sizeof *o);
+    o->slot = (unsigned long)slot;
+    padded_to_cstr(ti->label, sizeof ti->label, o->label);
+    padded_to_cstr(ti->manufacturerID, sizeof ti->manufacturerID, o->manufacturer);
+    padded_to_cstr(ti->model, sizeof ti->model, o->model);
+    padded_to_cstr(ti->serialNumber, sizeof ti->serialNumber, o->serial);
+    o->initialized = (ti->flags & CKF_TOKEN_INITIALIZED) != 0;
+    o->pin_initialized = (ti->flags & CKF_USER_PIN_INITIALIZED) != 0;
+    o->pin_count_low = (ti->flags & CKF_USER_PIN_COUNT_LOW) != 0;
+    o->pin_final_try = (ti->flags & CKF_USER_PIN_FINAL_TRY) != 0;
+    o->pin_locked = (ti->flags & CKF_USER_PIN_LOCKED) != 0;
+    o->pin_to_be_changed = (ti->flags & CKF_USER_PIN_TO_BE_CHANGED) != 0;
+    o->pinpad = (ti->flags & CKF_PROTECTED_AUTHENTICATION_PATH) != 0;
+    if (ti->ulMaxPinLen != CK_UNAVAILABLE_INFORMATION &&
+        ti->ulMinPinLen != CK_UNAVAILABLE_INFORMATION) {
+        o->min_pin = (unsigned long)ti->ulMinPinLen;
+        o->max_pin = (unsigned long)ti->ulMaxPinLen;
+    }
+}
+
+int token_pkcs11_list(const char *module, token_slot_info **out, size_t *n, sohoa_err *err)
+{
+    *out = NULL;
+    *n = 0;
+    p11_token *p = p11_task_open(module, err);
+    if (!p)
+        return -1;
+    CK_ULONG count = 0;
+    CK_SLOT_ID *slots = NULL;
+    CK_RV rv = CKR_OK;
+    /* The number of slots can change between the two calls (hotplug). */
+    for (int tries = 0; tries < 4; tries++) {
+        rv = p->f->C_GetSlotList(CK_TRUE, NULL, &count);
+        if (rv != CKR_OK)
+            break;
+        free(slots);
+        slots = calloc(count ? count : 1, sizeof *slots);
+        if (!slots) {
+            p11_ops.close(&p->base);
+            return err_set(err, SOHOA_EWORK, "out of memory");
+        }
+        rv = p->f->C_GetSlotList(CK_TRUE, slots, &count);
+        if (rv != CKR_BUFFER_TOO_SMALL)
+            break;
+    }
+    int rc = 0;
+    if (rv != CKR_OK) {
+        char b[32];
+        rc = err_set(err, SOHOA_EWORK, "PKCS#11 module %s: C_GetSlotList failed (%s)", p->module,
+                     rv_str(rv, b, sizeof b));
+    } else if (count > 0) {
+        token_slot_info *list = calloc(count, sizeof *list);
+        if (!list) {
+            rc = err_set(err, SOHOA_EWORK, "out of memory");
+        } else {
+            size_t m = 0;
+            for (CK_ULONG i = 0; i < count; i++) {
+                CK_TOKEN_INFO ti;
+                /* A token pulled out between the calls is simply not listed. */
+                if (p->f->C_GetTokenInfo(slots[i], &ti) == CKR_OK)
+                    slot_info_fill(&list[m++], slots[i], &ti);
+            }
+            if (m == 0) {
+                free(list);
+                list = NULL;
+            }
+            *out = list;
+            *n = m;
+        }
+    }
+    free(slots);
+    p11_ops.close(&p->base);
+    return rc;
+}
+
+/* 1 when a PIN of `len` bytes fits the token's limits (or there are none). */
+static int pin_len_ok(const CK_TOKEN_INFO *ti, size_t len)
+{
+    if (!ti->ulMaxPinLen || ti->ulMaxPinLen == CK_UNAVAILABLE_INFORMATION ||
+        ti->ulMinPinLen == CK_UNAVAILABLE_INFORMATION)
+        return 1;
+    return len >= ti->ulMinPinLen && len <= ti->ulMaxPinLen;
+}
+
+int token_pkcs11_change_pin(const token_params *params, const char *old_pin, const char *new_pin,
+                            sohoa_err *err)
+{
+    if (!old_pin || !new_pin || !*new_pin)
+        return err_set(err, SOHOA_EINPUT,
+                       "token PIN change: the current and the new PIN are "
+                       "both needed");
+    if (params->token_label && strlen(params->token_label) > 32)
+        return err_set(err, SOHOA_EINPUT, "[token] token_label %s: longer than 32 characters",
+                       params->token_label);
+    p11_token *p = p11_task_open(params->module, err);
+    if (!p)
+        return -1;
+    snprintf(p->key_label, sizeof p->key_label, "-");
+    int rc = -1;
+    CK_TOKEN_INFO ti;
+    CK_RV rv;
+    if (find_slot(p, params->token_label, err) < 0)
+        goto done;
+    rv = p->f->C_OpenSession(p->slot, CKF_SERIAL_SESSION | CKF_RW_SESSION, NULL, NULL, &p->session);
+    if (rv != CKR_OK) {
+        p11_fail(p, err, "opening a read-write session", rv);
+        goto done;
+    }
+    p->have_session = 1;
+    /* The same precautions as login(): C_SetPIN verifies the current PIN
+     * and spends a try when it is wrong. */
+    rv = p->f->C_GetTokenInfo(p->slot, &ti);
+    if (rv != CKR_OK) {
+        p11_fail(p, err, "reading the token state", rv);
+        goto done;
+    }
+    if (ti.flags & CKF_USER_PIN_LOCKED) {
+        p11_fail(p, err, "PIN change", CKR_PIN_LOCKED);
+        goto done;
+    }
+    if (ti.flags & CKF_USER_PIN_FINAL_TRY) {
+        err_set(err, SOHOA_EWORK,
+                "token %s (%s): only one PIN try left, not trying: a wrong PIN would block the "
+                "token; change the PIN with the token vendor's tool",
+                p->label, module_base(p));
+        goto done;
+    }
+    if (ti.flags & CKF_PROTECTED_AUTHENTICATION_PATH) {
+        err_set(err, SOHOA_EINPUT,
+                "token %s (%s): PINs are entered on the reader's keypad; change it there", p->label,
+                module_base(p));
+        goto done;
+    }
+    if (!pin_len_ok(&ti, strlen(old_pin))) {
+        err_set(err, SOHOA_EINPUT,
+                "token %s (%s): the current PIN given has a length the token does not accept "
+                "(%lu to %lu characters); it cannot be right",
+                p->label, module_base(p), (unsigned long)ti.ulMinPinLen,
+                (unsigned long)ti.ulMaxPinLen);
+        goto done;
+    }
+    if (!pin_len_ok(&ti, strlen(new_pin))) {
+        err_set(err, SOHOA_EINPUT,
+                "token %s (%s): the new PIN must have %lu to %lu characters; choose another",
+                p->label, module_base(p), (unsigned long)ti.ulMinPinLen,
+                (unsigned long)ti.ulMaxPinLen);
+        goto done;
+    }
+    rv = p->f->C_SetPIN(p->session, (CK_UTF8CHAR_PTR)old_pin, (CK_ULONG)strlen(old_pin),
+                        (CK_UTF8CHAR_PTR)new_pin, (CK_ULONG)strlen(new_pin));
+    if (rv == CKR_OK) {
+        rc = 0;
+    } else if (rv == CKR_PIN_INCORRECT) {
+        const char *left = "tries left unknown";
+        if (p->f->C_GetTokenInfo(p->slot, &ti) == CKR_OK) {
+            if (ti.flags & CKF_USER_PIN_LOCKED)
+                left = "the token is now locked; unblock it with the SO PIN or PUK";
+            else if (ti.flags & CKF_USER_PIN_FINAL_TRY)
+                left = "1 try left";
+            else if (ti.flags & CKF_USER_PIN_COUNT_LOW)
+                left = "few tries left";
+        }
+        err_set(err, SOHOA_EWORK, "token %s (%s): the current PIN is wrong (%s); nothing changed",
+                p->label, module_base(p), left);
+    } else if (rv == CKR_PIN_INVALID || rv == CKR_PIN_LEN_RANGE) {
+        char b[32];
+        err_set(err, SOHOA_EINPUT,
+                "token %s (%s): the token refuses the new PIN (%s); choose another (its rules "
+                "are the vendor's: length, characters)",
+                p->label, module_base(p), rv_str(rv, b, sizeof b));
+    } else {
+        p11_fail(p, err, "PIN change", rv);
+    }
+done:
+    p11_ops.close(&p->base);
+    return rc;
+}

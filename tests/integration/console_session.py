@@ -152,7 +152,7 @@ def session_one():
         check("held-list", held and re.search(r"^\s+%d\s" % held[0][0], out, re.M), out)
         hid = held[0][0] if held else 0
         out = c.command("held show %d" % hid)
-        check("held-show-metadata", "secrecy" in out and "Mật" in out and "Lịch sử" in out, out)
+        check("held-show-metadata", "secrecy" in out and "classified" in out and "Lịch sử" in out, out)
         out = c.command('held edit %d subject "Về việc kiểm tra bảng điều khiển"' % hid)
         check("held-edit", "→ Về việc kiểm tra" in out, out)
         out = c.command('held release %d "đã kiểm tra: không phải văn bản mật"' % hid)
@@ -237,6 +237,49 @@ def session_one():
         check("audit-log", all(w in out for w in ("config [upload] retry_max", "release document",
                                                   "edit document", "login")), out)
 
+        # system commands (console_sys.c): time, network, token, scanner, selftest
+        out = c.command("time")
+        check("time-show", "Asia/Ho_Chi_Minh" in out, out)
+        out = c.command("time ntp ntp1.example.vn ntp2.example.vn")
+        ntp = open(WORK + "/timesyncd.conf").read() if os.path.exists(WORK + "/timesyncd.conf") else ""
+        check("time-ntp-written", "NTP=ntp1.example.vn ntp2.example.vn" in ntp, out)
+        out = c.command("network")
+        check("network-show", "lo" not in out.split() or "Proxy" in out or "proxy" in out, out)
+        out = c.command("network static 10.1.2.3/24 10.9.9.1")
+        check("network-bad-gateway-refused", "lỗi" in out and not os.path.exists(WORK + "/net"), out)
+        out = c.command("network static 10.1.2.3/24 10.1.2.1 10.1.2.1")
+        netf = WORK + "/net/20-sohoa.network"
+        text = open(netf).read() if os.path.exists(netf) else ""
+        check("network-static-written", "Address=10.1.2.3/24" in text and "Gateway=10.1.2.1" in text,
+              out)
+        out = c.command("network check", timeout=60)
+        check("network-check-ok", re.search(r"TLS\s+OK", out) and "LỖI" not in out, out)
+        out = c.command("token", timeout=60)
+        check("token-show", "CN=" in out and "PIN" in out, out)
+        pin = open(WORK + "/token.pin").read().strip()
+        c.expect_prompt_ready()
+        c.send("token pin set")
+        c.expect(r"PIN[^:\n]*: ")
+        c.send(pin)
+        c.expect(r"PIN[^:\n]*: ")
+        c.send(pin)
+        c.expect("sohoa> ", timeout=60)
+        st = os.stat(WORK + "/token.pin")
+        check("token-pin-set", (st.st_mode & 0o777) == 0o600
+              and open(WORK + "/token.pin").read().strip() == pin, oct(st.st_mode))
+        check("token-pin-never-echoed", ("\n" + pin).encode() not in c.transcript
+              and (pin + "\r").encode() not in c.transcript, "PIN seen on the terminal")
+        out = c.command("scanner")
+        check("scanner-list", "sohoa:virtual0" in out, out)
+        out = c.command("scanner test", timeout=120)
+        check("scanner-test", re.search(r"\d+\s*[x×]\s*\d+", out) and "lỗi" not in out, out)
+        out = c.command("selftest", timeout=300)
+        check("selftest", "OCR" in out and re.search(r"OCR\s+OK", out), out)
+        out = confirm(c, "reboot", "k")
+        check("reboot-cancelled", not os.path.exists(WORK + "/rebooted"), out)
+        out = confirm(c, "reboot", "c")
+        check("reboot-confirmed", os.path.exists(WORK + "/rebooted"), out)
+
         # the password: the wrong current one is refused; nothing echoes
         c.expect_prompt_ready()
         c.send("password")
@@ -265,7 +308,9 @@ def session_one():
     secret_seen = [p for p in (PW1, PW2, "sai-hoan-toan") if p.encode() in c.transcript]
     check("passwords-never-echoed", not secret_seen, secret_seen)
     audit = " ".join(str(r) for r in db("SELECT who, what, old, new FROM audit"))
-    check("passwords-not-in-audit", PW1 not in audit and PW2 not in audit and "$y$" not in audit,
+    pin = open(WORK + "/token.pin").read().strip()
+    check("passwords-not-in-audit", PW1 not in audit and PW2 not in audit and "$y$" not in audit
+          and pin not in audit,
           audit[-300:])
     wide = [l for l in screen_lines(c.transcript) if len(l) > 80]
     check("output-fits-80-columns", not wide, wide[:3])

@@ -31,7 +31,11 @@ station_conf "$CONF" "$DATA" '[guard]' 'unreviewed = send' \
     "apply_command = touch $WORK/applied" "log_command = cat $LOG" \
     "export_dir = $WORK/usb" "network_file = $WORK/net/20-sohoa.network" \
     'network_apply_command = true' "timesyncd_file = $WORK/timesyncd.conf" \
-    "reboot_command = touch $WORK/rebooted" "shutdown_command = touch $WORK/shutdown"
+    "reboot_command = touch $WORK/rebooted" "shutdown_command = touch $WORK/shutdown" \
+    'time_apply_command = true' 'timedatectl ='
+# the console's `token pin set` writes the PIN file: a copy of the test PKI's
+install -m 600 "$PKI/pin" "$WORK/token.pin"
+sed -i "s|^pin_file = .*|pin_file = $WORK/token.pin|" "$CONF"
 chmod 600 "$CONF"
 trap 'daemon_stop; receiver_stop' EXIT
 daemon_start "$CONF" "$LOG" || { fail daemon-start "$(tail -3 "$LOG")"; exit 0; }

@@ -1,12 +1,12 @@
 /* Unit tests: firmware/config_edit (text edits that keep comments, atomic
  * replace and rollback), firmware/config_keys (value checks) and the
  * register's audit log. */
+#include <cmocka.h>
 #include <setjmp.h>
+#include <sqlite3.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <cmocka.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -160,11 +160,13 @@ static void audit_log_is_append_only(void **state)
     /* a rewrite is refused by the database itself */
     sqlite3 *h;
     assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
-    assert_int_not_equal(sqlite3_exec(h, "UPDATE audit SET new = 'x'", NULL, NULL, NULL), SQLITE_OK);
+    assert_int_not_equal(sqlite3_exec(h, "UPDATE audit SET new = 'x'", NULL, NULL, NULL),
+                         SQLITE_OK);
     assert_int_not_equal(sqlite3_exec(h, "DELETE FROM audit", NULL, NULL, NULL), SQLITE_OK);
     /* a register of schema 1 (no audit table) gains it when opened */
-    assert_int_equal(sqlite3_exec(h, "DROP TRIGGER audit_not_deleted; DROP TABLE audit;"
-                                     " PRAGMA user_version = 1",
+    assert_int_equal(sqlite3_exec(h,
+                                  "DROP TRIGGER audit_not_deleted; DROP TABLE audit;"
+                                  " PRAGMA user_version = 1",
                                   NULL, NULL, NULL),
                      SQLITE_OK);
     sqlite3_close(h);
