@@ -113,10 +113,16 @@ static void decide_type(extract_ctx *c)
             if (tcode && strcmp(tcode, c->type_code) != 0)
                 ex_replace_code(c, tcode, party, nconf);
         } else if (tc >= 0 || c->type_code[0]) {
-            /* disagreement: trust neither fully */
+            /* disagreement: trust neither fully. A code that is no type
+             * abbreviation at all ("TI", "CIT": letters lost or merged)
+             * cannot be right: the clear title's code replaces it, to be
+             * checked. */
             if (near && tcode)
                 ex_replace_code(c, tcode, party, nconf * 0.6f);
-            else {
+            else if (tc < 0 && tcode && c->title_conf >= 0.8f) {
+                ex_replace_code(c, tcode, party, nconf < 0.6f ? nconf : 0.6f);
+                conf = conf < 0.75f ? conf : 0.75f;
+            } else {
                 c->out->confidence[META_NOTATION] = nconf < 0.5f ? nconf : 0.5f;
                 conf = conf < 0.6f ? conf : 0.6f;
             }

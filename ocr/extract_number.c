@@ -211,6 +211,63 @@ static size_t gather(const page_layout *pl, const lay_row *r, size_t j, size_t t
     return n;
 }
 
+/* A number glued to its notation, the separator lost: "21UBND-NC" is
+ * State "21/UBND-NC" (the notation's own first separator is "-"),
+ * "682QĐ/TU" is Party "682-QĐ/TU". Digits then a capital, the capitals
+ * running to a separator. Inserts the separator into *tail (and the owner
+ * of each byte into *owner); false when the number is not glued. On
+ * ENOMEM sets both to NULL (freed) and returns true. */
+static bool unglue_number(char **tail, size_t **owner)
+{
+    const char *t = *tail;
+    size_t i = 0;
+    while (t[i] == ':' || t[i] == ';' || t[i] == '.' || t[i] == ',' || t[i] == ' ')
+        i++;
+    size_t d = i;
+    while (isdigit((unsigned char)t[i]))
+        i++;
+    if (i == d || i - d > 5)
+        return false;
+    size_t at = i;
+    size_t caps = 0;
+    while (t[i] && t[i] != '-' && t[i] != '/') {
+        if (t[i] >= 'A' && t[i] <= 'Z')
+            caps++;
+        else if ((unsigned char)t[i] == 0xc4 && (unsigned char)t[i + 1] == 0x90) /* Đ */
+            caps++, i++;
+        else if (!(t[i] >= 'a' && t[i] <= 'z' && caps > 0)) /* TTr, QyĐ */
+            return false;
+        i++;
+    }
+    if (caps < 2 || !t[i] || !t[i + 1])
+        return false;
+    char sep = t[i] == '-' ? '/' : '-';
+    size_t n = strlen(t);
+    char *nt = malloc(n + 2);
+    size_t *no = malloc((n + 2) * sizeof *no);
+    if (!nt || !no) {
+        free(nt);
+        free(no);
+        free(*tail);
+        free(*owner);
+        *tail = NULL;
+        *owner = NULL;
+        return true;
+    }
+    memcpy(nt, t, at);
+    nt[at] = sep;
+    memcpy(nt + at + 1, t + at, n - at + 1);
+    memcpy(no, *owner, at * sizeof *no);
+    no[at] = (*owner)[at > 0 ? at - 1 : 0];
+    memcpy(no + at + 1, *owner + at, (n - at) * sizeof *no);
+    no[n + 1] = no[n];
+    free(*tail);
+    free(*owner);
+    *tail = nt;
+    *owner = no;
+    return true;
+}
+
 /* Finds the number row: the first left-column "Số" of the upper page that
  * is not the ĐẾN stamp's. */
 static bool find_row(extract_ctx *c, size_t *row, size_t *word, size_t *skip)
@@ -292,6 +349,14 @@ void ex_find_number(extract_ctx *c)
         }
     tail[k] = '\0';
 
+    /* "21UBND-NC": the separator after the number was lost */
+    bool glued = unglue_number(&tail, &owner);
+    if (!tail || !owner) {
+        free(tail);
+        free(owner);
+        c->oom = true;
+        return;
+    }
     num_read nr;
     read_number(tail, &nr);
     char sep = tail[nr.end];
@@ -321,6 +386,11 @@ void ex_find_number(extract_ctx *c)
         const lay_word *next = sep && owner[nr.end] < np ? pc[owner[nr.end]].w : NULL;
         if (next && next != last && next->box.x0 - last->box.x1 > h * 8 / 10)
             hand = true;
+        /* print sets "247/TB-SGDĐT" as one token; a number standing apart
+         * from its separator was written into the form's blank ("Số: 24
+         * /TTr-UBND"), however narrow the gap the pen left */
+        if (next && next != last && next->box.x0 > last->box.x1)
+            hand = true;
         if (first != label && first->box.x0 - label->box.x1 > h * 3 / 2)
             hand = true;
         if (first->box.y1 - first->box.y0 > h * 14 / 10)
@@ -330,17 +400,17 @@ void ex_find_number(extract_ctx *c)
         if (next != label && next->box.x0 - label->box.x1 > h)
             hand = true;
     }
-    c->number_handwritten = hand;
+    c->number_handwritten = hand || glued;
 
     long value = nr.ndigits ? strtol(nr.digits, NULL, 10) : 0;
     bool usable_num = nr.ndigits > 0 && !nr.bad && nr.ndigits <= 6 && value > 0;
     c->number_sep = sep;
-    c->number_printed = usable_num && !nr.fixed && !hand && nr.ndigits >= 2 &&
+    c->number_printed = usable_num && !nr.fixed && !hand && !glued && nr.ndigits >= 2 &&
                         nr.ndigits <= 5 && !(nr.ndigits >= 3 && nr.digits[0] == '0');
     if (usable_num) {
         if (nr.fixed)
             conf *= 0.5f;
-        if (hand && conf > 0.5f)
+        if ((hand || glued) && conf > 0.5f)
             conf = 0.5f;
         /* numbers under 10 carry a leading zero: a lone digit was probably
          * cut (standards §5) */
@@ -377,6 +447,13 @@ void ex_find_number(extract_ctx *c)
         nconf = nw ? sum / (float)nw : 0.5f;
         if (!notation_plausible(fixed))
             nconf *= 0.5f;
+        if (glued && nconf > 0.6f)
+            nconf = 0.6f;
+        /* every notation joins its codes with the format's other
+         * separator (State "QĐ-UBND", Party "QĐ/TU"): without it two
+         * codes ran together ("TTrBDVTU") or one was lost */
+        if (!strchr(fixed, party ? '/' : '-') && nconf > 0.5f)
+            nconf = 0.5f;
         if (fixed[0]) {
             ex_set(c, META_NOTATION, fixed, nconf);
             if (usable_num) {

@@ -15,18 +15,32 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../firmware/log.h"
 #include "extract_ctx.h"
 #include "extract_lex.h"
 #include "vntext.h"
 
 typedef struct sline {
     char *text;
+    char *all;        /* text with the unreadable words kept (title repair) */
     float conf;
-    bool damaged; /* words dropped as unreadable */
+    bool damaged;     /* words dropped as unreadable */
+    int lead_dropped; /* unreadable words before the first kept one */
     int x0, y0, y1;
 } sline;
 
 #define MAX_SLINES 24
+
+/* The signer prefix labels (standards §5), as OCR prints them. */
+static bool is_prefix_label(const char *fold)
+{
+    static const char *const p[] = {"tm.", "t/m", "t.m", "kt.", "k/t", "tl.", "t/l", "tuq.",
+                                    "q.", "ktl."};
+    for (size_t i = 0; i < sizeof p / sizeof p[0]; i++)
+        if (strcmp(fold, p[i]) == 0)
+            return true;
+    return false;
+}
 
 static bool is_prefix(const char *text)
 {
@@ -163,6 +177,162 @@ static char *name_run(const char *line)
     return out;
 }
 
+/* Signer titles (heads and deputies of State and Party bodies) and the
+ * collectives a TM. / T/M line names, upper case. */
+static const char *const titles[] = {
+    "CHỦ TỊCH", "PHÓ CHỦ TỊCH", "GIÁM ĐỐC", "PHÓ GIÁM ĐỐC", "TỔNG GIÁM ĐỐC", "BỘ TRƯỞNG",
+    "THỨ TRƯỞNG", "CHÁNH VĂN PHÒNG", "PHÓ CHÁNH VĂN PHÒNG", "CHÁNH THANH TRA",
+    "PHÓ CHÁNH THANH TRA", "CHỦ NHIỆM", "PHÓ CHỦ NHIỆM", "BÍ THƯ", "PHÓ BÍ THƯ",
+    "TRƯỞNG BAN", "PHÓ TRƯỞNG BAN", "CỤC TRƯỞNG", "PHÓ CỤC TRƯỞNG", "VỤ TRƯỞNG",
+    "PHÓ VỤ TRƯỞNG", "CHI CỤC TRƯỞNG", "TRƯỞNG PHÒNG", "PHÓ TRƯỞNG PHÒNG", "HIỆU TRƯỞNG",
+    "VIỆN TRƯỞNG", "THỦ TRƯỞNG", "TRƯỞNG ĐOÀN",
+};
+static const char *const collectives[] = {
+    "ỦY BAN NHÂN DÂN", "HỘI ĐỒNG NHÂN DÂN", "THƯỜNG TRỰC HĐND", "BAN THƯỜNG VỤ",
+    "BAN CHẤP HÀNH", "ỦY BAN KIỂM TRA", "ĐẢNG ỦY", "ĐẢNG ĐOÀN", "BAN CÁN SỰ ĐẢNG",
+    "CHÍNH PHỦ", "ỦY BAN MẶT TRẬN TỔ QUỐC",
+};
+
+/* Letters of the fold of `s` ("PHÓ CHỦ TỊCH" → "phochutich"); malloc'd. */
+static char *letters_fold(const char *s)
+{
+    char *f = vn_fold(s);
+    size_t k = 0;
+    for (size_t i = 0; f && f[i]; i++)
+        if (isalpha((unsigned char)f[i]))
+            f[k++] = f[i];
+    if (f)
+        f[k] = '\0';
+    return f;
+}
+
+static int count_words(const char *s)
+{
+    int n = 0;
+    for (const char *p = s; *p; p++)
+        n += *p != ' ' && (p == s || p[-1] == ' ');
+    return n;
+}
+
+/* The entry of `set` whose letters are within one OCR error per six
+ * letters of those of `text` (the nearest; a tie gives none). *dist
+ * receives the edit distance. */
+static const char *nearest(const char *const *set, size_t n, const char *text, int *dist)
+{
+    char *t = letters_fold(text);
+    const char *best = NULL;
+    int best_d = 99;
+    bool tie = false;
+    for (size_t i = 0; t && t[0] && i < n; i++) {
+        char *f = letters_fold(set[i]);
+        int cap = f ? (int)strlen(f) / 6 : 0;
+        int d = f ? vn_edit_distance(t, f, cap) : 99;
+        free(f);
+        if (d > cap)
+            continue;
+        tie = d == best_d;
+        if (d < best_d) {
+            best = set[i];
+            best_d = d;
+        }
+    }
+    free(t);
+    *dist = best_d;
+    return tie ? NULL : best;
+}
+
+/* The title of `nwords` words whose last words fold like `tail`: a
+ * position whose first words were unreadable ("TỊCH" with two lost
+ * words is "PHÓ CHỦ TỊCH"). NULL unless exactly one. */
+static const char *title_completing(const char *tail, int nwords)
+{
+    char *t = vn_fold(tail);
+    const char *found = NULL;
+    int hits = 0;
+    size_t tl = t ? strlen(t) : 0;
+    for (size_t i = 0; tl && i < sizeof titles / sizeof titles[0]; i++) {
+        char *f = vn_fold(titles[i]);
+        size_t fl = f ? strlen(f) : 0;
+        if (f && count_words(titles[i]) == nwords && fl > tl && f[fl - tl - 1] == ' ' &&
+            strcmp(f + fl - tl, t) == 0) {
+            found = titles[i];
+            hits++;
+        }
+        free(f);
+    }
+    free(t);
+    return hits == 1 ? found : NULL;
+}
+
+/* A position repaired against the titles: OCR that misread a letter
+ * ("GLAM ĐỌC"), a word read with its diacritics apart and so poorly that
+ * it was dropped ("CHANH" under "Á"), or words lost under the seal. The
+ * position is the line as read (`text`, malloc'd, freed here) and the
+ * same line with its unreadable words (`l->all`). */
+static char *repair_position(char *text, const sline *l, float *conf)
+{
+    int d = 0;
+    const char *t = nearest(titles, sizeof titles / sizeof titles[0], text, &d);
+    if (!t && l->all && strcmp(l->all, text) != 0) {
+        t = nearest(titles, sizeof titles / sizeof titles[0], l->all, &d);
+        d += t != NULL;
+    }
+    if (!t && l->lead_dropped > 0) {
+        t = title_completing(text, count_words(text) + l->lead_dropped);
+        if (t && *conf > 0.5f)
+            *conf = 0.5f;
+    } else if (t && d > 0 && *conf > 0.7f)
+        *conf = 0.7f;
+    if (!t)
+        return text;
+    char *r = strdup(t);
+    if (!r)
+        return text;
+    free(text);
+    return r;
+}
+
+/* The head of a prefix line ("GIÁM ĐỐC" in "KT. GIÁM ĐỐC", "ỦY BAN NHÂN
+ * DÂN" in "TM. ỦY BAN NHÂN DÂN") nearest to `text`, or NULL. */
+static const char *prefix_head(bool collective, const char *text, int *d)
+{
+    return collective
+               ? nearest(collectives, sizeof collectives / sizeof collectives[0], text, d)
+               : nearest(titles, sizeof titles / sizeof titles[0], text, d);
+}
+
+/* A prefix line "KT. GLAM ĐỌC" with its head repaired the same way; when
+ * the head was unreadable, from the line with its unreadable words
+ * (`all`, may be NULL). */
+static char *repair_prefix(char *text, const char *all, float *conf)
+{
+    size_t lab = strcspn(text, " ");
+    char *label = strndup(text, lab), *f = label ? vn_fold(label) : NULL;
+    bool collective = f && (f[0] == 't' && (f[1] == 'm' || f[2] == 'm'));
+    free(f);
+    int d = 0;
+    const char *head = text[lab] ? prefix_head(collective, text + lab + 1, &d) : NULL;
+    size_t alab = all ? strcspn(all, " ") : 0;
+    if (!head && all && all[alab] && strcmp(all, text) != 0) {
+        head = prefix_head(collective, all + alab + 1, &d);
+        d += head != NULL;
+    }
+    char *out = NULL;
+    if (head && label) {
+        size_t n = strlen(label) + strlen(head) + 2;
+        out = malloc(n);
+        if (out)
+            snprintf(out, n, "%s %s", label, head);
+    }
+    free(label);
+    if (!out)
+        return text;
+    if (d > 0 && *conf > 0.7f)
+        *conf = 0.7f;
+    free(text);
+    return out;
+}
+
 /* KT. (K/T) is a deputy signing for the head (standards §5): the position
  * is "PHÓ <head's title>". A position read as the head's own title lost
  * its "PHÓ" (often under the seal): restore it and ask for a check. */
@@ -206,10 +376,40 @@ static int block_top(const page_layout *pl, int floor_y)
         free(f);
         if (noi)
             return r->box.y0 - 3 * r->h;
-        if (r->box.x1 - r->box.x0 > width * 7 / 10 && r->n >= 6)
+        /* a body line is full and evenly spaced; "Nơi nhận:" misread,
+         * with the prefix far right of it, is as wide but split */
+        int gap = 0;
+        for (size_t j = 1; j < r->n; j++) {
+            int g = lay_at(pl, r, j)->box.x0 - lay_at(pl, r, j - 1)->box.x1;
+            gap = g > gap ? g : gap;
+        }
+        if (r->box.x1 - r->box.x0 > width * 7 / 10 && r->n >= 6 && gap < 4 * r->h)
             top = r->box.y1;
     }
     return top;
+}
+
+/* The seal's own letters: red ink the OCR still read, with low
+ * confidence. A black word of the block under the seal (a prefix, a
+ * position) is partly red too, but read well; it is kept. */
+static bool seal_text(const lay_word *w)
+{
+    return w->red >= 0.6f || (w->red >= 0.4f && w->conf < 0.8f);
+}
+
+/* Appends a word to *acc with one space; false on ENOMEM. */
+static bool append_word(char **acc, size_t *len, const char *w)
+{
+    size_t wl = strlen(w);
+    char *p = realloc(*acc, *len + wl + 2);
+    if (!p)
+        return false;
+    *acc = p;
+    if (*len)
+        p[(*len)++] = ' ';
+    memcpy(p + *len, w, wl + 1);
+    *len += wl;
+    return true;
 }
 
 static size_t collect(const page_layout *pl, int top, sline *l)
@@ -229,30 +429,32 @@ static size_t collect(const page_layout *pl, int top, sline *l)
                lay_at(pl, r, j)->box.x0 - lay_at(pl, r, j - 1)->box.x1 < r->h * 8 / 10 &&
                lay_at(pl, r, j - 1)->box.x0 > pl->width * 35 / 100)
             j--;
-        char *acc = NULL;
-        size_t len = 0;
+        char *acc = NULL, *all = NULL;
+        size_t len = 0, alen = 0;
         float sum = 0;
-        bool damaged = false;
-        int cnt = 0, x0 = 0, y0 = 0, y1 = 0;
-        for (size_t k = j; k < r->n; k++) {
+        bool damaged = false, oom = false;
+        int cnt = 0, lead = 0, x0 = 0, y0 = 0, y1 = 0;
+        bool labelled = false;
+        for (size_t k = j; k < r->n && !oom; k++) {
             const lay_word *w = lay_at(pl, r, k);
-            if (w->noise || w->stamp || w->red >= 0.4f)
+            if (w->noise || w->stamp || seal_text(w))
                 continue;
-            /* lone letters (seal text, cut words) and scribble */
-            if (strlen(w->fold) < 2 || w->conf < 0.3f) {
+            /* lone letters (seal text, cut words, a diacritic read apart)
+             * and scribble; a prefix label read poorly is still one */
+            bool label = cnt == 0 && is_prefix_label(w->fold);
+            labelled |= label;
+            if (!label && (strlen(w->fold) < 2 || w->conf < 0.3f)) {
+                bool letters = false;
                 for (const char *q = w->fold; *q; q++)
-                    damaged |= isalpha((unsigned char)*q) != 0;
+                    letters |= isalpha((unsigned char)*q) != 0;
+                damaged |= letters;
+                if (letters && strlen(w->fold) >= 2) {
+                    lead += cnt == 0;
+                    oom = !append_word(&all, &alen, w->text);
+                }
                 continue;
             }
-            size_t wl = strlen(w->text);
-            char *p = realloc(acc, len + wl + 2);
-            if (!p)
-                break;
-            acc = p;
-            if (len)
-                acc[len++] = ' ';
-            memcpy(acc + len, w->text, wl + 1);
-            len += wl;
+            oom = !append_word(&acc, &len, w->text) || !append_word(&all, &alen, w->text);
             sum += w->conf;
             if (!cnt || w->box.x0 < x0)
                 x0 = w->box.x0;
@@ -262,13 +464,17 @@ static size_t collect(const page_layout *pl, int top, sline *l)
                 y1 = w->box.y1;
             cnt++;
         }
-        if (!cnt || sum / (float)cnt < 0.45f) {
+        /* a prefix line whose head was misread is kept for its label */
+        if (oom || !cnt || (sum / (float)cnt < 0.45f && !labelled)) {
             free(acc);
+            free(all);
             continue;
         }
         l[n].text = acc;
+        l[n].all = all;
         l[n].conf = sum / (float)cnt * (damaged ? 0.6f : 1.0f);
         l[n].damaged = damaged;
+        l[n].lead_dropped = lead;
         l[n].x0 = x0;
         l[n].y0 = y0;
         l[n].y1 = y1;
@@ -324,7 +530,12 @@ static bool signer_on_page(extract_ctx *c, size_t page)
     int floor_y = 0;
     if (page == 0 && c->subject_end != EX_NONE)
         floor_y = pl->rows[c->subject_end].box.y1;
-    size_t n = collect(pl, block_top(pl, floor_y), l);
+    int top = block_top(pl, floor_y);
+    size_t n = collect(pl, top, l);
+    log_debug("extract: signer page %zu: block from y=%d", page + 1, top);
+    for (size_t i = 0; i < n; i++)
+        log_debug("extract: signer page %zu line %zu y=%d conf=%.2f | %s", page + 1, i, l[i].y0,
+                  (double)l[i].conf, l[i].text);
     size_t name = EX_NONE, pos = EX_NONE, pre = EX_NONE;
     char *name_text = NULL;
     for (size_t i = n; i-- > 0 && !name_text;)
@@ -368,6 +579,8 @@ static bool signer_on_page(extract_ctx *c, size_t page)
         /* a prefix may run over two lines before the position */
         size_t pre_to = pre == EX_NONE ? pre : pos;
         char *ps = join(l, pos_from, pos + 1, &conf);
+        if (ps)
+            ps = repair_position(ps, &l[pos], &conf);
         if (ps && pre != EX_NONE)
             ps = deputy_position(ps, l[pre].text, &conf);
         set_repaired(c, META_SIGNER_POSITION, ps, conf);
@@ -375,12 +588,16 @@ static bool signer_on_page(extract_ctx *c, size_t page)
             char *p = join(l, pre, pre_to, &conf);
             char *sp = p ? space_prefix(p) : NULL;
             free(p);
+            if (sp)
+                sp = repair_prefix(sp, pre + 1 == pre_to ? l[pre].all : NULL, &conf);
             set_repaired(c, META_SIGNER_PREFIX, sp, conf);
         } else
             c->out->confidence[META_SIGNER_PREFIX] = 0.9f;
     }
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
         free(l[i].text);
+        free(l[i].all);
+    }
     free(name_text);
     return found;
 }
@@ -448,8 +665,10 @@ bool extract_signer_gap(const ocr_page_text *pt, ocr_box *region)
             region->y1 = pl.height;
         gap = region->y1 - region->y0 > 2 * h;
     }
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
         free(l[i].text);
+        free(l[i].all);
+    }
     layout_free(&pl);
     return gap;
 }

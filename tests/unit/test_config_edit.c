@@ -1,12 +1,13 @@
 /* Unit tests: firmware/config_edit (text edits that keep comments, atomic
  * replace and rollback), firmware/config_keys (value checks) and the
  * register's audit log. */
-#include <cmocka.h>
 #include <setjmp.h>
-#include <sqlite3.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include <cmocka.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

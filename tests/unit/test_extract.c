@@ -499,6 +499,121 @@ static void red_region_reported(void **st)
     free_run(r);
 }
 
+/* A doc with one red region of the page; returns the run, extracted. */
+static run *region_run(ocr_box box, const char *text, float conf)
+{
+    run *r = state_doc("Số: 09/TTr-UBND", DATE_QNG, "TỜ TRÌNH");
+    ocr_mark_region m = {.box = box, .red = 0.9f, .text = (char *)text, .conf = conf};
+    ocr_page_add_mark(&r->page[0], &m);
+    extract(r);
+    return r;
+}
+
+/* An unreadable red box under Số is MẬT or an urgency: "no urgency" is
+ * not sure either. */
+static void red_region_urgency_unsure(void **st)
+{
+    run *r = region_run((ocr_box){560, 490, 760, 560}, NULL, 0);
+    assert_null(S(r, META_URGENCY));
+    assert_true(flagged(r, META_URGENCY));
+    free_run(r);
+    /* the same in the top margin: no MẬT, but both unsure */
+    r = region_run((ocr_box){300, 20, 560, 110}, "", 0);
+    assert_null(S(r, META_SECRECY));
+    assert_true(flagged(r, META_SECRECY));
+    assert_true(flagged(r, META_URGENCY));
+    free_run(r);
+}
+
+/* A red mark read in part or among the stamp's outline: the nearest name,
+ * checked. */
+static void red_region_read_in_part(void **st)
+{
+    run *r = region_run((ocr_box){560, 490, 760, 560}, "TKHẤN Ì", 0.5f);
+    assert_field(r, META_URGENCY, "Khẩn");
+    assert_true(flagged(r, META_URGENCY));
+    assert_true(flagged(r, META_SECRECY)); /* it was read in part */
+    free_run(r);
+    r = region_run((ocr_box){560, 490, 860, 600}, "xÕt MẬT", 0.5f);
+    assert_field(r, META_SECRECY, "Tối mật");
+    assert_true(flagged(r, META_SECRECY));
+    free_run(r);
+    r = region_run((ocr_box){200, 20, 800, 130}, "ETNNNGNGKHTN | | THƯỢNG KHẨN", 0.8f);
+    assert_field(r, META_URGENCY, "Thượng khẩn");
+    free_run(r);
+}
+
+/* Two stamps read as one region; a name among the outline's noise. */
+static void red_region_two_marks(void **st)
+{
+    run *r = region_run((ocr_box){560, 480, 1060, 600}, "| HÒA TÓC | [rôiwẬr]", 0.55f);
+    assert_field(r, META_URGENCY, "Hỏa tốc");
+    assert_field(r, META_SECRECY, "Tối mật");
+    assert_true(flagged(r, META_SECRECY));
+    free_run(r);
+    r = region_run((ocr_box){560, 480, 1060, 600}, "“Z7 \\ [ Ti MẬT | “ —", 0.45f);
+    assert_field(r, META_SECRECY, "Tối mật");
+    free_run(r);
+}
+
+/* Red text that reads as words but no mark (the head of the clerk's
+ * stamp), and pieces of the ĐẾN stamp, are no evidence of a mark. */
+static void red_text_not_marks(void **st)
+{
+    run *r = region_run((ocr_box){300, 20, 800, 100}, "VĂN PHÒNG TỈNH ỦY", 0.7f);
+    assert_null(S(r, META_SECRECY));
+    assert_false(r->m.review[META_SECRECY]);
+    assert_false(r->m.review[META_URGENCY]);
+    free_run(r);
+
+    r = state_doc("Số: 09/TTr-UBND", DATE_QNG, "TỜ TRÌNH");
+    ocr_mark_region den = {
+        .box = {300, 380, 480, 440}, .red = 0.8f, .text = "ĐẾN Số:", .conf = 0.5f};
+    ocr_mark_region piece = {
+        .box = {560, 490, 760, 560}, .red = 0.9f, .text = "— ]", .conf = 0.2f};
+    ocr_page_add_mark(&r->page[0], &den);
+    ocr_page_add_mark(&r->page[0], &piece);
+    extract(r);
+    assert_null(S(r, META_SECRECY));
+    assert_false(r->m.review[META_SECRECY]);
+    free_run(r);
+}
+
+/* A grey or photocopied stamp under Số, misread by one letter, is the
+ * nearest mark, checked; any other clean capital word there makes "no
+ * mark" unsure. */
+static void grey_mark_misread(void **st)
+{
+    mark_run("K HẤI", 0, "Khẩn", NULL, false);
+    mark_run("MAI", 0, NULL, "Mật", true);
+    run *r = state_doc("Số: 09/TTr-UBND", DATE_QNG, "TỜ TRÌNH");
+    bld_line_no++;
+    bld_word_at(&r->page[0], "XYZQ", 560, 490, 130, 50, 0.9f, 0);
+    extract(r);
+    assert_null(S(r, META_SECRECY));
+    assert_true(flagged(r, META_SECRECY));
+    free_run(r);
+
+    /* a photocopied box OCR could not read: reported as MẬT, checked */
+    r = state_doc("Số: 09/TTr-UBND", DATE_QNG, "TỜ TRÌNH");
+    bld_line_no++;
+    bld_word_at(&r->page[0], "TỰ", 560, 490, 60, 50, 0.31f, 0);
+    bld_word_at(&r->page[0], "C1", 640, 490, 70, 50, 0.0f, 0);
+    extract(r);
+    assert_field(r, META_SECRECY, "Mật");
+    assert_true(flagged(r, META_SECRECY));
+    free_run(r);
+
+    /* the same words read well, or a line of running text, are no mark */
+    r = state_doc("Số: 09/TTr-UBND", DATE_QNG, "TỜ TRÌNH");
+    bld_line_no++;
+    bld_text(&r->page[0], 560, 490, "bí mật nhà nước");
+    extract(r);
+    assert_null(S(r, META_SECRECY));
+    assert_false(r->m.review[META_SECRECY]);
+    free_run(r);
+}
+
 /* ---- the clerk's stamp ---- */
 
 static void den_stamp_ignored(void **st)
@@ -592,6 +707,165 @@ static void signer_surname_spelling(void **st)
     bld_signer(&r->page[0], "KT. GIÁM ĐỐC", "PHÓ GIÁM ĐỐC", "Thu Việt");
     extract(r);
     assert_true(r->m.review[META_SIGNER]);
+    free_run(r);
+}
+
+/* The seal lies over part of the block: a black word read well is partly
+ * red and still part of the block; the seal's own letters (red, read
+ * poorly) are not. */
+static void signer_words_under_seal(void **st)
+{
+    run *r = new_run();
+    bld_state_header(&r->page[0], UBND_QNG, "Số: 09/TTr-UBND", DATE_QNG);
+    bld_signer(&r->page[0], "KT. GIÁM ĐỐC", "PHÓ GIÁM ĐỐC", "Đinh Quốc Bình");
+    bld_set_word(&r->page[0], "KT.", 2400, 0.93f, 0.45f);
+    bld_set_word(&r->page[0], "PHÓ", 2400, 0.93f, 0.41f);
+    bld_word_at(&r->page[0], "NH", 2150, 2560, 60, 44, 0.5f, 0.9f); /* seal letters */
+    extract(r);
+    assert_field(r, META_SIGNER_PREFIX, "KT. GIÁM ĐỐC");
+    assert_field(r, META_SIGNER_POSITION, "PHÓ GIÁM ĐỐC");
+    free_run(r);
+}
+
+/* A position whose first words were unreadable (diacritics read apart,
+ * the seal): completed from the titles by its word count, to be checked;
+ * a misread title is repaired against them. */
+static void signer_position_repaired(void **st)
+{
+    run *r = new_run();
+    bld_state_header(&r->page[0], UBND_QNG, "Số: 09/TTr-UBND", DATE_QNG);
+    bld_signer(&r->page[0], "TM. ỦY BAN NHÂN DÂN", "PHUN DNU TỊCH", "Lý Đăng Hải");
+    bld_set_word(&r->page[0], "PHUN", 2400, 0.13f, 0.2f);
+    bld_set_word(&r->page[0], "DNU", 2400, 0.13f, 0.2f);
+    extract(r);
+    assert_field(r, META_SIGNER_POSITION, "PHÓ CHỦ TỊCH");
+    assert_true(flagged(r, META_SIGNER_POSITION));
+    free_run(r);
+
+    r = new_run();
+    bld_state_header(&r->page[0], UBND_QNG, "Số: 09/TTr-UBND", DATE_QNG);
+    bld_signer(&r->page[0], "TM. ỦY BAN NHÂN DÂN", "Á,HỤ TỊCH", "Lý Đăng Hải");
+    bld_set_word(&r->page[0], "Á,HỤ", 2400, 0.0f, 0.2f);
+    extract(r);
+    assert_field(r, META_SIGNER_POSITION, "CHỦ TỊCH");
+    free_run(r);
+
+    r = new_run();
+    bld_state_header(&r->page[0], UBND_QNG, "Số: 09/TTr-UBND", DATE_QNG);
+    bld_signer(&r->page[0], "TL. CHÁNH VĂN PHÒNG", "CHÀANH VĂN KHONG", "Lý Đăng Hải");
+    extract(r);
+    assert_field(r, META_SIGNER_POSITION, "CHÁNH VĂN PHÒNG");
+    assert_true(flagged(r, META_SIGNER_POSITION));
+    free_run(r);
+}
+
+/* A prefix line: its label read poorly, its head misread or unreadable. */
+static void signer_prefix_repaired(void **st)
+{
+    run *r = new_run();
+    bld_state_header(&r->page[0], UBND_QNG, "Số: 09/TTr-UBND", DATE_QNG);
+    bld_signer(&r->page[0], "KT. GLAM ĐỌC", "PHÓ GIÁM ĐỐC", "Đinh Quốc Bình");
+    extract(r);
+    assert_field(r, META_SIGNER_PREFIX, "KT. GIÁM ĐỐC");
+    assert_true(flagged(r, META_SIGNER_PREFIX));
+    free_run(r);
+
+    r = new_run();
+    bld_state_header(&r->page[0], UBND_QNG, "Số: 09/TTr-UBND", DATE_QNG);
+    bld_signer(&r->page[0], "TL. GAM ĐỒC", "CHÁNH VĂN PHÒNG", "Bùi Kim Hiếu");
+    bld_set_word(&r->page[0], "TL.", 2400, 0.37f, 0);
+    bld_set_word(&r->page[0], "GAM", 2400, 0.0f, 0);
+    bld_set_word(&r->page[0], "ĐỒC", 2400, 0.0f, 0);
+    extract(r);
+    assert_field(r, META_SIGNER_PREFIX, "TL. GIÁM ĐỐC");
+    assert_true(flagged(r, META_SIGNER_PREFIX));
+    assert_field(r, META_SIGNER_POSITION, "CHÁNH VĂN PHÒNG");
+    free_run(r);
+
+    /* "Nơi nhận" misread: the row with the prefix far right of it is as
+     * wide as a body line, but no body line */
+    r = state_doc("Số: 09/TTr-UBND", DATE_QNG, "TỜ TRÌNH");
+    ocr_page_text_free(&r->page[0]);
+    bld_page(&r->page[0]);
+    bld_state_header(&r->page[0], UBND_QNG, "Số: 09/TTr-UBND", DATE_QNG);
+    bld_body(&r->page[0], 700, 8, NULL);
+    bld_signer_label(&r->page[0], "Mại nhận:", "TM. ỦY BAN NHÂN DÂN", "CHỦ TỊCH", "Lý Đăng Hải");
+    bld_set_word(&r->page[0], "TM.", 2400, 0.24f, 0);
+    extract(r);
+    assert_field(r, META_SIGNER_PREFIX, "TM. ỦY BAN NHÂN DÂN");
+    assert_field(r, META_SIGNER_POSITION, "CHỦ TỊCH");
+    free_run(r);
+}
+
+/* ---- number and notation repairs ---- */
+
+/* "21UBND-NC": the separator after the number was lost; the number and
+ * the notation are read, to be checked. */
+static void number_glued_to_notation(void **st)
+{
+    run *r = state_doc("Số: 21UBND-NC", DATE_QNG, NULL);
+    extract(r);
+    assert_true(r->m.has_number);
+    assert_int_equal(r->m.number, 21);
+    assert_field(r, META_NOTATION, "UBND-NC");
+    assert_field(r, META_NUMBER_NOTATION, "21/UBND-NC");
+    assert_true(flagged(r, META_NUMBER));
+    free_run(r);
+
+    r = new_run();
+    const char *bodies[] = {"TỈNH ỦY NINH THUẬN", "*", NULL};
+    bld_party_header(&r->page[0], bodies, "Số 682QĐ/TU",
+                     "Ninh Thuận, ngày 15 tháng 01 năm 2022");
+    bld_title_subject(&r->page[0], "QUYẾT ĐỊNH", NULL);
+    extract(r);
+    assert_int_equal(r->m.number, 682);
+    assert_field(r, META_NUMBER_NOTATION, "682-QĐ/TU");
+    assert_true(flagged(r, META_NUMBER));
+    free_run(r);
+}
+
+/* Print sets the number and its notation as one token: a number apart
+ * from the separator was written by hand into the form, however narrow
+ * the gap (a clean-looking "247" for a handwritten 241 must be checked). */
+static void number_apart_from_separator(void **st)
+{
+    run *r = state_doc("Số: 247 /TB-UBND", DATE_QNG, "THÔNG BÁO");
+    extract(r);
+    assert_int_equal(r->m.number, 247);
+    assert_field(r, META_NOTATION, "TB-UBND");
+    assert_true(flagged(r, META_NUMBER));
+    free_run(r);
+
+    r = state_doc("Số: 247/TB-UBND", DATE_QNG, "THÔNG BÁO");
+    extract(r);
+    assert_false(r->m.review[META_NUMBER]);
+    free_run(r);
+}
+
+/* A notation without its format's inner separator lost one ("TTrBDVTU"
+ * for "TTr/BDVTU"): read, but to be checked. */
+static void notation_without_separator(void **st)
+{
+    run *r = new_run();
+    const char *bodies[] = {"TỈNH ỦY LONG AN", "BAN DÂN VẬN", NULL};
+    bld_party_header(&r->page[0], bodies, "Số 605-TTrBDVTU", "Long An, ngày 15 tháng 01 năm 2022");
+    bld_title_subject(&r->page[0], "TỜ TRÌNH", NULL);
+    extract(r);
+    assert_int_equal(r->m.number, 605);
+    assert_true(flagged(r, META_NOTATION));
+    free_run(r);
+}
+
+/* A type code that is no abbreviation at all ("TI" for TTr) under a
+ * clear title takes the title's code, to be checked. */
+static void notation_unknown_code_from_title(void **st)
+{
+    run *r = state_doc("Số: 1574/TI-UBND", DATE_QNG, "TỜ TRÌNH");
+    extract(r);
+    assert_field(r, META_NOTATION, "TTr-UBND");
+    assert_field(r, META_NUMBER_NOTATION, "1574/TTr-UBND");
+    assert_true(flagged(r, META_NOTATION));
+    assert_field(r, META_TYPE, "Tờ trình");
     free_run(r);
 }
 
@@ -891,12 +1165,24 @@ int main(void)
         cmocka_unit_test(old_tones_in_fields),
         cmocka_unit_test(marks_urgency_secrecy),
         cmocka_unit_test(body_words_not_marks),
+        cmocka_unit_test(red_region_urgency_unsure),
+        cmocka_unit_test(red_region_read_in_part),
+        cmocka_unit_test(red_region_two_marks),
+        cmocka_unit_test(red_text_not_marks),
+        cmocka_unit_test(grey_mark_misread),
         cmocka_unit_test(red_region_reported),
         cmocka_unit_test(den_stamp_ignored),
         cmocka_unit_test(signer_last_page),
         cmocka_unit_test(signer_no_prefix_upper_name),
         cmocka_unit_test(signer_deputy_restored),
         cmocka_unit_test(signer_surname_spelling),
+        cmocka_unit_test(signer_words_under_seal),
+        cmocka_unit_test(signer_position_repaired),
+        cmocka_unit_test(signer_prefix_repaired),
+        cmocka_unit_test(number_glued_to_notation),
+        cmocka_unit_test(number_apart_from_separator),
+        cmocka_unit_test(notation_without_separator),
+        cmocka_unit_test(notation_unknown_code_from_title),
         cmocka_unit_test(number_clean_print_trusted),
         cmocka_unit_test(number_low_conf_needs_witnesses),
         cmocka_unit_test(number_notation_follows_parts),

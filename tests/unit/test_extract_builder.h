@@ -154,13 +154,14 @@ static int bld_body(ocr_page_text *pt, int y, int n, const char *first)
     return y;
 }
 
-/* Signature block: "Nơi nhận" left, prefix / position / name right. */
-static void bld_signer(ocr_page_text *pt, const char *prefix, const char *position,
-                       const char *name)
+/* Signature block: the recipients' label (`label`, "Nơi nhận:" as
+ * printed) left, prefix / position / name right. */
+static void bld_signer_label(ocr_page_text *pt, const char *label, const char *prefix,
+                             const char *position, const char *name)
 {
     int y = 2500;
     bld_line_no++;
-    bld_text(pt, 350, y, "Nơi nhận:");
+    bld_text(pt, 350, y, label);
     if (prefix) {
         bld_centred(pt, 1750, y, prefix);
         y += 60;
@@ -173,6 +174,24 @@ static void bld_signer(ocr_page_text *pt, const char *prefix, const char *positi
     bld_text(pt, 350, 2620, "- Lưu: VT.");
     bld_line_no++;
     bld_centred(pt, 1750, 2900, name);
+}
+
+static void bld_signer(ocr_page_text *pt, const char *prefix, const char *position,
+                       const char *name)
+{
+    bld_signer_label(pt, "Nơi nhận:", prefix, position, name);
+}
+
+/* The first word reading `text` (at or below y = `from_y`) gets this
+ * confidence and share of red ink: OCR doubt, a seal over it. */
+static void bld_set_word(ocr_page_text *pt, const char *text, int from_y, float conf, float red)
+{
+    for (size_t i = 0; i < pt->nwords; i++)
+        if (strcmp(pt->words[i].text, text) == 0 && pt->words[i].box.y0 >= from_y) {
+            pt->words[i].conf = conf;
+            pt->words[i].red = red;
+            return;
+        }
 }
 
 #endif
