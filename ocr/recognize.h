@@ -54,7 +54,11 @@ int ocr_recognize_region(ocr_engine *e, struct Pix *pix, int dpi, const ocr_box 
  * share from `color` (the same page in 32 bpp RGB, in the coordinates of
  * the words) and adds a mark region for each red blob large enough to be a
  * stamp or a boxed mark (KHẨN, MẬT, ĐẾN, seals), with the text OCR reads
- * in it after straightening. */
+ * in it after straightening. The frame of a boxed mark or stamp is taken
+ * away before reading (Tesseract reads nothing inside one); a frame with
+ * nothing in it gives a region with NULL text. A region's text is raw OCR
+ * (possibly several lines, possibly noise on a seal): which mark it names
+ * is the extractor's business. */
 int ocr_find_red_marks(ocr_engine *e, struct Pix *color, int dpi, ocr_page_text *out,
                        sohoa_err *err);
 

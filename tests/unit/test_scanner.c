@@ -502,8 +502,26 @@ static void pnm_statuses_map(void **state)
 
 /* A jam at the fourth sheet: the three pages read are kept, the batch
  * says JAMMED. */
+/* Under qemu-user (the aarch64 unit tests in CI), libsane's test backend
+ * and a second thread sometimes deadlock in the emulator's futex handling
+ * (all threads waiting; never seen natively): these two tests of the
+ * batch and cancel paths run natively only. */
+static int emulated(void)
+{
+    const char *e = getenv("SOHOA_EMULATED");
+    if (e && *e) {
+        print_message("skipped under %s (emulator deadlock; covered natively)\n", e);
+        return 1;
+    }
+    return 0;
+}
+
 static void jam_mid_batch_keeps_pages(void **state)
 {
+    if (emulated()) {
+        skip();
+        return;
+    }
     const char *const extra[] = {"br-x=20", "br-y=20", NULL};
     scanner *s = open_ok("test:0", "adf", "gray", 200, extra);
     char dir[128];
@@ -642,6 +660,10 @@ static void *cancel_later(void *arg)
  * scanner is usable again. */
 static void cancel_from_thread_stops(void **state)
 {
+    if (emulated()) {
+        skip();
+        return;
+    }
     const char *const slow[] = {"read-delay=yes", "read-delay-duration=200000", NULL};
     scanner *s = open_ok("test:0", "adf", "gray", 200, slow);
     char dir[128];

@@ -1,0 +1,260 @@
+/* test_recognize_marks.c — the second OCR pass over red marks
+ * (ocr_find_red_marks): a boxed or stamped word in red is read, a red
+ * frame with nothing inside reads as nothing, a page without red has no
+ * mark.
+ *
+ * Marks are drawn in code with leptonica's bitmap font, which is ASCII
+ * only: "KHAN" stands for KHẨN and "MAT" for MẬT, and the check folds the
+ * diacritics the OCR may add. The word is scaled to a 15 pt mark at the
+ * page's resolution, framed by a box 5 px thick 2 mm around it (as a
+ * rubber stamp or a boxed mark), and painted in stamp red on a white page
+ * that also carries a line of black text.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <leptonica/allheaders.h>
+#include <math.h>
+#include <uninorm.h>
+#include <unistr.h>
+
+#include "ocr/recognize.h"
+
+#define FRAME_PX 5
+
+static int setup_engine(void **state)
+{
+    sohoa_err err = {0};
+    ocr_engine *e = ocr_engine_new(NULL, &err);
+    if (!e) {
+        fprintf(stderr, "%s\n", err.msg);
+        return -1;
+    }
+    *state = e;
+    return 0;
+}
+
+static int teardown_engine(void **state)
+{
+    ocr_engine_free(*state);
+    return 0;
+}
+
+/* A white 32 bpp page 120 x 60 mm at `dpi`, with a line of black text at
+ * the top (the OCR pass must ignore it: it is not red). */
+static PIX *white_page(int dpi)
+{
+    int w = 120 * dpi / 25, h = 60 * dpi / 25;
+    PIX *page = pixCreate(w, h, 32);
+    assert_non_null(page);
+    pixSetAll(page);
+    pixSetResolution(page, dpi, dpi);
+    L_BMF *bmf = bmfCreate(NULL, 14);
+    assert_non_null(bmf);
+    l_int32 tw = 0, over = 0;
+    pixSetTextline(page, bmf, "So: 12/UBND-VP ngay 05 thang 02", 0x00000000, dpi / 5, dpi / 4, &tw,
+                   &over);
+    bmfDestroy(&bmf);
+    return page;
+}
+
+/* A 1 bpp mark: `word` (may be NULL: an empty frame) about as tall as
+ * 15 pt capitals at `dpi`, in a frame FRAME_PX thick, 2 mm around it. */
+static PIX *mark_image(const char *word, int dpi)
+{
+    int cap = (int)lroundf(15.0f * 0.7f * (float)dpi / 72.0f);
+    int margin = 2 * dpi / 25;
+    PIX *text = NULL;
+    if (word) {
+        L_BMF *bmf = bmfCreate(NULL, 20);
+        assert_non_null(bmf);
+        PIX *raw = pixCreate(400, 120, 1);
+        assert_non_null(raw);
+        l_int32 tw = 0, over = 0;
+        pixSetTextline(raw, bmf, word, 1, 10, 90, &tw, &over);
+        bmfDestroy(&bmf);
+        PIX *tight = NULL;
+        assert_int_equal(pixClipToForeground(raw, &tight, NULL), 0);
+        pixDestroy(&raw);
+        float f = (float)cap / (float)pixGetHeight(tight);
+        PIX *thin = pixScaleBinary(tight, f, f);
+        /* Stamp letters are bold: thicken the bitmap font's thin strokes. */
+        int bold = dpi / 80 + 1;
+        text = thin ? pixDilateBrick(NULL, thin, bold, bold) : NULL;
+        pixDestroy(&thin);
+        pixDestroy(&tight);
+        assert_non_null(text);
+    }
+    int tw = text ? pixGetWidth(text) : cap * 3, th = text ? pixGetHeight(text) : cap;
+    int w = tw + 2 * margin, h = th + 2 * margin;
+    PIX *m = pixCreate(w, h, 1);
+    assert_non_null(m);
+    if (text)
+        pixRasterop(m, margin, margin, tw, th, PIX_SRC, text, 0, 0);
+    pixDestroy(&text);
+    BOX *frame = boxCreate(0, 0, w, h);
+    assert_non_null(frame);
+    pixRenderBox(m, frame, FRAME_PX, L_SET_PIXELS);
+    boxDestroy(&frame);
+    return m;
+}
+
+/* Paints the mark's pixels in stamp red on `page` at (x, y). */
+static void stamp(PIX *page, PIX *mark, int x, int y)
+{
+    l_uint32 red = 0;
+    composeRGBPixel(200, 30, 40, &red);
+    assert_int_equal(pixSetMaskedGeneral(page, mark, red, x, y), 0);
+}
+
+/* `text` upper-cased with its diacritics folded away and anything but
+ * letters dropped ("Khẩn" -> "KHAN", "MẬT" -> "MAT", "ĐẾN" -> "DEN"). */
+static void fold(const char *text, char *out, size_t n)
+{
+    size_t k = 0;
+    out[0] = '\0';
+    if (!text)
+        return;
+    size_t len = 0;
+    uint8_t *nfd = u8_normalize(UNINORM_NFD, (const uint8_t *)text, strlen(text), NULL, &len);
+    assert_non_null(nfd);
+    for (const uint8_t *p = nfd, *end = nfd + len; p < end && k + 1 < n;) {
+        ucs4_t uc;
+        int step = u8_mbtouc(&uc, p, (size_t)(end - p));
+        p += step > 0 ? step : 1;
+        if (uc == 0x110 || uc == 0x111)
+            out[k++] = 'D';
+        else if (uc < 0x80 && ((uc >= 'A' && uc <= 'Z') || (uc >= 'a' && uc <= 'z')))
+            out[k++] = (char)(uc & ~0x20u);
+    }
+    out[k] = '\0';
+    free(nfd);
+}
+
+/* Runs the red pass over `page`; the page text must be freed. */
+static void find_marks(ocr_engine *e, PIX *page, int dpi, ocr_page_text *out)
+{
+    sohoa_err err = {0};
+    memset(out, 0, sizeof *out);
+    out->width = pixGetWidth(page);
+    out->height = pixGetHeight(page);
+    out->dpi = dpi;
+    assert_int_equal(ocr_find_red_marks(e, page, dpi, out, &err), 0);
+}
+
+/* One framed red word at `dpi`, turned `angle` degrees clockwise, must
+ * come back as one mark whose text is the word. */
+static void check_word(ocr_engine *e, const char *word, int dpi, float angle)
+{
+    PIX *page = white_page(dpi);
+    PIX *mark = mark_image(word, dpi);
+    if (angle != 0) {
+        /* Room for the corners first: a shear rotation keeps the size. */
+        int room = pixGetWidth(mark) / 2;
+        PIX *roomy = pixAddBorder(mark, room, 0);
+        assert_non_null(roomy);
+        PIX *turned = angle == 90 ? pixRotateOrth(roomy, 1)
+                                  : pixRotateShearCenter(roomy, angle * 3.14159265f / 180.0f,
+                                                         L_BRING_IN_WHITE);
+        assert_non_null(turned);
+        pixDestroy(&roomy);
+        pixDestroy(&mark);
+        mark = turned;
+    }
+    stamp(page, mark, 10 * dpi / 25, 12 * dpi / 25);
+    pixDestroy(&mark);
+    ocr_page_text out;
+    find_marks(e, page, dpi, &out);
+    pixDestroy(&page);
+    char got[64];
+    fold(out.nmarks ? out.marks[0].text : NULL, got, sizeof got);
+    if (out.nmarks != 1 || !strstr(got, word))
+        fprintf(stderr, "%s at %d dpi, %.0f deg: %zu marks, read \"%s\"\n", word, dpi,
+                (double)angle, out.nmarks,
+                out.nmarks && out.marks[0].text ? out.marks[0].text : "(nothing)");
+    assert_int_equal(out.nmarks, 1);
+    assert_non_null(strstr(got, word));
+    assert_true(out.marks[0].conf > 0.0f && out.marks[0].conf <= 1.0f);
+    ocr_page_text_free(&out);
+}
+
+static void test_boxed_khan_200(void **state)
+{
+    check_word(*state, "KHAN", 200, 0);
+}
+
+static void test_boxed_mat_200(void **state)
+{
+    check_word(*state, "MAT", 200, 0);
+}
+
+static void test_boxed_khan_300(void **state)
+{
+    check_word(*state, "KHAN", 300, 0);
+}
+
+static void test_boxed_mat_300(void **state)
+{
+    check_word(*state, "MAT", 300, 0);
+}
+
+/* A rubber stamp put on at a slant, as the generator and real clerks do. */
+static void test_slanted_stamp(void **state)
+{
+    check_word(*state, "KHAN", 200, -12);
+}
+
+/* A stamp put on sideways: the text runs down the page. */
+static void test_sideways_stamp(void **state)
+{
+    check_word(*state, "KHAN", 200, 90);
+}
+
+/* A red box with nothing in it is a mark region (the extractor flags an
+ * unreadable red box) but must not read as text. */
+static void test_empty_frame(void **state)
+{
+    PIX *page = white_page(200);
+    PIX *mark = mark_image(NULL, 200);
+    stamp(page, mark, 300, 150);
+    pixDestroy(&mark);
+    ocr_page_text out;
+    find_marks(*state, page, 200, &out);
+    pixDestroy(&page);
+    assert_int_equal(out.nmarks, 1);
+    char got[64];
+    fold(out.marks[0].text, got, sizeof got);
+    assert_string_equal(got, "");
+    ocr_page_text_free(&out);
+}
+
+/* Black text and a black boxed word: nothing red, no mark. */
+static void test_no_red(void **state)
+{
+    PIX *page = white_page(200);
+    PIX *mark = mark_image("KHAN", 200);
+    assert_int_equal(pixSetMaskedGeneral(page, mark, 0x00000000, 300, 150), 0);
+    pixDestroy(&mark);
+    ocr_page_text out;
+    find_marks(*state, page, 200, &out);
+    pixDestroy(&page);
+    assert_int_equal(out.nmarks, 0);
+    ocr_page_text_free(&out);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_boxed_khan_200), cmocka_unit_test(test_boxed_mat_200),
+        cmocka_unit_test(test_boxed_khan_300), cmocka_unit_test(test_boxed_mat_300),
+        cmocka_unit_test(test_slanted_stamp),  cmocka_unit_test(test_sideways_stamp),
+        cmocka_unit_test(test_empty_frame),    cmocka_unit_test(test_no_red),
+    };
+    return cmocka_run_group_tests(tests, setup_engine, teardown_engine);
+}
