@@ -305,6 +305,21 @@ static void debug_dump_rows(const extract_ctx *c)
     }
 }
 
+/* Any red in the document: a mark region, or words in red ink (a seal over
+ * the signature). Every signed original carries a red seal. */
+static bool has_red(const ocr_page_text *pages, size_t npages)
+{
+    for (size_t p = 0; p < npages; p++) {
+        for (size_t i = 0; i < pages[p].nmarks; i++)
+            if (pages[p].marks[i].red > 0.2f)
+                return true;
+        for (size_t i = 0; i < pages[p].nwords; i++)
+            if (pages[p].words[i].red >= 0.3f)
+                return true;
+    }
+    return false;
+}
+
 int extract_metadata(const ocr_page_text *pages, size_t npages, const extract_options *opt,
                      doc_metadata *out, sohoa_err *err)
 {
@@ -320,6 +335,7 @@ int extract_metadata(const ocr_page_text *pages, size_t npages, const extract_op
     }
     extract_ctx c = {.opt = opt, .npages = npages, .out = out, .raw0 = &pages[0]};
     c.number_row = c.date_row = c.title_row = c.subject_end = EX_NONE;
+    c.colourless = !has_red(pages, npages);
     c.type_from_title = -1;
     c.pages = calloc(npages, sizeof *c.pages);
     if (!c.pages)

@@ -25,6 +25,9 @@ typedef struct extract_ctx {
     doc_metadata *out;
     const ocr_page_text *raw0; /* first page as recognised (mark regions) */
     bool oom;
+    /* no red anywhere in the document: a gray scan or a photocopy, whose
+     * marks lost the colour they are looked for by */
+    bool colourless;
 
     /* found on the first page */
     size_t number_row; /* row of the document's own "Số", or EX_NONE */

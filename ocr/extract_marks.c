@@ -538,6 +538,12 @@ void ex_find_marks(extract_ctx *c)
         c->out->confidence[META_URGENCY] = none;
     if (st.sec >= 0)
         ex_set(c, META_SECRECY, kinds[st.sec].value, st.sec_conf);
-    else
+    else if (c->colourless) {
+        /* a classification mark must never be missed: without colour the
+         * absence of a (now gray) stamp is not established, so the clerk
+         * checks (the guard holds below its threshold) */
+        c->out->confidence[META_SECRECY] = none < 0.5f ? none : 0.5f;
+        log_debug("extract: no red in the document (gray scan or photocopy): secrecy unsure");
+    } else
         c->out->confidence[META_SECRECY] = none;
 }

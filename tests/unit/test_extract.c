@@ -470,6 +470,14 @@ static void marks_urgency_secrecy(void **st)
     mark_run("NAT", 0.9f, NULL, "Mật", true);
 }
 
+/* The red seal over the signature, far below the header: a colour
+ * original (words partly in red ink). */
+static void add_seal(run *r)
+{
+    bld_line_no++;
+    bld_word_at(&r->page[0], "ấn", 1700, 3150, 60, 50, 0.2f, 0.8f);
+}
+
 /* Words of the body are not marks. */
 static void body_words_not_marks(void **st)
 {
@@ -480,9 +488,30 @@ static void body_words_not_marks(void **st)
     bld_body(&r->page[0], y, 3, "Các văn bản không mật và văn bản khẩn phải được gửi ngay trong ngày");
     const char *bodies[] = {"ỦY BAN MẶT TRẬN TỔ QUỐC", NULL};
     (void)bodies;
+    add_seal(r);
     extract(r);
     assert_null(S(r, META_SECRECY));
     assert_null(S(r, META_URGENCY));
+    assert_false(r->m.review[META_SECRECY]);
+    free_run(r);
+}
+
+/* A document with no red at all (gray scan, photocopy) cannot show that it
+ * has no (now gray) classification stamp: secrecy is left for the clerk. */
+static void colourless_document_secrecy_unsure(void **st)
+{
+    run *r = state_doc("Số: 09/TTr-UBND", DATE_QNG, "TỜ TRÌNH");
+    extract(r);
+    assert_null(S(r, META_SECRECY));
+    assert_true(r->m.confidence[META_SECRECY] <= 0.5f);
+    assert_true(r->m.review[META_SECRECY]);
+    free_run(r);
+    /* the same document with its red seal: no mark, and sure of it */
+    r = state_doc("Số: 09/TTr-UBND", DATE_QNG, "TỜ TRÌNH");
+    add_seal(r);
+    extract(r);
+    assert_null(S(r, META_SECRECY));
+    assert_true(r->m.confidence[META_SECRECY] >= 0.8f);
     assert_false(r->m.review[META_SECRECY]);
     free_run(r);
 }
@@ -608,6 +637,7 @@ static void grey_mark_misread(void **st)
     r = state_doc("Số: 09/TTr-UBND", DATE_QNG, "TỜ TRÌNH");
     bld_line_no++;
     bld_text(&r->page[0], 560, 490, "bí mật nhà nước");
+    add_seal(r);
     extract(r);
     assert_null(S(r, META_SECRECY));
     assert_false(r->m.review[META_SECRECY]);
@@ -1165,6 +1195,7 @@ int main(void)
         cmocka_unit_test(old_tones_in_fields),
         cmocka_unit_test(marks_urgency_secrecy),
         cmocka_unit_test(body_words_not_marks),
+        cmocka_unit_test(colourless_document_secrecy_unsure),
         cmocka_unit_test(red_region_urgency_unsure),
         cmocka_unit_test(red_region_read_in_part),
         cmocka_unit_test(red_region_two_marks),
