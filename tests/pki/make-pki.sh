@@ -38,7 +38,9 @@
 #
 #   TLS, for the upload tests and the reference receiver (tests/receiver/receiver.py);
 #   EC P-256, valid 2024-01-01 .. 2049-12-31, issued by the intermediate:
-#   server.pem server.key   CN=localhost, subjectAltName DNS:localhost, IP:127.0.0.1, IP:::1;
+#   server.pem server.key   CN=localhost, subjectAltName DNS:localhost, DNS:receiver.test,
+#                           IP:127.0.0.1, IP:::1 (receiver.test: the host's receiver as
+#                           the QEMU guest of `make image-test` reaches it);
 #                           extendedKeyUsage serverAuth
 #   server-chain.pem        server.pem + inter.pem (what a server sends)
 #   client.pem client.key   CN=Sohoa Test Station, extendedKeyUsage clientAuth (mTLS)
@@ -69,7 +71,7 @@
 # Needs: openssl, softhsm2-util, pkcs11-tool (Debian: openssl softhsm2 opensc).
 set -euo pipefail
 
-VERSION="sohoa-pki 5"
+VERSION="sohoa-pki 6"
 MODULE=/usr/lib/softhsm/libsofthsm2.so
 PIN=123456
 SO_PIN=12345678
@@ -168,7 +170,7 @@ authorityKeyIdentifier = keyid:always
 basicConstraints = critical, CA:false
 keyUsage = critical, digitalSignature
 extendedKeyUsage = serverAuth
-subjectAltName = DNS:localhost, IP:127.0.0.1, IP:::1
+subjectAltName = DNS:localhost, DNS:receiver.test, IP:127.0.0.1, IP:::1
 subjectKeyIdentifier = hash
 authorityKeyIdentifier = keyid:always
 
