@@ -28,10 +28,11 @@
 
 /* ---- helpers ------------------------------------------------------------ */
 
+/* One answer line of the station service, indented, cut to the screen. */
 static int print_line(void *ctx, const char *text)
 {
     console *c = ctx;
-    con_printf(c, "  %s\n", text);
+    con_printf(c, "  %s\n", con_cut(text, 76));
     return 0;
 }
 
@@ -163,12 +164,6 @@ static char *reason_from(console *c, int argc, char **argv, int from)
 
 /* ---- status ------------------------------------------------------------- */
 
-static int status_line(void *ctx, const char *text)
-{
-    console *c = ctx;
-    con_printf(c, "  %s\n", con_cut(text, 76));
-    return 0;
-}
 
 static void print_network(console *c)
 {
@@ -225,7 +220,7 @@ static int cmd_status(console *c, int argc, char **argv)
     sohoa_err err = {0};
     con_printf(c, "%s %s\n", CON_T(c, "Phiên bản:", "Version:"), SOHOA_VERSION);
     con_printf(c, "%s\n", CON_T(c, "Dịch vụ trạm:", "Station service:"));
-    if (console_daemon_request(c, "STATUS", status_line, c, &err) != 0)
+    if (console_daemon_request(c, "STATUS", print_line, c, &err) != 0)
         con_printf(c, "  station: %s\n", CON_T(c, "KHÔNG CHẠY", "NOT RUNNING"));
     else
         con_printf(c, "  station: %s\n", CON_T(c, "đang chạy", "running"));

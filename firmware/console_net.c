@@ -328,11 +328,7 @@ static int network_write(console *c, const char *body, const char *summary)
         free(path);
         return 1;
     }
-    sohoa_err err = {0};
-    int rc = csys_write_file(path, text, 0644, &err);
-    free(text);
-    if (rc != 0) {
-        csys_error(c, &err);
+    if (csys_write_config_file(c, path, text) != 0) {
         free(path);
         return 1;
     }

@@ -146,6 +146,16 @@ void csys_errorf(console *c, const char *fmt, ...)
     csys_error(c, &e);
 }
 
+int csys_write_config_file(console *c, const char *path, char *text)
+{
+    sohoa_err err = {0};
+    int rc = csys_write_file(path, text, 0644, &err);
+    free(text);
+    if (rc != 0)
+        csys_error(c, &err);
+    return rc;
+}
+
 int csys_apply(console *c, const char *key, const char *def, const char *hint)
 {
     const char *apply = csys_key(c, key, def);
@@ -459,11 +469,7 @@ static int time_ntp(console *c, int argc, char **argv)
         free(path);
         return 1;
     }
-    sohoa_err err = {0};
-    int rc = csys_write_file(path, text, 0644, &err);
-    free(text);
-    if (rc != 0) {
-        csys_error(c, &err);
+    if (csys_write_config_file(c, path, text) != 0) {
         free(path);
         return 1;
     }

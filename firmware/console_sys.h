@@ -69,6 +69,10 @@ int csys_set(console *c, const char *section, const char *key, const char *value
  * success), or -1 with err set when it could not be run or was killed. */
 int csys_run(console *c, const char *cmd, sohoa_err *err);
 
+/* Writes a system file the console owns (networkd, timesyncd) with
+ * csys_write_file() at mode 0644, frees `text`, prints the error; 0 or -1. */
+int csys_write_config_file(console *c, const char *path, char *text);
+
 /* Runs [console] `key` (default `def`) after a change took effect on
  * disk; when the key is empty prints `hint` (how to apply it by hand). */
 int csys_apply(console *c, const char *key, const char *def, const char *hint);
