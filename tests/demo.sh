@@ -18,7 +18,7 @@ rm -rf "$out"
 mkdir -p "$out"
 PKI=$PWD/$BUILD/pki
 echo "== paper for the virtual scanner (generated letters) in $out/scans"
-"$BUILD/fixturegen" -o "$out/scans/letter" --seed 2027 --count 1 --pages 2 --upside-down \
+"$BUILD/fixturegen" -o "$out/scans/letter" --seed 2027 --count 1 --pages 2 --upside-down --color \
     --format pnm --layout state --urgency hoa-toc --secrecy none --no-handwritten --quiet
 "$BUILD/fixturegen" -o "$out/scans/secret" --seed 7 --count 1 --pages 1 --format pnm \
     --layout state --secrecy mat --clean --no-handwritten --no-stamp --quiet
