@@ -17,6 +17,8 @@ ifeq ($(SANITIZE),1)
 BUILD ?= build-asan
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 OPT := -O1
+# leaks inside libraries we cannot fix (tests/lsan.supp says which and why)
+export LSAN_OPTIONS := suppressions=$(CURDIR)/tests/lsan.supp
 else
 BUILD ?= build
 SAN_FLAGS :=
