@@ -311,7 +311,7 @@ static bool has_red(const ocr_page_text *pages, size_t npages)
 {
     for (size_t p = 0; p < npages; p++) {
         for (size_t i = 0; i < pages[p].nmarks; i++)
-            if (pages[p].marks[i].red > 0.2f)
+            if (!pages[p].marks[i].gray && pages[p].marks[i].red > 0.2f)
                 return true;
         for (size_t i = 0; i < pages[p].nwords; i++)
             if (pages[p].words[i].red >= 0.3f)

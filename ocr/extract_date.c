@@ -203,6 +203,12 @@ static void set_place(extract_ctx *c, const page_layout *pl, const lay_row *r, s
         conf *= 0.6f;
     if (st.words > 5)
         conf *= 0.5f;
+    /* Its first word touching the word before it (the notation run into
+     * it, or the place's own first words taken for the left column's:
+     * "Thừa Thiên | Huế"): where the place starts is unsure. */
+    if (from > 0 && lay_at(pl, r, from)->box.x0 - lay_at(pl, r, from - 1)->box.x1 < r->h &&
+        conf > 0.5f)
+        conf = 0.5f;
     if (st.letters)
         ex_set(c, META_PLACE, fixed, conf);
     free(fixed);

@@ -69,8 +69,7 @@ static int classify(const char *text, bool *exact)
     letters_only(f);
     for (size_t i = 0; i < sizeof kinds / sizeof kinds[0] && found < 0; i++) {
         size_t l = strlen(kinds[i].fold);
-        if (strcmp(f, kinds[i].fold) == 0 ||
-            (l >= 6 && vn_edit_distance(f, kinds[i].fold, 1) <= 1))
+        if (strcmp(f, kinds[i].fold) == 0 || (l >= 6 && vn_edit_distance(f, kinds[i].fold, 1) <= 1))
             found = (int)i;
     }
     free(f);
@@ -463,7 +462,7 @@ static void scan_regions(extract_ctx *c, const ocr_page_text *pt, mark_state *st
     const page_layout *pl = &c->pages[0];
     for (size_t i = 0; i < pt->nmarks; i++) {
         const ocr_mark_region *m = &pt->marks[i];
-        if (m->box.y0 > bottom || m->red < 0.3f)
+        if (m->box.y0 > bottom || (m->red < 0.3f && !m->framed))
             continue;
         bool exact = false;
         int k = m->text && m->text[0] ? classify(m->text, &exact) : -1;
@@ -472,6 +471,10 @@ static void scan_regions(extract_ctx *c, const ocr_page_text *pt, mark_state *st
             offer(st, k, cf < 0.3f ? 0.3f : cf);
             continue;
         }
+        /* A black frame holds many things besides marks (a draft's "DỰ
+         * THẢO", a form's field): only a frame read as a mark counts. */
+        if (m->framed)
+            continue;
         if (m->text && region_words(st, m->text, m->conf)) {
             /* "xÕt MẬT": the word read is MẬT, the whole may be TỐI MẬT */
             int d = 0, fk = classify_fuzzy(m->text, &d);
@@ -514,8 +517,8 @@ void ex_find_marks(extract_ctx *c)
     const page_layout *pl = &c->pages[0];
     mark_state st = {-1, -1, 0, 0, false};
     int bottom = header_bottom(c);
-    int number_y0 = c->number_row != EX_NONE ? pl->rows[c->number_row].box.y0 - pl->line_h
-                                             : pl->height / 10;
+    int number_y0 =
+        c->number_row != EX_NONE ? pl->rows[c->number_row].box.y0 - pl->line_h : pl->height / 10;
     size_t zone_from = c->number_row;
     if (c->date_row != EX_NONE && (zone_from == EX_NONE || c->date_row > zone_from))
         zone_from = c->date_row;

@@ -155,7 +155,7 @@ static int recognise(ocr_engine *engine, PIX *gray, PIX *pix, int dpi, int ocr_d
 {
     PIX *ocr_img = NULL;
     float f = 1.0f;
-    PIX *src = pixGetDepth(pix) == 32 ? prep_drop_red(gray, pix) : pixClone(gray);
+    PIX *src = pixGetDepth(pix) == 32 ? prep_drop_red(gray, pix) : prep_drop_light_ink(gray);
     if (!src)
         return err_set(err, SOHOA_EWORK, "out of memory preparing the page for OCR");
     if (ocr_dpi > 0 && dpi > ocr_dpi * 6 / 5) {
@@ -188,9 +188,14 @@ static int recognise(ocr_engine *engine, PIX *gray, PIX *pix, int dpi, int ocr_d
     pixDestroy(&src);
     if (rc != 0)
         return -1;
+    /* Marks read on their own, which the page's OCR often misses: boxes in
+     * black on any page, then stamp ink by its colour or, on a gray page,
+     * by its lightness (the OCR above saw neither). */
+    if (ocr_find_framed_marks(engine, gray, dpi, text, err) != 0)
+        return -1;
     if (pixGetDepth(pix) == 32)
         return ocr_find_red_marks(engine, pix, dpi, text, err);
-    return 0;
+    return ocr_find_gray_marks(engine, gray, dpi, text, err);
 }
 
 static double now_ms(void)
@@ -270,8 +275,7 @@ static void *worker(void *arg)
         size_t i = r->next++;
         input_page_ref ref = r->refs[i];
         /* Names the page in messages: "scan.tif page 3", or just the file. */
-        int multi = ref.index > 0 ||
-                    (i + 1 < r->npages && r->refs[i + 1].path == ref.path);
+        int multi = ref.index > 0 || (i + 1 < r->npages && r->refs[i + 1].path == ref.path);
         pthread_mutex_unlock(&r->mu);
         char where[300];
         snprintf(where, sizeof where, multi ? "%s page %d" : "%s", ref.path, ref.index + 1);
@@ -449,8 +453,8 @@ static void feed_free(pipeline_feed *f)
     free(f);
 }
 
-pipeline_feed *pipeline_feed_open(const char *outdir, const pipeline_options *opt,
-                                  size_t max_pages, sohoa_err *err)
+pipeline_feed *pipeline_feed_open(const char *outdir, const pipeline_options *opt, size_t max_pages,
+                                  sohoa_err *err)
 {
     if (fs_mkdir_p(outdir, 0755, err) != 0)
         return NULL;

@@ -25,10 +25,23 @@ struct Pix *prep_to_gray(struct Pix *pix)
     return g;
 }
 
-/* Red dominating green and blue by this much is stamp ink; black text
- * over a stamp stays dark in all channels and is kept. Lower than the mark
- * detector's margin: here faint seal edges should go too. */
-#define DROPOUT_REDNESS 40
+/* Stamp ink is told from text by colour. Seals and urgency marks are red;
+ * the clerk's ĐẾN stamp is red or violet. Both have red well above green,
+ * which black text (all channels alike) and blue ballpoint (blue above red
+ * and green: the handwritten numbers and days we must keep) do not.
+ *
+ * Such a pixel is first seen through the brighter of the red and blue
+ * channels, as a dropout filter would show it: red and violet ink turn
+ * light, while black text printed over the stamp stays as dark as its own
+ * coverage of the pixel. Violet ink is still mid-gray through that filter,
+ * so a light pixel (no black in it) is lightened further with its colour
+ * excess: nothing below DROPOUT_FROM (JPEG noise on black text), white from
+ * DROPOUT_FULL. A pixel darker than DROPOUT_DARK holds black ink and is
+ * not lightened beyond the filter. */
+#define DROPOUT_FROM 14
+#define DROPOUT_FULL 40
+#define DROPOUT_DARK 90
+#define DROPOUT_LIGHT 150
 
 struct Pix *prep_drop_red(struct Pix *gray, struct Pix *color)
 {
@@ -47,9 +60,91 @@ struct Pix *prep_drop_red(struct Pix *gray, struct Pix *color)
         for (int x = 0; x < w; x++) {
             l_int32 r, g, b;
             extractRGBValues(sl[x], &r, &g, &b);
-            if (r - (g > b ? g : b) > DROPOUT_REDNESS)
-                SET_DATA_BYTE(dl, x, r > 255 ? 255 : r);
+            int excess = r - g;
+            if (excess <= DROPOUT_FROM)
+                continue;
+            int v = r > b ? r : b;
+            int colour = excess >= DROPOUT_FULL
+                             ? 256
+                             : (excess - DROPOUT_FROM) * 256 / (DROPOUT_FULL - DROPOUT_FROM);
+            int light = v <= DROPOUT_DARK ? 0
+                        : v >= DROPOUT_LIGHT
+                            ? 256
+                            : (v - DROPOUT_DARK) * 256 / (DROPOUT_LIGHT - DROPOUT_DARK);
+            v += (255 - v) * colour / 256 * light / 256;
+            if (v > GET_DATA_BYTE(dl, x))
+                SET_DATA_BYTE(dl, x, v > 255 ? 255 : v);
         }
+    }
+    return out;
+}
+
+/* On a gray page a seal, a stamp or a signature has lost the colour that
+ * tells it from text, but not its lightness: red, violet and blue inks
+ * come out mid-gray (about 90-190 on the samples) while printed text is
+ * near black (0-40). Ink lighter than the text's own level by
+ * LIGHT_INK_SHARE of the text-to-paper contrast is faded towards paper
+ * over LIGHT_INK_RAMP levels. The text level is taken low in the ink
+ * histogram (LIGHT_INK_TEXT_RANK) so that stroke cores, not anti-aliased
+ * edges, set it. A page without that contrast (a faint photocopy) is
+ * left alone. */
+#define LIGHT_INK_SHARE 0.3
+#define LIGHT_INK_RAMP 30
+#define LIGHT_INK_TEXT_RANK 0.3
+#define LIGHT_INK_MIN_CONTRAST 120
+
+int prep_light_ink_levels(struct Pix *gray, int *from, int *paper_out)
+{
+    if (!gray || pixGetDepth(gray) != 8)
+        return -1;
+    NUMA *hist = pixGetGrayHistogram(gray, pixGetWidth(gray) > 1200 ? 2 : 1);
+    if (!hist)
+        return -1;
+    double count[256] = {0}, total = 0;
+    for (int i = 0; i < 256 && i < numaGetCount(hist); i++) {
+        l_float32 c = 0;
+        numaGetFValue(hist, i, &c);
+        count[i] = c;
+        total += c;
+    }
+    numaDestroy(&hist);
+    int paper = 255;
+    for (double acc = 0; paper > 0 && (acc += count[paper]) < total * 0.3;)
+        paper--;
+    double ink = 0;
+    for (int i = 0; i < paper - 60 && i < 256; i++)
+        ink += count[i];
+    int text = 0;
+    for (double acc = count[0]; text < 255 && acc < ink * LIGHT_INK_TEXT_RANK;)
+        acc += count[++text];
+    if (ink <= 0 || paper - text < LIGHT_INK_MIN_CONTRAST)
+        return -1;
+    *from = text + (int)((paper - text) * LIGHT_INK_SHARE);
+    *paper_out = paper;
+    return 0;
+}
+
+struct Pix *prep_drop_light_ink(struct Pix *gray)
+{
+    int from = 0, paper = 255;
+    PIX *out = gray && pixGetDepth(gray) == 8 ? pixCopy(NULL, gray) : NULL;
+    if (!out || prep_light_ink_levels(gray, &from, &paper) != 0)
+        return out;
+    l_uint8 map[256];
+    for (int v = 0; v < 256; v++) {
+        int m = v;
+        if (v >= from + LIGHT_INK_RAMP)
+            m = v > paper ? v : paper;
+        else if (v > from)
+            m = v + (paper - v) * (v - from) / LIGHT_INK_RAMP;
+        map[v] = (l_uint8)(m > 255 ? 255 : m);
+    }
+    int w = pixGetWidth(out), h = pixGetHeight(out), wpl = pixGetWpl(out);
+    l_uint32 *data = pixGetData(out);
+    for (int y = 0; y < h; y++) {
+        l_uint32 *line = data + (long)y * wpl;
+        for (int x = 0; x < w; x++)
+            SET_DATA_BYTE(line, x, map[GET_DATA_BYTE(line, x)]);
     }
     return out;
 }

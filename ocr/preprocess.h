@@ -16,9 +16,9 @@
 struct Pix;
 
 typedef struct blank_report {
-    bool blank;        /* no content worth keeping */
-    float ink_ratio;   /* share of dark pixels in the content area after cleaning */
-    int components;    /* text-like connected components found */
+    bool blank;      /* no content worth keeping */
+    float ink_ratio; /* share of dark pixels in the content area after cleaning */
+    int components;  /* text-like connected components found */
 } blank_report;
 
 /* Decides whether a page is blank. A duplex back with bleed-through (faint,
@@ -37,6 +37,17 @@ struct Pix *prep_to_gray(struct Pix *pix);
  * from the colour image (ocr_find_red_marks). NULL on ENOMEM or when the
  * sizes differ. */
 struct Pix *prep_drop_red(struct Pix *gray, struct Pix *color);
+
+/* The levels prep_drop_light_ink works with on the 8-bit `gray`: ink
+ * lighter than *from (and darker than the paper, *paper) is not text.
+ * -1 when the page has no clear text-to-paper contrast to judge by. */
+int prep_light_ink_levels(struct Pix *gray, int *from, int *paper);
+
+/* The gray page's counterpart of prep_drop_red: a copy of the 8-bit `gray`
+ * in which ink clearly lighter than the page's text (a seal, a stamp or a
+ * signature scanned in gray) is faded to paper, so that it does not hide
+ * the words under it. NULL on ENOMEM. */
+struct Pix *prep_drop_light_ink(struct Pix *gray);
 
 /* Binarises for OCR and for G4: adaptive (Sauvola-like) threshold robust
  * to uneven illumination and coloured paper. Returns a 1 bpp image. */

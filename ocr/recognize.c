@@ -1,4 +1,5 @@
 #include "recognize.h"
+#include "preprocess.h"
 
 #include <leptonica/allheaders.h>
 #include <limits.h>
@@ -320,6 +321,10 @@ int ocr_recognize_region(ocr_engine *e, PIX *pix, int dpi, const ocr_box *region
 #define MARK_DPI 75
 #define MARK_MIN_MM 4.0f
 #define MARK_MAX 16
+/* Ink within this many levels of the paper is paper (gray pages). */
+#define LIGHT_MARK_MARGIN 40
+/* Frame pixels count as ink up to this far above the text level. */
+#define LIGHT_INK_EDGE 20
 
 /* A 1 bpp mask of red ink at MARK_DPI, blobs closed into solid regions. */
 static PIX *red_mask(PIX *color, int dpi, float *scale)
@@ -548,18 +553,14 @@ static void read_mark_modes(ocr_engine *e, PIX *img, int dpi, mark_read *best)
     TessBaseAPISetPageSegMode(e->ocr, PSM_AUTO);
 }
 
-/* OCR of one mark region: the red ink only, straightened (stamps are
- * often a little rotated), its frame removed, read in two modes, and
- * turned a quarter both ways when it reads as nothing or its ink is taller
- * than wide (a stamp put on sideways). */
-static void read_mark(ocr_engine *e, PIX *color, int dpi, ocr_mark_region *m, char **text)
+/* OCR of one mark region, given `gray`: the region's stamp ink alone,
+ * dark on white (consumed). The ink is straightened (stamps are often a
+ * little rotated), its frame removed, read in two modes, and turned a
+ * quarter both ways when it reads as nothing or its ink is taller than
+ * wide (a stamp put on sideways). */
+static void read_mark_ink(ocr_engine *e, PIX *gray, int dpi, ocr_mark_region *m, char **text)
 {
     *text = NULL;
-    BOX *box = boxCreate(m->box.x0, m->box.y0, m->box.x1 - m->box.x0, m->box.y1 - m->box.y0);
-    PIX *crop = box ? pixClipRectangle(color, box, NULL) : NULL;
-    boxDestroy(&box);
-    PIX *gray = crop ? redness_image(crop) : NULL;
-    pixDestroy(&crop);
     if (!gray)
         return;
     PIX *straight = straighten_mark(gray);
@@ -591,6 +592,45 @@ static void read_mark(ocr_engine *e, PIX *color, int dpi, ocr_mark_region *m, ch
     m->conf = (float)best.conf / 100.0f;
 }
 
+static PIX *clip_box(PIX *pix, const ocr_box *b)
+{
+    BOX *box = boxCreate(b->x0, b->y0, b->x1 - b->x0, b->y1 - b->y0);
+    PIX *crop = box ? pixClipRectangle(pix, box, NULL) : NULL;
+    boxDestroy(&box);
+    return crop;
+}
+
+/* Reads the mark region `m` from `ink` (its stamp ink alone, dark on
+ * white; consumed) and adds it to the page. */
+static int add_mark(ocr_engine *e, PIX *ink, int dpi, ocr_mark_region *m, ocr_page_text *out,
+                    sohoa_err *err)
+{
+    char *text = NULL;
+    read_mark_ink(e, ink, dpi, m, &text);
+    m->text = text;
+    int rc = ocr_page_add_mark(out, m) != 0
+                 ? err_set(err, SOHOA_EWORK, "out of memory storing stamp regions")
+                 : 0;
+    free(text);
+    return rc;
+}
+
+/* Back from a blob's box in a mask reduced by `scale` to a mark region in
+ * page pixels, with a margin for the closing's rounding. */
+static ocr_box blob_to_page(l_int32 x, l_int32 y, l_int32 w, l_int32 h, float scale, int page_w,
+                            int page_h)
+{
+    float inv = 1.0f / scale;
+    int pad = (int)(2 * inv);
+    ocr_box b = {(int)(x * inv) - pad, (int)(y * inv) - pad, (int)((x + w) * inv) + pad,
+                 (int)((y + h) * inv) + pad};
+    b.x0 = b.x0 < 0 ? 0 : b.x0;
+    b.y0 = b.y0 < 0 ? 0 : b.y0;
+    b.x1 = b.x1 > page_w ? page_w : b.x1;
+    b.y1 = b.y1 > page_h ? page_h : b.y1;
+    return b;
+}
+
 int ocr_find_red_marks(ocr_engine *e, PIX *color, int dpi, ocr_page_text *out, sohoa_err *err)
 {
     for (size_t i = 0; i < out->nwords; i++)
@@ -608,32 +648,170 @@ int ocr_find_red_marks(ocr_engine *e, PIX *color, int dpi, ocr_page_text *out, s
         boxaGetBoxGeometry(boxes, i, &x, &y, &w, &h);
         if (w < min_side || h < min_side)
             continue;
-        /* Back to page pixels, with a margin for the closing's rounding. */
-        float inv = 1.0f / scale;
-        int pad = (int)(2 * inv);
         ocr_mark_region m = {0};
-        m.box.x0 = (int)(x * inv) - pad;
-        m.box.y0 = (int)(y * inv) - pad;
-        m.box.x1 = (int)((x + w) * inv) + pad;
-        m.box.y1 = (int)((y + h) * inv) + pad;
-        if (m.box.x0 < 0)
-            m.box.x0 = 0;
-        if (m.box.y0 < 0)
-            m.box.y0 = 0;
-        if (m.box.x1 > pixGetWidth(color))
-            m.box.x1 = pixGetWidth(color);
-        if (m.box.y1 > pixGetHeight(color))
-            m.box.y1 = pixGetHeight(color);
+        m.box = blob_to_page(x, y, w, h, scale, pixGetWidth(color), pixGetHeight(color));
         m.red = red_share(color, &m.box);
-        char *text = NULL;
-        read_mark(e, color, dpi, &m, &text);
-        m.text = text;
-        if (ocr_page_add_mark(out, &m) != 0)
-            rc = err_set(err, SOHOA_EWORK, "out of memory storing stamp regions");
-        free(text);
+        PIX *crop = clip_box(color, &m.box);
+        rc = add_mark(e, crop ? redness_image(crop) : NULL, dpi, &m, out, err);
+        pixDestroy(&crop);
         found++;
     }
     boxaDestroy(&boxes);
     pixDestroy(&mask);
+    return rc;
+}
+
+/* Ink on a gray page that is lighter than its text and not the edge of a
+ * letter: what a red or violet stamp becomes in a gray scan. 1 bpp, page
+ * size. The edge of black text is as light as that ink for a pixel or
+ * two, so everything within 2 px of text-dark ink is left out. */
+static PIX *light_ink_mask(PIX *gray, int from, int paper)
+{
+    PIX *dark = pixThresholdToBinary(gray, from);
+    PIX *inked = pixThresholdToBinary(gray, paper - LIGHT_MARK_MARGIN);
+    PIX *near = dark ? pixDilateBrick(NULL, dark, 5, 5) : NULL;
+    PIX *light = inked && near ? pixSubtract(NULL, inked, near) : NULL;
+    pixDestroy(&dark);
+    pixDestroy(&inked);
+    pixDestroy(&near);
+    /* single-pixel specks (scanner noise) joined into blobs would be read */
+    PIX *clean = light ? pixOpenBrick(NULL, light, 2, 2) : NULL;
+    pixDestroy(&light);
+    return clean;
+}
+
+static float mask_share(PIX *part, PIX *whole, const ocr_box *b)
+{
+    BOX *box = boxCreate(b->x0, b->y0, b->x1 - b->x0, b->y1 - b->y0);
+    l_int32 np = 0, nw = 0;
+    if (box) {
+        pixCountPixelsInRect(part, box, &np, NULL);
+        pixCountPixelsInRect(whole, box, &nw, NULL);
+    }
+    boxDestroy(&box);
+    return nw > 0 ? (float)np / (float)nw : 0;
+}
+
+int ocr_find_gray_marks(ocr_engine *e, PIX *gray, int dpi, ocr_page_text *out, sohoa_err *err)
+{
+    int from = 0, paper = 255;
+    if (!gray || pixGetDepth(gray) != 8 || prep_light_ink_levels(gray, &from, &paper) != 0)
+        return 0; /* no contrast to tell stamp ink from text by */
+    PIX *light = light_ink_mask(gray, from, paper);
+    PIX *inked = light ? pixThresholdToBinary(gray, paper - LIGHT_MARK_MARGIN) : NULL;
+    /* Regions at about MARK_DPI, as for red ink: halvings that keep any
+     * pixel set, then the letters of a stamp joined (3 mm). */
+    int halvings = dpi >= 225 ? 2 : 1;
+    PIX *small = light ? pixReduceRankBinaryCascade(light, 1, halvings > 1 ? 1 : 0, 0, 0) : NULL;
+    int res = dpi >> halvings, brick = (res * 3 * 10 / 254) | 1;
+    PIX *mask = small ? pixCloseSafeBrick(NULL, small, brick, brick) : NULL;
+    pixDestroy(&small);
+    if (!mask || !inked) {
+        pixDestroy(&light);
+        pixDestroy(&inked);
+        pixDestroy(&mask);
+        return err_set(err, SOHOA_EWORK, "out of memory looking for stamps");
+    }
+    float scale = 1.0f / (float)(1 << halvings);
+    BOXA *boxes = pixConnCompBB(mask, 8);
+    int n = boxes ? boxaGetCount(boxes) : 0;
+    int min_side = (int)(MARK_MIN_MM / 25.4f * (float)res);
+    int rc = 0, found = 0, half = pixGetHeight(gray) / 2;
+    for (int i = 0; i < n && found < MARK_MAX && rc == 0; i++) {
+        l_int32 x, y, w, h;
+        boxaGetBoxGeometry(boxes, i, &x, &y, &w, &h);
+        if (w < min_side || h < min_side)
+            continue;
+        ocr_mark_region m = {.gray = true};
+        m.box = blob_to_page(x, y, w, h, scale, pixGetWidth(gray), pixGetHeight(gray));
+        /* Marks and the clerk's stamp are in the header; the seal and the
+         * signature further down are not read (their words are OCR's). */
+        if (m.box.y0 > half)
+            continue;
+        m.red = mask_share(light, inked, &m.box);
+        PIX *crop = clip_box(light, &m.box);
+        rc = add_mark(e, crop ? pixConvert1To8(NULL, crop, 255, 0) : NULL, dpi, &m, out, err);
+        pixDestroy(&crop);
+        found++;
+    }
+    boxaDestroy(&boxes);
+    pixDestroy(&mask);
+    pixDestroy(&light);
+    pixDestroy(&inked);
+    return rc;
+}
+
+/* Whether component `c` (1 bpp, w × h) is a frame: ink along most of each
+ * of its four sides and little inside, as a box drawn around a word. */
+static bool is_frame(PIX *c, int w, int h)
+{
+    int wpl = pixGetWpl(c);
+    l_uint32 *data = pixGetData(c);
+    int band_w = w / 12 > 2 ? w / 12 : 2, band_h = h / 8 > 2 ? h / 8 : 2;
+    int top = 0, bottom = 0, left = 0, right = 0;
+    for (int x = 0; x < w; x++) {
+        bool t = false, b = false;
+        for (int y = 0; y < band_h; y++) {
+            t |= GET_DATA_BIT(data + (long)y * wpl, x) != 0;
+            b |= GET_DATA_BIT(data + (long)(h - 1 - y) * wpl, x) != 0;
+        }
+        top += t;
+        bottom += b;
+    }
+    for (int y = 0; y < h; y++) {
+        const l_uint32 *line = data + (long)y * wpl;
+        bool l = false, r = false;
+        for (int x = 0; x < band_w; x++) {
+            l |= GET_DATA_BIT(line, x) != 0;
+            r |= GET_DATA_BIT(line, w - 1 - x) != 0;
+        }
+        left += l;
+        right += r;
+    }
+    l_int32 on = 0;
+    pixCountPixels(c, &on, NULL);
+    return top * 10 >= w * 8 && bottom * 10 >= w * 8 && left * 10 >= h * 8 && right * 10 >= h * 8 &&
+           on * 3 < w * h;
+}
+
+int ocr_find_framed_marks(ocr_engine *e, PIX *gray, int dpi, ocr_page_text *out, sohoa_err *err)
+{
+    if (!gray || pixGetDepth(gray) != 8)
+        return 0;
+    int from = 0, paper = 255;
+    int level = prep_light_ink_levels(gray, &from, &paper) == 0 ? from + LIGHT_INK_EDGE : 128;
+    int w = pixGetWidth(gray), h = pixGetHeight(gray);
+    BOX *upper = boxCreate(0, 0, w, h / 2);
+    PIX *top = upper ? pixClipRectangle(gray, upper, NULL) : NULL;
+    boxDestroy(&upper);
+    PIX *bin = top ? pixThresholdToBinary(top, level) : NULL;
+    pixDestroy(&top);
+    PIXA *comps = NULL;
+    BOXA *boxes = bin ? pixConnComp(bin, &comps, 8) : NULL;
+    pixDestroy(&bin);
+    if (!boxes)
+        return err_set(err, SOHOA_EWORK, "out of memory looking for boxed marks");
+    /* A boxed mark (standards §5) is a word or two of print-size capitals
+     * in a frame: 8-70 mm wide, 4-25 mm high. */
+    int min_w = dpi * 8 * 10 / 254, max_w = dpi * 70 * 10 / 254;
+    int min_h = dpi * 4 * 10 / 254, max_h = dpi * 25 * 10 / 254;
+    int rc = 0, found = 0, n = boxaGetCount(boxes);
+    for (int i = 0; i < n && found < MARK_MAX && rc == 0; i++) {
+        l_int32 x, y, bw, bh;
+        boxaGetBoxGeometry(boxes, i, &x, &y, &bw, &bh);
+        if (bw < min_w || bw > max_w || bh < min_h || bh > max_h || bw < bh)
+            continue;
+        PIX *c = pixaGetPix(comps, i, L_CLONE);
+        bool frame = c && is_frame(c, bw, bh);
+        pixDestroy(&c);
+        if (!frame)
+            continue;
+        ocr_mark_region m = {.framed = true};
+        m.box = (ocr_box){x, y, x + bw, y + bh};
+        rc = add_mark(e, clip_box(gray, &m.box), dpi, &m, out, err);
+        found++;
+    }
+    boxaDestroy(&boxes);
+    pixaDestroy(&comps);
     return rc;
 }

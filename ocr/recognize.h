@@ -62,4 +62,21 @@ int ocr_recognize_region(ocr_engine *e, struct Pix *pix, int dpi, const ocr_box 
 int ocr_find_red_marks(ocr_engine *e, struct Pix *color, int dpi, ocr_page_text *out,
                        sohoa_err *err);
 
+/* The gray page's counterpart of ocr_find_red_marks: stamp ink there is
+ * told from text by being lighter (prep_light_ink_levels), not by colour.
+ * Adds a region, with `gray` set, for each blob of that ink in the upper
+ * half of the page (marks and the clerk's stamp; a seal is further down),
+ * with the text read from that ink alone. Words' `red` is left at 0. A
+ * page without clear text contrast gets no regions. */
+int ocr_find_gray_marks(ocr_engine *e, struct Pix *gray, int dpi, ocr_page_text *out,
+                        sohoa_err *err);
+
+/* Marks printed in a box in black (or any ink dark enough to be text):
+ * adds a region, with `framed` set and `red` 0, for each frame of a mark's
+ * size in the upper half of `gray` (8 bpp, the page's luminance), with the
+ * text read inside it once the frame is taken away. Tesseract's page
+ * layout often takes such a box for a picture and reads nothing in it. */
+int ocr_find_framed_marks(ocr_engine *e, struct Pix *gray, int dpi, ocr_page_text *out,
+                          sohoa_err *err);
+
 #endif

@@ -17,24 +17,27 @@ typedef struct ocr_box {
 } ocr_box;
 
 typedef struct ocr_word {
-    char *text;      /* UTF-8, NFC, never NULL or empty */
-    ocr_box box;     /* the word's ink */
-    float conf;      /* recognizer confidence, 0..1 */
-    int block;       /* Tesseract block index on the page */
-    int line;        /* line index on the page (increasing in reading order) */
+    char *text;       /* UTF-8, NFC, never NULL or empty */
+    ocr_box box;      /* the word's ink */
+    float conf;       /* recognizer confidence, 0..1 */
+    int block;        /* Tesseract block index on the page */
+    int line;         /* line index on the page (increasing in reading order) */
     ocr_box line_box; /* box of the whole line the word belongs to */
-    int baseline;    /* y of the line's baseline at the word, in pixels */
-    bool bold;       /* font attributes, when the engine reports them */
-    float red;       /* share of the word's ink that is red (stamps), 0..1 */
+    int baseline;     /* y of the line's baseline at the word, in pixels */
+    bool bold;        /* font attributes, when the engine reports them */
+    float red;        /* share of the word's ink that is red (stamps), 0..1 */
 } ocr_word;
 
 /* A coloured blob that may be a stamp or a boxed mark (MẬT, KHẨN ...),
  * found from the colour channel independently of OCR. */
 typedef struct ocr_mark_region {
     ocr_box box;
-    float red;  /* share of the region's pixels that are red */
-    char *text; /* what OCR read inside it (possibly rotated), may be NULL */
-    float conf; /* confidence of `text`, 0..1 */
+    float red;   /* share of the region's pixels that are red */
+    char *text;  /* what OCR read inside it (possibly rotated), may be NULL */
+    float conf;  /* confidence of `text`, 0..1 */
+    bool gray;   /* found on a gray page by lightness: `red` is the share of
+                    stamp-light ink, its colour is unknown */
+    bool framed; /* a dark frame found by its shape; `red` is 0 */
 } ocr_mark_region;
 
 typedef struct ocr_page_text {

@@ -21,8 +21,7 @@
 #define A4_W 2480
 #define A4_H 3508
 
-static const char *LINE =
-    "Trong qua trinh thuc hien, neu co kho khan, vuong mac, cac co quan";
+static const char *LINE = "Trong qua trinh thuc hien, neu co kho khan, vuong mac, cac co quan";
 
 /* A 300 dpi A4 gray page of `paper` level with mild texture noise. */
 static PIX *paper_page(int paper, unsigned seed)
@@ -391,6 +390,86 @@ static void test_deskew_keeps_size_and_paper(void **state)
     pixDestroy(&t);
 }
 
+/* A 32 bpp strip of four 20 px squares: paper, black text, violet stamp
+ * ink (the clerk's ĐẾN stamp), blue ballpoint (a handwritten number). */
+static PIX *ink_strip(void)
+{
+    static const int rgb[4][3] = {{240, 238, 232}, {20, 20, 22}, {150, 110, 165}, {50, 60, 170}};
+    PIX *pix = pixCreate(80, 20, 32);
+    assert_non_null(pix);
+    for (int k = 0; k < 4; k++) {
+        l_uint32 v = 0;
+        composeRGBPixel(rgb[k][0], rgb[k][1], rgb[k][2], &v);
+        BOX *b = boxCreate(k * 20, 0, 20, 20);
+        pixSetInRectArbitrary(pix, b, v);
+        boxDestroy(&b);
+    }
+    return pix;
+}
+
+static int level_at(PIX *gray8, int x)
+{
+    l_uint32 v = 0;
+    pixGetPixel(gray8, x, 10, &v);
+    return (int)v;
+}
+
+/* Colour dropout: violet stamp ink goes (nearly) to paper, black text and
+ * blue handwriting stay as they were. */
+static void test_drop_red_violet_not_blue(void **state)
+{
+    (void)state;
+    PIX *color = ink_strip();
+    PIX *gray = prep_to_gray(color);
+    PIX *out = prep_drop_red(gray, color);
+    assert_non_null(out);
+    assert_true(level_at(gray, 50) < 140); /* the stamp was mid-gray */
+    assert_true(level_at(out, 50) >= 215);
+    assert_int_equal(level_at(out, 30), level_at(gray, 30));
+    assert_int_equal(level_at(out, 70), level_at(gray, 70));
+    assert_int_equal(level_at(out, 10), level_at(gray, 10));
+    pixDestroy(&out);
+    pixDestroy(&gray);
+    pixDestroy(&color);
+}
+
+/* A gray page: text at 20, a stamp at 140, paper at 235. The stamp fades
+ * to paper, the text is kept; a page without text contrast is left. */
+static void test_drop_light_ink(void **state)
+{
+    (void)state;
+    PIX *gray = pixCreate(100, 100, 8);
+    assert_non_null(gray);
+    pixSetAllArbitrary(gray, 235);
+    BOX *text = boxCreate(0, 0, 100, 10), *seal = boxCreate(0, 50, 40, 4);
+    pixSetInRectArbitrary(gray, text, 20);
+    pixSetInRectArbitrary(gray, seal, 140);
+    int from = 0, paper = 0;
+    assert_int_equal(prep_light_ink_levels(gray, &from, &paper), 0);
+    assert_int_equal(paper, 235);
+    assert_true(from > 20 && from < 140);
+    PIX *out = prep_drop_light_ink(gray);
+    assert_non_null(out);
+    l_uint32 v = 0;
+    pixGetPixel(out, 10, 52, &v);
+    assert_int_equal(v, 235);
+    pixGetPixel(out, 10, 5, &v);
+    assert_int_equal(v, 20);
+    pixDestroy(&out);
+    /* a faint photocopy: "text" at 140 on 235 paper has too little
+     * contrast to tell a stamp from it */
+    pixSetInRectArbitrary(gray, text, 140);
+    assert_int_equal(prep_light_ink_levels(gray, &from, &paper), -1);
+    out = prep_drop_light_ink(gray);
+    assert_non_null(out);
+    pixGetPixel(out, 10, 52, &v);
+    assert_int_equal(v, 140);
+    pixDestroy(&out);
+    boxDestroy(&text);
+    boxDestroy(&seal);
+    pixDestroy(&gray);
+}
+
 int main(void)
 {
     setLeptDebugOK(0);
@@ -409,6 +488,8 @@ int main(void)
         cmocka_unit_test(test_skew_blank_page_no_confidence),
         cmocka_unit_test(test_rotate_orth),
         cmocka_unit_test(test_deskew_keeps_size_and_paper),
+        cmocka_unit_test(test_drop_red_violet_not_blue),
+        cmocka_unit_test(test_drop_light_ink),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -9,6 +9,10 @@
  * page's resolution, framed by a box 5 px thick 2 mm around it (as a
  * rubber stamp or a boxed mark), and painted in stamp red on a white page
  * that also carries a line of black text.
+ *
+ * The same marks in black (ocr_find_framed_marks: found by the frame) and
+ * in gray on a gray scan (ocr_find_gray_marks: found by being lighter than
+ * the text) are read too.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -248,13 +252,105 @@ static void test_no_red(void **state)
     ocr_page_text_free(&out);
 }
 
+/* A gray page (8 bpp) as a gray scan gives it: paper at 235, several lines
+ * of black text, and the mark's pixels at `ink` (0 black, 140 a red stamp
+ * gone gray) at 12 mm from the top. */
+static PIX *gray_page_with(const char *word, int dpi, int ink)
+{
+    int w = 120 * dpi / 25, h = 60 * dpi / 25;
+    PIX *gray = pixCreate(w, h, 8);
+    assert_non_null(gray);
+    pixSetAllArbitrary(gray, 235); /* scanned paper is not pure white */
+    pixSetResolution(gray, dpi, dpi);
+    L_BMF *bmf = bmfCreate(NULL, 14);
+    assert_non_null(bmf);
+    static const int line_mm[] = {6, 34, 40, 46, 52};
+    for (size_t i = 0; i < sizeof line_mm / sizeof line_mm[0]; i++) {
+        l_int32 tw = 0, over = 0;
+        pixSetTextline(gray, bmf, "Can cu Luat To chuc chinh quyen dia phuong", 0, dpi / 5,
+                       line_mm[i] * dpi / 25, &tw, &over);
+    }
+    bmfDestroy(&bmf);
+    l_uint32 v = 255;
+    pixGetPixel(gray, 0, 0, &v);
+    assert_int_equal(v, 235);
+    if (word) {
+        PIX *mark = mark_image(word, dpi);
+        assert_int_equal(
+            pixSetMaskedGeneral(gray, mark, (l_uint32)ink, 10 * dpi / 25, 12 * dpi / 25), 0);
+        pixDestroy(&mark);
+    }
+    return gray;
+}
+
+/* The one region of `out` of its kind (framed, or found on a gray page),
+ * read as `word`. */
+static void check_region(const ocr_page_text *out, const char *word, bool framed)
+{
+    char got[64] = "";
+    size_t hits = 0;
+    for (size_t i = 0; i < out->nmarks; i++) {
+        if (out->marks[i].framed != framed || out->marks[i].gray == framed)
+            continue;
+        hits++;
+        fold(out->marks[i].text, got, sizeof got);
+    }
+    if (hits != 1 || !strstr(got, word))
+        fprintf(stderr, "%s: %zu region(s), read \"%s\"\n", word, hits, got);
+    assert_int_equal(hits, 1);
+    assert_non_null(strstr(got, word));
+}
+
+/* A mark boxed in black ink (no red to find it by): found by its frame,
+ * read once the frame is gone. The text lines are not frames. */
+static void test_black_boxed_mark(void **state)
+{
+    PIX *gray = gray_page_with("KHAN", 200, 0);
+    ocr_page_text out = {.width = pixGetWidth(gray), .height = pixGetHeight(gray), .dpi = 200};
+    sohoa_err err = {0};
+    assert_int_equal(ocr_find_framed_marks(*state, gray, 200, &out, &err), 0);
+    pixDestroy(&gray);
+    check_region(&out, "KHAN", true);
+    assert_int_equal(out.nmarks, 1);
+    assert_true(out.marks[0].red == 0.0f);
+    ocr_page_text_free(&out);
+}
+
+/* A red stamp on a gray scan: mid-gray, told from the black text by its
+ * lightness, read from that ink alone. */
+static void test_gray_stamp(void **state)
+{
+    PIX *gray = gray_page_with("MAT", 300, 140);
+    ocr_page_text out = {.width = pixGetWidth(gray), .height = pixGetHeight(gray), .dpi = 300};
+    sohoa_err err = {0};
+    assert_int_equal(ocr_find_gray_marks(*state, gray, 300, &out, &err), 0);
+    pixDestroy(&gray);
+    check_region(&out, "MAT", false);
+    assert_true(out.marks[0].red > 0.5f);
+    ocr_page_text_free(&out);
+}
+
+/* Black text alone on a gray page: no stamp ink, no region. */
+static void test_gray_text_only(void **state)
+{
+    PIX *gray = gray_page_with(NULL, 200, 0);
+    ocr_page_text out = {.width = pixGetWidth(gray), .height = pixGetHeight(gray), .dpi = 200};
+    sohoa_err err = {0};
+    assert_int_equal(ocr_find_gray_marks(*state, gray, 200, &out, &err), 0);
+    pixDestroy(&gray);
+    assert_int_equal(out.nmarks, 0);
+    ocr_page_text_free(&out);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_boxed_khan_200), cmocka_unit_test(test_boxed_mat_200),
-        cmocka_unit_test(test_boxed_khan_300), cmocka_unit_test(test_boxed_mat_300),
-        cmocka_unit_test(test_slanted_stamp),  cmocka_unit_test(test_sideways_stamp),
-        cmocka_unit_test(test_empty_frame),    cmocka_unit_test(test_no_red),
+        cmocka_unit_test(test_boxed_khan_200),   cmocka_unit_test(test_boxed_mat_200),
+        cmocka_unit_test(test_boxed_khan_300),   cmocka_unit_test(test_boxed_mat_300),
+        cmocka_unit_test(test_slanted_stamp),    cmocka_unit_test(test_sideways_stamp),
+        cmocka_unit_test(test_empty_frame),      cmocka_unit_test(test_no_red),
+        cmocka_unit_test(test_black_boxed_mark), cmocka_unit_test(test_gray_stamp),
+        cmocka_unit_test(test_gray_text_only),
     };
     return cmocka_run_group_tests(tests, setup_engine, teardown_engine);
 }
