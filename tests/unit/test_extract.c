@@ -52,7 +52,10 @@ static void free_run(run *r)
     free(r);
 }
 
-static const char *S(const run *r, meta_field f) { return r->m.str[f]; }
+static const char *S(const run *r, meta_field f)
+{
+    return r->m.str[f];
+}
 
 static void assert_field(const run *r, meta_field f, const char *want)
 {
@@ -217,8 +220,7 @@ static void cong_van(void **st)
     assert_int_equal(r->m.number, 299);
     assert_field(r, META_NOTATION, "UBND-TTHC");
     assert_field(r, META_TYPE, "Công văn");
-    assert_field(r, META_SUBJECT,
-                 "Về việc triển khai thủ tục hành chính trên môi trường điện tử");
+    assert_field(r, META_SUBJECT, "Về việc triển khai thủ tục hành chính trên môi trường điện tử");
     free_run(r);
 }
 
@@ -227,7 +229,8 @@ static void normative_year(void **st)
 {
     run *r = new_run();
     const char *bodies[] = {"BỘ CÔNG THƯƠNG", NULL};
-    bld_state_header(&r->page[0], bodies, "Số: 21/2026/TT-BCT", "Hà Nội, ngày 10 tháng 01 năm 2026");
+    bld_state_header(&r->page[0], bodies, "Số: 21/2026/TT-BCT",
+                     "Hà Nội, ngày 10 tháng 01 năm 2026");
     const char *subject[] = {"Quy định về an toàn điện", NULL};
     bld_title_subject(&r->page[0], "THÔNG TƯ", subject);
     extract(r);
@@ -366,10 +369,12 @@ static void subject_multiline_stops(void **st)
     /* stops at the authority line of a decision */
     run *r = new_run();
     bld_state_header(&r->page[0], UBND_QNG, "Số: 12/QĐ-UBND", DATE_QNG);
-    const char *subject[] = {"Ban hành Quy chế gửi, nhận văn bản điện tử", "trong các cơ quan nhà nước",
+    const char *subject[] = {"Ban hành Quy chế gửi, nhận văn bản điện tử",
+                             "trong các cơ quan nhà nước",
                              "CHỦ TỊCH ỦY BAN NHÂN DÂN TỈNH QUẢNG NGÃI", NULL};
     int y = bld_title_subject(&r->page[0], "QUYẾT ĐỊNH", subject);
-    bld_body(&r->page[0], y, 3, "Căn cứ Luật Tổ chức chính quyền địa phương ngày 19 tháng 6 năm 2015;");
+    bld_body(&r->page[0], y, 3,
+             "Căn cứ Luật Tổ chức chính quyền địa phương ngày 19 tháng 6 năm 2015;");
     extract(r);
     assert_field(r, META_SUBJECT,
                  "Ban hành Quy chế gửi, nhận văn bản điện tử trong các cơ quan nhà nước");
@@ -377,7 +382,8 @@ static void subject_multiline_stops(void **st)
     /* stops before "Kính gửi" */
     r = new_run();
     bld_state_header(&r->page[0], UBND_QNG, "Số: 09/TTr-UBND", DATE_QNG);
-    const char *s2[] = {"Về việc đề nghị phê duyệt dự toán", "Kính gửi: Hội đồng nhân dân tỉnh", NULL};
+    const char *s2[] = {"Về việc đề nghị phê duyệt dự toán", "Kính gửi: Hội đồng nhân dân tỉnh",
+                        NULL};
     bld_title_subject(&r->page[0], "TỜ TRÌNH", s2);
     extract(r);
     assert_field(r, META_SUBJECT, "Về việc đề nghị phê duyệt dự toán");
@@ -396,11 +402,19 @@ static void tone_placement_and_nfd(void **st)
     struct {
         const char *in, *out;
     } cases[] = {
-        {"UỶ BAN", "ỦY BAN"}, {"hoà", "hòa"},   {"xoá", "xóa"},   {"thuỷ", "thủy"},
-        {"khoẻ", "khỏe"},     {"quý", "quý"},   {"hoàng", "hoàng"}, {"Thanh Hoá", "Thanh Hóa"},
-        {"HOẢ TỐC", "HỎA TỐC"}, {"thuyết", "thuyết"},
+        {"UỶ BAN", "ỦY BAN"},
+        {"hoà", "hòa"},
+        {"xoá", "xóa"},
+        {"thuỷ", "thủy"},
+        {"khoẻ", "khỏe"},
+        {"quý", "quý"},
+        {"hoàng", "hoàng"},
+        {"Thanh Hoá", "Thanh Hóa"},
+        {"HOẢ TỐC", "HỎA TỐC"},
+        {"thuyết", "thuyết"},
         /* NFD input: U + horn... composed on output */
-        {"U\xcc\x89Y BAN", "ỦY BAN"}, {"Vie\xcc\xa3\xcc\x82t", "Việt"},
+        {"U\xcc\x89Y BAN", "ỦY BAN"},
+        {"Vie\xcc\xa3\xcc\x82t", "Việt"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char *o = vn_normalize(cases[i].in);
@@ -422,7 +436,8 @@ static void old_tones_in_fields(void **st)
 {
     run *r = new_run();
     const char *bodies[] = {"UBND TỈNH THANH HOÁ", "SO\xcc\x9b\xcc\x89 XÂY DỰNG", NULL};
-    bld_state_header(&r->page[0], bodies, "Số: 2707/PA-SXD", "Thanh Hoá, ngày 08 tháng 11 năm 2022");
+    bld_state_header(&r->page[0], bodies, "Số: 2707/PA-SXD",
+                     "Thanh Hoá, ngày 08 tháng 11 năm 2022");
     bld_line_no++;
     bld_text(&r->page[0], 560, 490, "HOẢ TỐC");
     bld_title_subject(&r->page[0], "PHƯƠNG ÁN", NULL);
@@ -485,7 +500,8 @@ static void body_words_not_marks(void **st)
     bld_state_header(&r->page[0], UBND_QNG, "Số: 09/TTr-UBND", DATE_QNG);
     const char *subject[] = {"Về việc bảo vệ bí mật nhà nước", NULL};
     int y = bld_title_subject(&r->page[0], "TỜ TRÌNH", subject);
-    bld_body(&r->page[0], y, 3, "Các văn bản không mật và văn bản khẩn phải được gửi ngay trong ngày");
+    bld_body(&r->page[0], y, 3,
+             "Các văn bản không mật và văn bản khẩn phải được gửi ngay trong ngày");
     const char *bodies[] = {"ỦY BAN MẶT TRẬN TỔ QUỐC", NULL};
     (void)bodies;
     add_seal(r);
@@ -598,8 +614,7 @@ static void red_text_not_marks(void **st)
     r = state_doc("Số: 09/TTr-UBND", DATE_QNG, "TỜ TRÌNH");
     ocr_mark_region den = {
         .box = {300, 380, 480, 440}, .red = 0.8f, .text = "ĐẾN Số:", .conf = 0.5f};
-    ocr_mark_region piece = {
-        .box = {560, 490, 760, 560}, .red = 0.9f, .text = "— ]", .conf = 0.2f};
+    ocr_mark_region piece = {.box = {560, 490, 760, 560}, .red = 0.9f, .text = "— ]", .conf = 0.2f};
     ocr_page_add_mark(&r->page[0], &den);
     ocr_page_add_mark(&r->page[0], &piece);
     extract(r);
@@ -844,8 +859,7 @@ static void number_glued_to_notation(void **st)
 
     r = new_run();
     const char *bodies[] = {"TỈNH ỦY NINH THUẬN", "*", NULL};
-    bld_party_header(&r->page[0], bodies, "Số 682QĐ/TU",
-                     "Ninh Thuận, ngày 15 tháng 01 năm 2022");
+    bld_party_header(&r->page[0], bodies, "Số 682QĐ/TU", "Ninh Thuận, ngày 15 tháng 01 năm 2022");
     bld_title_subject(&r->page[0], "QUYẾT ĐỊNH", NULL);
     extract(r);
     assert_int_equal(r->m.number, 682);
@@ -1027,10 +1041,35 @@ static void place_touching_notation(void **st)
     free_run(r);
 }
 
+/* A place touching the word before it may have lost its first words to
+ * it ("…/ĐUK Thừa Thiên | Huế", "…/BTCThành phố …"): read, but in review,
+ * whereas the same place standing apart is sure. */
+static void place_touching_is_unsure(void **st)
+{
+    run *r = new_run();
+    const char *bodies[] = {"ĐẢNG BỘ TỈNH THỪA THIÊN HUẾ", "ĐẢNG ỦY KHỐI", NULL};
+    bld_party_header(&r->page[0], bodies, NULL, NULL);
+    int x = bld_text(&r->page[0], 480, 420, "Số 555-CV/ĐUK Thừa Thiên");
+    bld_text(&r->page[0], x, 420, "Huế, ngày 21 tháng 5 năm 2025");
+    extract(r);
+    assert_field(r, META_DATE, "2025-05-21");
+    assert_true(r->m.confidence[META_PLACE] <= 0.5f);
+    assert_true(r->m.review[META_PLACE]);
+    free_run(r);
+
+    r = new_run();
+    bld_party_header(&r->page[0], bodies, "Số 555-CV/ĐUK",
+                     "Thừa Thiên Huế, ngày 21 tháng 5 năm 2025");
+    extract(r);
+    assert_field(r, META_PLACE, "Thừa Thiên Huế");
+    assert_true(r->m.confidence[META_PLACE] > 0.8f);
+    assert_false(r->m.review[META_PLACE]);
+    free_run(r);
+}
+
 /* Left header line `left` ending just before the motto at y; returns the
  * x where the motto starts. `glue`: OCR read the seam as one word. */
-static int bld_touching_row(ocr_page_text *pt, int y, const char *left, const char *last,
-                            bool glue)
+static int bld_touching_row(ocr_page_text *pt, int y, const char *left, const char *last, bool glue)
 {
     static const char *const motto = "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM";
     int mx = RIGHT_CX - bld_text_w(motto) / 2;
@@ -1219,6 +1258,7 @@ int main(void)
         cmocka_unit_test(number_notation_follows_parts),
         cmocka_unit_test(party_body_citing_motto),
         cmocka_unit_test(place_touching_notation),
+        cmocka_unit_test(place_touching_is_unsure),
         cmocka_unit_test(issuer_touching_motto),
         cmocka_unit_test(issuer_long_line_tail),
         cmocka_unit_test(issuer_lost_line_flagged),
