@@ -320,6 +320,48 @@ static bool has_red(const ocr_page_text *pages, size_t npages)
     return false;
 }
 
+void ex_add_slot(extract_ctx *c, hand_slot_kind kind, int x0, int x1, const ocr_box *line,
+                 bool bounded)
+{
+    int h = line->y1 - line->y0;
+    if (c->nslots >= HAND_MAX_SLOTS || x1 - x0 < h / 2 || h <= 0)
+        return;
+    /* writing runs above the printed line more than below it */
+    hand_slot *s = &c->slots[c->nslots++];
+    s->kind = kind;
+    s->bounded = bounded;
+    s->box.x0 = x0;
+    s->box.x1 = x1;
+    s->box.y0 = line->y0 - h > 0 ? line->y0 - h : 0;
+    s->box.y1 = line->y1 + h / 2;
+}
+
+size_t extract_hand_slots(const ocr_page_text *page, hand_slot *slots)
+{
+    if (!page || page->nwords == 0)
+        return 0;
+    extract_options opt = extract_defaults();
+    doc_metadata scratch = {0};
+    page_layout pl;
+    if (layout_build(&pl, page) != 0)
+        return 0;
+    extract_ctx c = {.opt = &opt, .npages = 1, .out = &scratch, .raw0 = page, .pages = &pl};
+    c.number_row = c.date_row = c.title_row = c.subject_end = EX_NONE;
+    c.type_from_title = -1;
+    ex_find_number(&c);
+    ex_find_date(&c);
+    layout_free(&pl);
+    meta_free(&scratch);
+    for (size_t i = 0; i < c.nslots; i++) {
+        slots[i] = c.slots[i];
+        if (slots[i].box.y1 > page->height)
+            slots[i].box.y1 = page->height;
+        if (slots[i].box.x1 > page->width)
+            slots[i].box.x1 = page->width;
+    }
+    return c.oom ? 0 : c.nslots;
+}
+
 int extract_metadata(const ocr_page_text *pages, size_t npages, const extract_options *opt,
                      doc_metadata *out, sohoa_err *err)
 {

@@ -38,4 +38,25 @@ int extract_metadata(const ocr_page_text *pages, size_t npages, const extract_op
  * should be, for a second, block-mode OCR pass. */
 bool extract_signer_gap(const ocr_page_text *page, ocr_box *region);
 
+/* A blank of the printed form the registry fills in by pen (standards §5):
+ * the number between "Số:" and its separator, the day between "ngày" and
+ * "tháng", the month between "tháng" and "năm". */
+typedef enum { HAND_NUMBER, HAND_DAY, HAND_MONTH } hand_slot_kind;
+
+typedef struct hand_slot {
+    hand_slot_kind kind;
+    ocr_box box;  /* page pixels: the blank, with room above for tall writing */
+    bool bounded; /* both sides are print (Số: | /QĐ-UBND, ngày | tháng), so
+                     any ink between is the writing; otherwise only pen-
+                     coloured ink inside `box` is */
+} hand_slot;
+
+#define HAND_MAX_SLOTS 3
+
+/* The blanks of the first page whose reading is not clean print (a pen
+ * gap, a glyph taller than print, letters for digits, nothing read),
+ * for a second, digits-only reading of the writing in them. Returns how
+ * many were stored in `slots` (at most HAND_MAX_SLOTS). */
+size_t extract_hand_slots(const ocr_page_text *page, hand_slot *slots);
+
 #endif

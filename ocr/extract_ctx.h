@@ -48,6 +48,9 @@ typedef struct extract_ctx {
     bool number_printed;
     char number_sep;  /* separator after the number: '/' State, '-' Party, 0 */
     bool code_agrees; /* the notation's type code and the title name one type */
+    /* blanks whose reading looks like a pen's (extract_hand_slots) */
+    hand_slot slots[HAND_MAX_SLOTS];
+    size_t nslots;
 } extract_ctx;
 
 /* Stores a string field (NULL clears) with its confidence. */
@@ -67,6 +70,14 @@ void ex_find_title_subject(extract_ctx *c);
 void ex_find_issuer(extract_ctx *c);
 void ex_find_marks(extract_ctx *c);
 void ex_find_signer(extract_ctx *c);
+
+/* Notes a blank written by hand, for a second reading (extract_hand_slots). */
+void ex_add_slot(extract_ctx *c, hand_slot_kind kind, int x0, int x1, const ocr_box *line,
+                 bool bounded);
+
+/* The word was read from the writing in a form's blank (hand.c): its
+ * value is the pen's, never clean print. */
+static inline bool ex_hand_word(const lay_word *w) { return w && w->src && w->src->hand; }
 
 /* Rewrites the type code of the notation (extract_number.c). */
 void ex_replace_code(extract_ctx *c, const char *code, bool party, float conf);

@@ -167,7 +167,7 @@ static float day_conf(const val_read *d, const lay_word *ngay, const lay_word *t
         c = 0.5f; /* days under 10 are printed with a leading zero */
     if (d->first && (d->first->box.x0 - ngay->box.x1 > h * 8 / 10 ||
                      thang->box.x0 - d->last->box.x1 > h * 8 / 10 ||
-                     d->first->box.y1 - d->first->box.y0 > h * 14 / 10) &&
+                     d->first->box.y1 - d->first->box.y0 > h * 14 / 10 || ex_hand_word(d->first)) &&
         c > 0.5f)
         c = 0.5f;
     return c;
@@ -261,6 +261,15 @@ void ex_find_date(extract_ctx *c)
         read_value(pl, r, nam + 1, yend, &y);
         float dc = day_conf(&d, lay_at(pl, r, ngay), lay_at(pl, r, thang));
         float mc = m.conf * (m.bad || m.fixed ? 0.4f : 1.0f);
+        if (ex_hand_word(m.first) && mc > 0.5f)
+            mc = 0.5f;
+        /* blanks read unlike print get a second, digits-only reading */
+        const lay_word *wn = lay_at(pl, r, ngay), *wt = lay_at(pl, r, thang);
+        if (dc < c->opt->review_threshold)
+            ex_add_slot(c, HAND_DAY, wn->box.x1 + 1, wt->box.x0, &wn->box, true);
+        if (mc < c->opt->review_threshold)
+            ex_add_slot(c, HAND_MONTH, wt->box.x1 + 1, lay_at(pl, r, nam)->box.x0, &wt->box,
+                        true);
         float yc = y.conf * (y.bad || y.fixed || y.ndigits != 4 ? 0.4f : 1.0f);
         float conf = dc < mc ? dc : mc;
         conf = conf < yc ? conf : yc;

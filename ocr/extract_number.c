@@ -306,6 +306,29 @@ static bool find_row(extract_ctx *c, size_t *row, size_t *word, size_t *skip)
     return false;
 }
 
+/* How far right of "Số:" a number written without its separator may run. */
+#define SLOT_MM 40
+
+/* The blank between "Số:" and the notation, for a second reading:
+ * bounded by the separator's word when the separator starts it (the pen
+ * stopped before the print), else open to the right. */
+static void number_slot(extract_ctx *c, const page_layout *pl, const lay_word *label,
+                        const lay_word *sep_word, bool sep_starts_word)
+{
+    int dpi = pl->dpi > 0 ? pl->dpi : 300;
+    int x0 = label->box.x1 + 1, x1;
+    bool bounded = sep_word && sep_word != label && sep_starts_word;
+    if (bounded)
+        x1 = sep_word->box.x0;
+    else if (sep_word && sep_word != label)
+        x1 = sep_word->box.x1;
+    else
+        x1 = label->box.x1 + dpi * SLOT_MM * 10 / 254;
+    if (!bounded && pl->split_x > x0 && x1 > pl->split_x)
+        x1 = pl->split_x;
+    ex_add_slot(c, HAND_NUMBER, x0, x1, &label->box, bounded);
+}
+
 void ex_find_number(extract_ctx *c)
 {
     const page_layout *pl = &c->pages[0];
@@ -395,6 +418,8 @@ void ex_find_number(extract_ctx *c)
             hand = true;
         if (first->box.y1 - first->box.y0 > h * 14 / 10)
             hand = true;
+        if (ex_hand_word(first) || ex_hand_word(last))
+            hand = true;
     } else if (sep && owner[nr.end] < np) {
         const lay_word *next = pc[owner[nr.end]].w;
         if (next != label && next->box.x0 - label->box.x1 > h)
@@ -407,6 +432,9 @@ void ex_find_number(extract_ctx *c)
     c->number_sep = sep;
     c->number_printed = usable_num && !nr.fixed && !hand && !glued && nr.ndigits >= 2 &&
                         nr.ndigits <= 5 && !(nr.ndigits >= 3 && nr.digits[0] == '0');
+    if (!c->number_printed && label->fold[skip] == '\0')
+        number_slot(c, pl, label, sep && owner[nr.end] < np ? pc[owner[nr.end]].w : NULL,
+                    sep && !glued && (nr.end == 0 || owner[nr.end - 1] != owner[nr.end]));
     if (usable_num) {
         if (nr.fixed)
             conf *= 0.5f;

@@ -14,6 +14,7 @@
 #include "input.h"
 #include "orient.h"
 #include "pdf.h"
+#include "hand.h"
 #include "preprocess.h"
 
 /* Skew below this is invisible and not worth resampling the page for. */
@@ -184,6 +185,10 @@ static int recognise(ocr_engine *engine, PIX *gray, PIX *pix, int dpi, int ocr_d
             rc = ocr_recognize_region(engine, src, dpi, &gap, 1.0f, text, err);
             log_debug("signer block re-read: %zu word(s) added", text->nwords - before);
         }
+        /* numbers and days written by pen into the form: read again from
+         * the pen's ink (the colour page: the pen is told by its blue) */
+        if (rc == 0)
+            rc = hand_reread(engine, pixGetDepth(pix) == 32 ? pix : gray, dpi, text, err);
     }
     pixDestroy(&src);
     if (rc != 0)

@@ -16,7 +16,10 @@
 struct ocr_engine {
     TessBaseAPI *ocr; /* the configured languages */
     TessBaseAPI *osd; /* orientation and script detection only */
+    TessBaseAPI *digits; /* handwritten digits, made on first use */
+    bool digits_failed;  /* its model could not be loaded: not tried again */
     char *languages;
+    char *datapath;
 };
 
 /* Settings that hold for every page. Each is a measured trade-off:
@@ -35,7 +38,9 @@ ocr_engine *ocr_engine_new(const ocr_options *opt, sohoa_err *err)
     const char *langs = opt && opt->languages ? opt->languages : "vie";
     const char *datapath = opt ? opt->datapath : NULL;
     ocr_engine *e = calloc(1, sizeof *e);
-    if (!e || !(e->languages = strdup(langs))) {
+    if (!e || !(e->languages = strdup(langs)) || (datapath && !(e->datapath = strdup(datapath)))) {
+        if (e)
+            free(e->languages);
         free(e);
         err_set(err, SOHOA_EWORK, "out of memory");
         return NULL;
@@ -84,7 +89,12 @@ void ocr_engine_free(ocr_engine *e)
         TessBaseAPIEnd(e->osd);
         TessBaseAPIDelete(e->osd);
     }
+    if (e->digits) {
+        TessBaseAPIEnd(e->digits);
+        TessBaseAPIDelete(e->digits);
+    }
     free(e->languages);
+    free(e->datapath);
     free(e);
 }
 
@@ -252,6 +262,61 @@ int ocr_recognize(ocr_engine *e, PIX *pix, int dpi, ocr_page_text *out, sohoa_er
     int rc = collect_words(e->ocr, out, err);
     TessBaseAPIClear(e->ocr);
     return rc;
+}
+
+/* Digits are read with the English model, whose digit shapes are more
+ * varied than the Vietnamese one's (measured on pen-written numbers); only
+ * digits are allowed, so it cannot answer with letters. */
+static TessBaseAPI *digits_api(ocr_engine *e)
+{
+    if (e->digits || e->digits_failed)
+        return e->digits;
+    TessBaseAPI *api = TessBaseAPICreate();
+    const char *lang = "eng";
+    if (api && TessBaseAPIInit3(api, e->datapath, lang) != 0)
+        lang = e->languages; /* no English data: the page languages */
+    if (api && strcmp(lang, "eng") != 0 && TessBaseAPIInit3(api, e->datapath, lang) != 0) {
+        TessBaseAPIDelete(api);
+        api = NULL;
+    }
+    if (api && (!configure(api) ||
+                !TessBaseAPISetVariable(api, "tessedit_char_whitelist", "0123456789"))) {
+        TessBaseAPIEnd(api);
+        TessBaseAPIDelete(api);
+        api = NULL;
+    }
+    if (!api) {
+        log_warn("no OCR model for handwritten digits: they are left to the page's reading");
+        e->digits_failed = true;
+        return NULL;
+    }
+    TessBaseAPISetPageSegMode(api, PSM_SINGLE_LINE);
+    e->digits = api;
+    return api;
+}
+
+int ocr_read_digits(ocr_engine *e, PIX *pix, int dpi, char *out, size_t n, float *conf)
+{
+    out[0] = '\0';
+    *conf = 0;
+    TessBaseAPI *api = digits_api(e);
+    if (!api || n < 2)
+        return 0;
+    TessBaseAPISetImage2(api, pix);
+    TessBaseAPISetSourceResolution(api, dpi);
+    size_t k = 0;
+    if (TessBaseAPIRecognize(api, NULL) == 0) {
+        char *t = TessBaseAPIGetUTF8Text(api);
+        for (const char *p = t; p && *p && k + 1 < n; p++)
+            if (*p >= '0' && *p <= '9')
+                out[k++] = *p;
+        out[k] = '\0';
+        TessDeleteText(t);
+        int mc = TessBaseAPIMeanTextConf(api);
+        *conf = mc > 0 ? (float)mc / 100.0f : 0.0f;
+    }
+    TessBaseAPIClear(api);
+    return k > 0;
 }
 
 static bool boxes_overlap(const ocr_box *a, const ocr_box *b)

@@ -50,6 +50,12 @@ int ocr_recognize(ocr_engine *e, struct Pix *pix, int dpi, ocr_page_text *out, s
 int ocr_recognize_region(ocr_engine *e, struct Pix *pix, int dpi, const ocr_box *region,
                          float scale, ocr_page_text *out, sohoa_err *err);
 
+/* Reads one line of digits from `pix` (a small image of a handwritten
+ * number: dark ink on white, upright), writing at most n-1 digits to
+ * `out` with Tesseract's mean confidence 0..1. Returns 1 when some digit
+ * was read, 0 otherwise (also when no digit model can be loaded). */
+int ocr_read_digits(ocr_engine *e, struct Pix *pix, int dpi, char *out, size_t n, float *conf);
+
 /* Uses the colour channel, which OCR ignores: sets each word's `red`
  * share from `color` (the same page in 32 bpp RGB, in the coordinates of
  * the words) and adds a mark region for each red blob large enough to be a

@@ -29,6 +29,15 @@ int ocr_page_add_word(ocr_page_text *pt, const ocr_word *w)
     return 0;
 }
 
+void ocr_page_remove_word(ocr_page_text *pt, size_t i)
+{
+    if (i >= pt->nwords)
+        return;
+    free(pt->words[i].text);
+    memmove(&pt->words[i], &pt->words[i + 1], (pt->nwords - i - 1) * sizeof *pt->words);
+    pt->nwords--;
+}
+
 int ocr_page_add_mark(ocr_page_text *pt, const ocr_mark_region *m)
 {
     if (grow((void **)&pt->marks, &pt->marks_cap, pt->nmarks, sizeof *pt->marks) != 0)

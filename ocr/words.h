@@ -26,6 +26,8 @@ typedef struct ocr_word {
     int baseline;     /* y of the line's baseline at the word, in pixels */
     bool bold;        /* font attributes, when the engine reports them */
     float red;        /* share of the word's ink that is red (stamps), 0..1 */
+    bool hand;        /* digits read from the pen's writing in a blank of the
+                         printed form (ocr/hand.c), not printed text */
 } ocr_word;
 
 /* A coloured blob that may be a stamp or a boxed mark (MẬT, KHẨN ...),
@@ -51,6 +53,9 @@ typedef struct ocr_page_text {
 
 /* Appends a copy of `w` (text duplicated). Returns 0, or -1 on ENOMEM. */
 int ocr_page_add_word(ocr_page_text *pt, const ocr_word *w);
+
+/* Removes word i (its text freed), keeping the order of the others. */
+void ocr_page_remove_word(ocr_page_text *pt, size_t i);
 
 /* Appends a copy of `m` (text duplicated when not NULL). */
 int ocr_page_add_mark(ocr_page_text *pt, const ocr_mark_region *m);

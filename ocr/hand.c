@@ -1,0 +1,369 @@
+/* hand.c — see hand.h. */
+#include "hand.h"
+
+#include <leptonica/allheaders.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../firmware/log.h"
+
+/* Pen ink on a colour page: blue above the larger of red and green by this
+ * much at least, and by 35% of the strongest blue in the blank (ballpoint
+ * strokes are thin and lose colour at their edges). Blue ballpoint peaks
+ * 60-100 above; black print and paper stay within about 15. */
+#define PEN_MIN_BLUE 18
+#define PEN_STRONG_BLUE 40
+/* Marks smaller than this in both directions are specks or the dots of a
+ * dotted blank, not digits (mm). */
+#define MIN_GLYPH_MM 1.2
+/* A number or a day is not wider than this (mm). */
+#define MAX_NUMBER_MM 35
+/* Height the writing is scaled to for reading (pixels), and the white
+ * margin around it: Tesseract reads print of about this size best. */
+static const int read_heights[] = {32, 40, 48};
+#define NREADS (sizeof read_heights / sizeof read_heights[0])
+#define READ_MARGIN 12
+/* Stroke width print of that height has, in pixels. */
+#define MIN_STROKE 2.5f
+#define MAX_STROKE 5.5f
+
+static int mm_px(double mm, int dpi) { return (int)lround(mm * dpi / 25.4); }
+
+/* 1 bpp mask of blue pen ink in a colour crop, or NULL when there is none. */
+static PIX *blue_ink(PIX *crop)
+{
+    int w = pixGetWidth(crop), h = pixGetHeight(crop), wpl = pixGetWpl(crop);
+    l_uint32 *data = pixGetData(crop);
+    int hist[256] = {0};
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++) {
+            l_int32 r, g, b;
+            extractRGBValues(data[y * wpl + x], &r, &g, &b);
+            int v = b - (r > g ? r : g);
+            hist[v > 0 ? v : 0]++;
+        }
+    /* the strongest blue: what is above all but the last 0.2% */
+    long seen = 0, top = (long)w * h / 500;
+    int peak = 255;
+    while (peak > 0 && seen + hist[peak] <= top)
+        seen += hist[peak--];
+    if (peak < PEN_STRONG_BLUE)
+        return NULL;
+    int t = peak * 35 / 100 > PEN_MIN_BLUE ? peak * 35 / 100 : PEN_MIN_BLUE;
+    PIX *m = pixCreate(w, h, 1);
+    if (!m)
+        return NULL;
+    l_uint32 *md = pixGetData(m);
+    int mwpl = pixGetWpl(m);
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++) {
+            l_int32 r, g, b;
+            extractRGBValues(data[y * wpl + x], &r, &g, &b);
+            if (b - (r > g ? r : g) > t)
+                SET_DATA_BIT(md + y * mwpl, x);
+        }
+    return m;
+}
+
+/* 1 bpp mask of ink darker than halfway from the ink to the paper of a
+ * gray crop, or NULL when there is no contrast. */
+static PIX *dark_ink(PIX *gray)
+{
+    NUMA *na = pixGetGrayHistogram(gray, 1);
+    if (!na)
+        return NULL;
+    l_float32 ink = 0, paper = 0;
+    numaHistogramGetValFromRank(na, 0.005f, &ink);
+    numaHistogramGetValFromRank(na, 0.7f, &paper);
+    numaDestroy(&na);
+    if (paper - ink < 60)
+        return NULL;
+    return pixThresholdToBinary(gray, (int)((ink + paper) / 2));
+}
+
+/* Keeps the components that can be digits: not specks or dots, not a
+ * rule, not cut by the top or bottom of the blank (a neighbour line's
+ * letters). */
+static PIX *digit_parts(PIX *mask, int dpi)
+{
+    BOXA *boxa = NULL;
+    PIXA *pixa = NULL;
+    boxa = pixConnComp(mask, &pixa, 8);
+    PIX *keep = pixCreateTemplate(mask);
+    if (!boxa || !pixa || !keep) {
+        boxaDestroy(&boxa);
+        pixaDestroy(&pixa);
+        pixDestroy(&keep);
+        return NULL;
+    }
+    int min = mm_px(MIN_GLYPH_MM, dpi), h = pixGetHeight(mask), n = boxaGetCount(boxa);
+    for (int i = 0; i < n; i++) {
+        l_int32 bx, by, bw, bh;
+        boxaGetBoxGeometry(boxa, i, &bx, &by, &bw, &bh);
+        if (bw < min && bh < min)
+            continue;
+        if (by == 0 || by + bh >= h)
+            continue;
+        if (bw > 6 * bh)
+            continue;
+        PIX *part = pixaGetPix(pixa, i, L_CLONE);
+        pixRasterop(keep, bx, by, bw, bh, PIX_SRC | PIX_DST, part, 0, 0);
+        pixDestroy(&part);
+    }
+    boxaDestroy(&boxa);
+    pixaDestroy(&pixa);
+    return keep;
+}
+
+/* Handwriting leans; print does not. Shears the writing upright: the
+ * slant that makes the columns of ink the most concentrated. */
+static PIX *upright(PIX *ink)
+{
+    int h = pixGetHeight(ink), pad = h / 2 + 2;
+    PIX *wide = pixAddBorderGeneral(ink, pad, pad, 0, 0, 0);
+    if (!wide)
+        return NULL;
+    PIX *best = NULL;
+    double best_score = -1;
+    for (int k = -4; k <= 4; k++) {
+        float angle = atanf(0.1f * (float)k);
+        PIX *s = k ? pixHShear(NULL, wide, h - 1, angle, L_BRING_IN_WHITE) : pixClone(wide);
+        NUMA *cols = s ? pixCountPixelsByColumn(s) : NULL;
+        double score = 0;
+        for (int i = 0; cols && i < numaGetCount(cols); i++) {
+            l_float32 v;
+            numaGetFValue(cols, i, &v);
+            score += (double)v * v;
+        }
+        numaDestroy(&cols);
+        if (s && score > best_score) {
+            pixDestroy(&best);
+            best = s;
+            best_score = score;
+        } else {
+            pixDestroy(&s);
+        }
+    }
+    pixDestroy(&wide);
+    return best;
+}
+
+/* Mean stroke width of a mask in pixels: twice its area over its
+ * boundary (a stroke w wide and L long has area wL and about 2L of edge). */
+static float stroke_width(PIX *bin)
+{
+    l_int32 area = 0, inner = 0;
+    PIX *er = pixErodeBrick(NULL, bin, 3, 3);
+    pixCountPixels(bin, &area, NULL);
+    if (er)
+        pixCountPixels(er, &inner, NULL);
+    pixDestroy(&er);
+    return area > inner ? 2.0f * (float)area / (float)(area - inner) : 0.0f;
+}
+
+/* The writing as Tesseract reads print best: black on white, `height`
+ * high, strokes thickened to print's weight, in a white margin. */
+static PIX *normalise(PIX *ink, int height)
+{
+    BOX *bb = NULL;
+    if (pixClipToForeground(ink, NULL, &bb) != 0 || !bb)
+        return NULL;
+    PIX *tight = pixClipRectangle(ink, bb, NULL);
+    l_int32 bh;
+    boxGetGeometry(bb, NULL, NULL, NULL, &bh);
+    boxDestroy(&bb);
+    PIX *g8 = tight ? pixConvert1To8(NULL, tight, 255, 0) : NULL;
+    pixDestroy(&tight);
+    float s = (float)height / (float)(bh > 0 ? bh : 1);
+    PIX *scaled = g8 ? (s < 1 ? pixScaleAreaMap(g8, s, s) : pixScaleGrayLI(g8, s, s)) : NULL;
+    pixDestroy(&g8);
+    PIX *bin = scaled ? pixThresholdToBinary(scaled, 128) : NULL;
+    pixDestroy(&scaled);
+    /* a fine pen is thickened, a felt tip thinned, to print's weight */
+    float sw = bin ? stroke_width(bin) : 0;
+    PIX *weighted = NULL;
+    if (bin && sw < MIN_STROKE)
+        weighted = pixDilateBrick(NULL, bin, 3, 3);
+    else if (bin && sw > MAX_STROKE)
+        weighted = pixErodeBrick(NULL, bin, 3, 3);
+    else if (bin)
+        weighted = pixClone(bin);
+    pixDestroy(&bin);
+    PIX *out = weighted ? pixAddBorder(weighted, READ_MARGIN, 0) : NULL;
+    pixDestroy(&weighted);
+    return out;
+}
+
+int hand_read_slot(ocr_engine *e, PIX *page, int dpi, const hand_slot *slot, ocr_word *out,
+                   char *buf, size_t n)
+{
+    int pw = pixGetWidth(page), ph = pixGetHeight(page);
+    int x0 = slot->box.x0 < 0 ? 0 : slot->box.x0, y0 = slot->box.y0 < 0 ? 0 : slot->box.y0;
+    int x1 = slot->box.x1 > pw ? pw : slot->box.x1, y1 = slot->box.y1 > ph ? ph : slot->box.y1;
+    if (x1 - x0 < 8 || y1 - y0 < 8 || dpi <= 0)
+        return 0;
+    BOX *b = boxCreate(x0, y0, x1 - x0, y1 - y0);
+    PIX *crop = b ? pixClipRectangle(page, b, NULL) : NULL;
+    boxDestroy(&b);
+    if (!crop)
+        return 0;
+    PIX *mask = NULL;
+    if (pixGetDepth(crop) == 32)
+        mask = blue_ink(crop);
+    /* no pen colour: black ink counts only between two pieces of print */
+    if (!mask && slot->bounded) {
+        PIX *g = pixGetDepth(crop) == 32 ? pixConvertRGBToLuminance(crop) : pixClone(crop);
+        mask = g ? dark_ink(g) : NULL;
+        pixDestroy(&g);
+    }
+    pixDestroy(&crop);
+    /* outlined or broken strokes closed into solid ones (the loops of
+     * 0, 6, 8 and 9 are wider than this and stay open) */
+    if (mask) {
+        int k = dpi / 75 > 3 ? dpi / 75 : 3;
+        PIX *closed = pixCloseSafeBrick(NULL, mask, k, k);
+        pixDestroy(&mask);
+        mask = closed;
+    }
+    PIX *ink = mask ? digit_parts(mask, dpi) : NULL;
+    pixDestroy(&mask);
+    BOX *bb = NULL;
+    int rc = 0;
+    if (!ink || pixClipToForeground(ink, NULL, &bb) != 0 || !bb)
+        goto out;
+    l_int32 bx, by, bw, bh;
+    boxGetGeometry(bb, &bx, &by, &bw, &bh);
+    boxDestroy(&bb);
+    if (bw > mm_px(MAX_NUMBER_MM, dpi) || bh < mm_px(2.0, dpi))
+        goto out;
+    /* Tesseract's answer on writing changes with the size it is shown
+     * at: read it at a few print sizes and take what most reads agree on
+     * (the most confident of those) */
+    PIX *up = upright(ink);
+    char reads[NREADS][16];
+    float confs[NREADS];
+    for (size_t i = 0; i < NREADS; i++) {
+        PIX *img = up ? normalise(up, read_heights[i]) : NULL;
+        reads[i][0] = '\0';
+        confs[i] = 0;
+        if (img)
+            ocr_read_digits(e, img, 300, reads[i], sizeof reads[i], &confs[i]);
+        pixDestroy(&img);
+    }
+    pixDestroy(&up);
+    int best = -1, best_votes = 0;
+    for (size_t i = 0; i < NREADS; i++) {
+        if (!reads[i][0])
+            continue;
+        int votes = 0;
+        for (size_t j = 0; j < NREADS; j++)
+            votes += strcmp(reads[i], reads[j]) == 0;
+        if (votes > best_votes || (votes == best_votes && confs[i] > confs[best])) {
+            best = (int)i;
+            best_votes = votes;
+        }
+    }
+    if (best >= 0 && strlen(reads[best]) < n) {
+        memset(out, 0, sizeof *out);
+        strcpy(buf, reads[best]);
+        out->text = buf;
+        /* a read the others do not share is a guess */
+        out->conf = confs[best] * (float)best_votes / (float)NREADS;
+        out->hand = true;
+        out->box = (ocr_box){x0 + bx, y0 + by, x0 + bx + bw, y0 + by + bh};
+        rc = 1;
+    }
+out:
+    pixDestroy(&ink);
+    return rc;
+}
+
+/* Byte offset of the print after the number in a word that runs the
+ * writing into it ("Í68//SNV-VP" → "/SNV-VP"), looked for from about
+ * where the writing ends; -1 when there is no separator there. */
+static long print_start(const char *text, double written_share)
+{
+    size_t len = strlen(text);
+    size_t from = (size_t)(written_share * (double)len);
+    from = from > 2 ? from - 2 : 0;
+    const char *s = strpbrk(text + from, "/-");
+    if (!s)
+        return -1;
+    while (s[1] == '/' || s[1] == '-')
+        s++;
+    return s[1] ? s - text : -1;
+}
+
+int hand_apply(ocr_page_text *pt, const hand_slot *slot, const ocr_word *w)
+{
+    /* first pass: decide, so that nothing changes when a word cannot be
+     * matched */
+    long cut_word = -1, cut_at = -1;
+    const ocr_word *left = NULL;
+    for (size_t i = 0; i < pt->nwords; i++) {
+        const ocr_word *o = &pt->words[i];
+        int cy = (o->box.y0 + o->box.y1) / 2;
+        if (cy < slot->box.y0 || cy >= slot->box.y1)
+            continue;
+        if (o->box.x1 <= slot->box.x0 + 2 && (!left || o->box.x1 > left->box.x1))
+            left = o;
+        int ov = (o->box.x1 < w->box.x1 ? o->box.x1 : w->box.x1) -
+                 (o->box.x0 > w->box.x0 ? o->box.x0 : w->box.x0);
+        int ow = o->box.x1 - o->box.x0;
+        if (ov <= 0 || 2 * ov >= ow)
+            continue;
+        /* straddling: only the number's word may run on into print */
+        if (slot->kind != HAND_NUMBER || o->box.x1 <= w->box.x1 || cut_word >= 0)
+            return 0;
+        long at = print_start(o->text, (double)(w->box.x1 - o->box.x0) / ow);
+        if (at < 0)
+            return 0;
+        cut_word = (long)i;
+        cut_at = at;
+    }
+    ocr_word add = *w;
+    if (left) {
+        add.line = left->line;
+        add.block = left->block;
+        add.line_box = left->line_box;
+        add.baseline = left->baseline;
+    }
+    if (cut_word >= 0) {
+        ocr_word *o = &pt->words[cut_word];
+        memmove(o->text, o->text + cut_at, strlen(o->text + cut_at) + 1);
+        o->box.x0 = w->box.x1;
+    }
+    for (size_t i = pt->nwords; i-- > 0;) {
+        const ocr_word *o = &pt->words[i];
+        int cy = (o->box.y0 + o->box.y1) / 2;
+        if (cy < slot->box.y0 || cy >= slot->box.y1 || (long)i == cut_word)
+            continue;
+        int ov = (o->box.x1 < w->box.x1 ? o->box.x1 : w->box.x1) -
+                 (o->box.x0 > w->box.x0 ? o->box.x0 : w->box.x0);
+        if (ov > 0 && 2 * ov >= o->box.x1 - o->box.x0)
+            ocr_page_remove_word(pt, i);
+    }
+    return ocr_page_add_word(pt, &add) == 0 ? 1 : -1;
+}
+
+int hand_reread(ocr_engine *e, PIX *page, int dpi, ocr_page_text *pt, sohoa_err *err)
+{
+    static const char *const names[] = {"number", "day", "month"};
+    hand_slot slots[HAND_MAX_SLOTS];
+    size_t n = extract_hand_slots(pt, slots);
+    for (size_t i = 0; i < n; i++) {
+        char digits[16];
+        ocr_word w;
+        if (hand_read_slot(e, page, dpi, &slots[i], &w, digits, sizeof digits) != 1) {
+            log_debug("handwritten %s: nothing read in its blank", names[slots[i].kind]);
+            continue;
+        }
+        int rc = hand_apply(pt, &slots[i], &w);
+        if (rc < 0)
+            return err_set(err, SOHOA_EWORK, "out of memory storing OCR words");
+        log_debug("handwritten %s read as \"%s\" (confidence %.2f)%s", names[slots[i].kind],
+                  digits, w.conf, rc ? "" : ", not matched to the page's words");
+    }
+    return 0;
+}
