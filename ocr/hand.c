@@ -22,7 +22,9 @@
 /* Height the writing is scaled to for reading (pixels), and the white
  * margin around it: Tesseract reads print of about this size best. */
 static const int read_heights[] = {32, 40, 48};
-#define NREADS (sizeof read_heights / sizeof read_heights[0])
+#define NHEIGHTS (sizeof read_heights / sizeof read_heights[0])
+/* each height as written and as sheared upright */
+#define NREADS (2 * NHEIGHTS)
 #define READ_MARGIN 12
 /* Stroke width print of that height has, in pixels. */
 #define MIN_STROKE 2.5f
@@ -176,7 +178,7 @@ static PIX *normalise(PIX *ink, int height)
     PIX *g8 = tight ? pixConvert1To8(NULL, tight, 255, 0) : NULL;
     pixDestroy(&tight);
     float s = (float)height / (float)(bh > 0 ? bh : 1);
-    PIX *scaled = g8 ? (s < 1 ? pixScaleAreaMap(g8, s, s) : pixScaleGrayLI(g8, s, s)) : NULL;
+    PIX *scaled = g8 ? (s < 0.7f ? pixScaleAreaMap(g8, s, s) : pixScaleGrayLI(g8, s, s)) : NULL;
     pixDestroy(&g8);
     PIX *bin = scaled ? pixThresholdToBinary(scaled, 128) : NULL;
     pixDestroy(&scaled);
@@ -244,7 +246,8 @@ int hand_read_slot(ocr_engine *e, PIX *page, int dpi, const hand_slot *slot, ocr
     char reads[NREADS][16];
     float confs[NREADS];
     for (size_t i = 0; i < NREADS; i++) {
-        PIX *img = up ? normalise(up, read_heights[i]) : NULL;
+        PIX *src = i < NHEIGHTS ? ink : up;
+        PIX *img = src ? normalise(src, read_heights[i % NHEIGHTS]) : NULL;
         reads[i][0] = '\0';
         confs[i] = 0;
         if (img)

@@ -336,6 +336,85 @@ static void date_handwritten_day_flagged(void **st)
     free_run(r);
 }
 
+/* Marks the first word reading `text` as read from a pen's writing. */
+static void set_hand(ocr_page_text *pt, const char *text)
+{
+    for (size_t i = 0; i < pt->nwords; i++)
+        if (strcmp(pt->words[i].text, text) == 0) {
+            pt->words[i].hand = true;
+            return;
+        }
+    fail_msg("no word \"%s\"", text);
+}
+
+/* Digits read from the pen (ocr/hand.c) are never as sure as print, even
+ * when they read cleanly and stand where print would: the same line
+ * without the mark is sure, so the mark alone makes the difference. */
+static void hand_read_day_is_never_sure(void **st)
+{
+    run *r = state_doc("Số: 09/TTr-UBND", "Quảng Ngãi, ngày 15 tháng 02 năm 2025", "TỜ TRÌNH");
+    extract(r);
+    assert_field(r, META_DATE, "2025-02-15");
+    assert_false(flagged(r, META_DATE));
+    free_run(r);
+    r = state_doc("Số: 09/TTr-UBND", "Quảng Ngãi, ngày 15 tháng 02 năm 2025", "TỜ TRÌNH");
+    set_hand(&r->page[0], "15");
+    extract(r);
+    assert_field(r, META_DATE, "2025-02-15");
+    assert_true(flagged(r, META_DATE));
+    free_run(r);
+    /* a month written by hand too */
+    r = state_doc("Số: 09/TTr-UBND", "Quảng Ngãi, ngày 15 tháng 02 năm 2025", "TỜ TRÌNH");
+    set_hand(&r->page[0], "02");
+    extract(r);
+    assert_true(flagged(r, META_DATE));
+    free_run(r);
+}
+
+static void hand_read_number_is_never_sure(void **st)
+{
+    /* "Số:" "24" "/TTr-UBND" with the print's spacing, 24 from the pen */
+    run *r = new_run();
+    bld_state_header(&r->page[0], UBND_QNG, NULL, DATE_QNG);
+    int x = bld_text(&r->page[0], 480, 420, "Số:");
+    bld_word_at(&r->page[0], "24", x, 420, 44, 40, 0.95f, 0);
+    bld_word_at(&r->page[0], "/TTr-UBND", x + 44, 420, 200, 40, 0.95f, 0);
+    bld_title_subject(&r->page[0], "TỜ TRÌNH", NULL);
+    set_hand(&r->page[0], "24");
+    extract(r);
+    assert_int_equal(r->m.number, 24);
+    assert_true(flagged(r, META_NUMBER));
+    free_run(r);
+}
+
+/* The blanks named for a second reading: a number in a pen's gap and a day
+ * without its leading zero; none on a page in clean print. */
+static void hand_slots_named(void **st)
+{
+    run *r = new_run();
+    bld_state_header(&r->page[0], UBND_QNG, NULL, "Quảng Ngãi, ngày 7 tháng 02 năm 2025");
+    bld_text(&r->page[0], 480, 420, "Số:");
+    bld_word_at(&r->page[0], "2Z", 620, 405, 70, 70, 0.6f, 0);
+    bld_text(&r->page[0], 800, 420, "/TTr-UBND");
+    bld_title_subject(&r->page[0], "TỜ TRÌNH", NULL);
+    hand_slot s[HAND_MAX_SLOTS];
+    size_t n = extract_hand_slots(&r->page[0], s);
+    assert_int_equal(n, 2);
+    assert_int_equal(s[0].kind, HAND_NUMBER);
+    assert_true(s[0].bounded);
+    /* between "Số:" and "/TTr-UBND", around the writing */
+    assert_true(s[0].box.x0 > 480 && s[0].box.x0 <= 620);
+    assert_int_equal(s[0].box.x1, 800);
+    assert_true(s[0].box.y0 < 405 && s[0].box.y1 > 475);
+    assert_int_equal(s[1].kind, HAND_DAY);
+    assert_true(s[1].bounded);
+    free_run(r);
+
+    r = state_doc("Số: 09/TTr-UBND", DATE_QNG, "TỜ TRÌNH");
+    assert_int_equal(extract_hand_slots(&r->page[0], s), 0);
+    free_run(r);
+}
+
 /* ---- bodies, subject ---- */
 
 static void issuer_and_superior(void **st)
@@ -1227,6 +1306,9 @@ int main(void)
         cmocka_unit_test(date_ocr_noise),
         cmocka_unit_test(date_invalid_dropped),
         cmocka_unit_test(date_handwritten_day_flagged),
+        cmocka_unit_test(hand_read_day_is_never_sure),
+        cmocka_unit_test(hand_read_number_is_never_sure),
+        cmocka_unit_test(hand_slots_named),
         cmocka_unit_test(issuer_and_superior),
         cmocka_unit_test(issuer_single_body_repaired),
         cmocka_unit_test(subject_multiline_stops),

@@ -1,0 +1,244 @@
+/* test_hand.c — numbers and days written by pen into the form's blanks
+ * (ocr/hand.c): the writing is read from the pen's ink alone, digits
+ * only, and put in place of what the page's OCR read there.
+ *
+ * The writing is drawn in code with leptonica's bitmap font (digits are
+ * ASCII), leaned like a hand's and in ballpoint blue on a colour page, or
+ * in black on a gray one; print around it is black.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <leptonica/allheaders.h>
+#include <math.h>
+
+#include "ocr/hand.h"
+
+#define DPI 300
+#define BALLPOINT 0x2040b000 /* RGBA: r 0x20, g 0x40, b 0xb0 */
+
+static int setup_engine(void **state)
+{
+    sohoa_err err = {0};
+    ocr_engine *e = ocr_engine_new(NULL, &err);
+    if (!e) {
+        fprintf(stderr, "%s\n", err.msg);
+        return -1;
+    }
+    *state = e;
+    return 0;
+}
+
+static int teardown_engine(void **state)
+{
+    ocr_engine_free(*state);
+    return 0;
+}
+
+/* 1 bpp text `s` about `height` px tall (leptonica's bitmap font). */
+static PIX *text_mask(const char *s, int height)
+{
+    L_BMF *bmf = bmfCreate(NULL, 20);
+    assert_non_null(bmf);
+    PIX *t = pixCreate(50 * (int)strlen(s) + 40, 100, 1);
+    assert_non_null(t);
+    l_int32 w = 0, over = 0;
+    pixSetTextline(t, bmf, s, 1, 10, 70, &w, &over);
+    bmfDestroy(&bmf);
+    BOX *bb = NULL;
+    assert_int_equal(pixClipToForeground(t, NULL, &bb), 0);
+    PIX *tight = pixClipRectangle(t, bb, NULL);
+    boxDestroy(&bb);
+    pixDestroy(&t);
+    float f = (float)height / (float)pixGetHeight(tight);
+    PIX *big = pixScale(tight, f, f);
+    pixDestroy(&tight);
+    return big;
+}
+
+/* Paints `s` `height` px tall at (x, y top) in `rgba` on a 32 bpp page
+ * (or gray level `rgba >> 24` on an 8 bpp one), leaned by `lean` (top
+ * moved right by lean × height) as a hand writes. */
+static void paint(PIX *page, const char *s, int x, int y, int height, l_uint32 rgba, float lean)
+{
+    PIX *m = text_mask(s, height);
+    int pad = (int)(lean * (float)height) + 2;
+    if (lean != 0) {
+        PIX *wide = pixAddBorderGeneral(m, pad, pad, 0, 0, 0);
+        PIX *sh = pixHShear(NULL, wide, pixGetHeight(wide) - 1, -atanf(lean), L_BRING_IN_WHITE);
+        pixDestroy(&wide);
+        pixDestroy(&m);
+        m = sh;
+    }
+    if (lean != 0)
+        x -= pad;
+    if (pixGetDepth(page) == 32)
+        pixPaintThroughMask(page, m, x, y, rgba);
+    else
+        pixPaintThroughMask(page, m, x, y, rgba >> 24);
+    pixDestroy(&m);
+}
+
+/* A page 120 x 40 mm with "So:" in black at the left and "/UBND-VP" in
+ * black 22 mm further right; the blank between them. */
+static PIX *form_page(int depth)
+{
+    PIX *p = pixCreate(120 * DPI / 25, 40 * DPI / 25, depth);
+    assert_non_null(p);
+    if (depth == 32)
+        pixSetAllArbitrary(p, 0xf4f0e800);
+    else
+        pixSetAllArbitrary(p, 238);
+    paint(p, "So:", 60, 200, 40, 0x10101000, 0);
+    paint(p, "/UBND-VP", 180 + 22 * DPI / 25, 200, 40, 0x10101000, 0);
+    return p;
+}
+
+static hand_slot blank_slot(bool bounded)
+{
+    /* from "So:" to the notation, a line's height above and half below */
+    hand_slot s = {.kind = HAND_NUMBER, .bounded = bounded};
+    s.box = (ocr_box){180, 160, 180 + 22 * DPI / 25 - 4, 260};
+    if (!bounded)
+        s.box.x1 += 300; /* runs on over the notation */
+    return s;
+}
+
+/* Blue pen digits, leaning, with the black notation inside the slot: the
+ * pen is told by its colour, the print is not read. */
+static void colour_pen_read(void **state)
+{
+    PIX *p = form_page(32);
+    paint(p, "47", 300, 185, 48, BALLPOINT, 0.15f);
+    if (getenv("DUMP")) pixWrite("/tmp/hw/tp.png", p, IFF_PNG);
+    hand_slot s = blank_slot(false);
+    ocr_word w;
+    char buf[16];
+    assert_int_equal(hand_read_slot(*state, p, DPI, &s, &w, buf, sizeof buf), 1);
+    assert_string_equal(w.text, "47");
+    assert_true(w.hand);
+    /* the box is the writing's, not the slot's */
+    assert_true(w.box.x0 >= 290 && w.box.x1 <= 300 + 60 * 2);
+    pixDestroy(&p);
+}
+
+/* A gray scan: black pen between two pieces of print is read; the same
+ * ink in a blank open to the right is not (print would be read too). */
+static void gray_pen_between_print(void **state)
+{
+    PIX *p = form_page(8);
+    paint(p, "15", 300, 175, 60, 0x30000000, 0.2f);
+    ocr_word w;
+    char buf[16];
+    hand_slot s = blank_slot(true);
+    assert_int_equal(hand_read_slot(*state, p, DPI, &s, &w, buf, sizeof buf), 1);
+    assert_string_equal(w.text, "15");
+    s = blank_slot(false);
+    assert_int_equal(hand_read_slot(*state, p, DPI, &s, &w, buf, sizeof buf), 0);
+    pixDestroy(&p);
+}
+
+/* An empty blank, even with the dots of a dotted form line, reads as
+ * nothing. */
+static void empty_blank(void **state)
+{
+    PIX *p = form_page(32);
+    for (int x = 200; x < 400; x += 12)
+        for (int d = 0; d < 9; d++)
+            pixSetRGBPixel(p, x + d % 3, 238 + d / 3, 0x10, 0x10, 0x10);
+    hand_slot s = blank_slot(true);
+    ocr_word w;
+    char buf[16];
+    assert_int_equal(hand_read_slot(*state, p, DPI, &s, &w, buf, sizeof buf), 0);
+    pixDestroy(&p);
+}
+
+/* ---- hand_apply: the words the page's OCR read there are replaced ---- */
+
+static void add(ocr_page_text *pt, const char *text, int x0, int x1)
+{
+    ocr_word w = {.text = (char *)text, .box = {x0, 200, x1, 240}, .conf = 0.6f, .line = 3};
+    assert_int_equal(ocr_page_add_word(pt, &w), 0);
+}
+
+static const ocr_word *find(const ocr_page_text *pt, const char *text)
+{
+    for (size_t i = 0; i < pt->nwords; i++)
+        if (strcmp(pt->words[i].text, text) == 0)
+            return &pt->words[i];
+    return NULL;
+}
+
+static ocr_word pen(const char *digits, int x0, int x1)
+{
+    return (ocr_word){.text = (char *)digits, .box = {x0, 185, x1, 245}, .conf = 0.5f, .hand = true};
+}
+
+static void apply_replaces_misread(void **state)
+{
+    ocr_page_text pt = {0};
+    add(&pt, "Số:", 100, 170);
+    add(&pt, "2Z", 300, 370);
+    add(&pt, "/BQLKCN-KG", 460, 700);
+    hand_slot s = blank_slot(true);
+    ocr_word w = pen("32", 295, 375);
+    assert_int_equal(hand_apply(&pt, &s, &w), 1);
+    assert_null(find(&pt, "2Z"));
+    assert_non_null(find(&pt, "/BQLKCN-KG"));
+    const ocr_word *h = find(&pt, "32");
+    assert_non_null(h);
+    assert_true(h->hand);
+    assert_int_equal(h->line, 3); /* on the line of "Số:" */
+    assert_int_equal(pt.nwords, 3);
+    ocr_page_text_free(&pt);
+}
+
+/* The writing run into the notation by the OCR: the print is kept. */
+static void apply_splits_run_on_word(void **state)
+{
+    ocr_page_text pt = {0};
+    add(&pt, "Số:", 100, 170);
+    add(&pt, "Í68//SNV-VP", 300, 600);
+    hand_slot s = blank_slot(false);
+    ocr_word w = pen("1687", 295, 400);
+    assert_int_equal(hand_apply(&pt, &s, &w), 1);
+    const ocr_word *rest = find(&pt, "/SNV-VP");
+    assert_non_null(rest);
+    assert_int_equal(rest->box.x0, 400);
+    assert_non_null(find(&pt, "1687"));
+    assert_int_equal(pt.nwords, 3);
+    ocr_page_text_free(&pt);
+}
+
+/* A day glued to "tháng" cannot be split: nothing changes. */
+static void apply_refuses_unmatched(void **state)
+{
+    ocr_page_text pt = {0};
+    add(&pt, "ngày", 100, 170);
+    add(&pt, "6tháng", 300, 500);
+    hand_slot s = {.kind = HAND_DAY, .box = {171, 160, 499, 260}, .bounded = true};
+    ocr_word w = pen("16", 295, 380);
+    assert_int_equal(hand_apply(&pt, &s, &w), 0);
+    assert_int_equal(pt.nwords, 2);
+    assert_non_null(find(&pt, "6tháng"));
+    ocr_page_text_free(&pt);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(colour_pen_read),
+        cmocka_unit_test(gray_pen_between_print),
+        cmocka_unit_test(empty_blank),
+        cmocka_unit_test(apply_replaces_misread),
+        cmocka_unit_test(apply_splits_run_on_word),
+        cmocka_unit_test(apply_refuses_unmatched),
+    };
+    return cmocka_run_group_tests(tests, setup_engine, teardown_engine);
+}
