@@ -19,27 +19,10 @@
 #include <math.h>
 
 #include "ocr/hand.h"
+#include "tests/unit/support/testutil.h"
 
 #define DPI 300
 #define BALLPOINT 0x2040b000 /* RGBA: r 0x20, g 0x40, b 0xb0 */
-
-static int setup_engine(void **state)
-{
-    sohoa_err err = {0};
-    ocr_engine *e = ocr_engine_new(NULL, &err);
-    if (!e) {
-        fprintf(stderr, "%s\n", err.msg);
-        return -1;
-    }
-    *state = e;
-    return 0;
-}
-
-static int teardown_engine(void **state)
-{
-    ocr_engine_free(*state);
-    return 0;
-}
 
 /* 1 bpp text `s` about `height` px tall (leptonica's bitmap font). */
 static PIX *text_mask(const char *s, int height)
@@ -240,5 +223,5 @@ int main(void)
         cmocka_unit_test(apply_splits_run_on_word),
         cmocka_unit_test(apply_refuses_unmatched),
     };
-    return cmocka_run_group_tests(tests, setup_engine, teardown_engine);
+    return cmocka_run_group_tests(tests, tu_ocr_engine_setup, tu_ocr_engine_teardown);
 }

@@ -29,26 +29,9 @@
 #include <unistr.h>
 
 #include "ocr/recognize.h"
+#include "tests/unit/support/testutil.h"
 
 #define FRAME_PX 5
-
-static int setup_engine(void **state)
-{
-    sohoa_err err = {0};
-    ocr_engine *e = ocr_engine_new(NULL, &err);
-    if (!e) {
-        fprintf(stderr, "%s\n", err.msg);
-        return -1;
-    }
-    *state = e;
-    return 0;
-}
-
-static int teardown_engine(void **state)
-{
-    ocr_engine_free(*state);
-    return 0;
-}
 
 /* A white 32 bpp page 120 x 60 mm at `dpi`, with a line of black text at
  * the top (the OCR pass must ignore it: it is not red). */
@@ -352,5 +335,5 @@ int main(void)
         cmocka_unit_test(test_black_boxed_mark), cmocka_unit_test(test_gray_stamp),
         cmocka_unit_test(test_gray_text_only),
     };
-    return cmocka_run_group_tests(tests, setup_engine, teardown_engine);
+    return cmocka_run_group_tests(tests, tu_ocr_engine_setup, tu_ocr_engine_teardown);
 }

@@ -1,6 +1,8 @@
 /* testutil.c — see testutil.h. */
 #include "testutil.h"
 
+#include "ocr/recognize.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -88,4 +90,22 @@ int tu_signature_ok(const unsigned char *cert_der, size_t cert_len, token_sig_sc
     EVP_PKEY_free(pub);
     X509_free(x);
     return ok;
+}
+
+int tu_ocr_engine_setup(void **state)
+{
+    sohoa_err err = {0};
+    ocr_engine *e = ocr_engine_new(NULL, &err);
+    if (!e) {
+        fprintf(stderr, "%s\n", err.msg);
+        return -1;
+    }
+    *state = e;
+    return 0;
+}
+
+int tu_ocr_engine_teardown(void **state)
+{
+    ocr_engine_free(*state);
+    return 0;
 }

@@ -25,4 +25,10 @@ int tu_signature_ok(const unsigned char *cert_der, size_t cert_len, token_sig_sc
                     const EVP_MD *md, const unsigned char *digest, size_t dlen,
                     const unsigned char *sig, size_t slen);
 
+/* cmocka group setup / teardown: an OCR engine with the default
+ * languages in *state (setup fails, with the reason on stderr, when its
+ * language data is missing). */
+int tu_ocr_engine_setup(void **state);
+int tu_ocr_engine_teardown(void **state);
+
 #endif
