@@ -152,7 +152,7 @@ static int straighten(PIX **pix, PIX **gray, int dpi, ocr_engine *engine, const 
  * height anyway, and layout analysis on a 200 dpi image costs half of a
  * 300 dpi one, for the same words (measured on the sample scans). */
 static int recognise(ocr_engine *engine, PIX *gray, PIX *pix, int dpi, int ocr_dpi,
-                     ocr_page_text *text, sohoa_err *err)
+                     bool first_page, ocr_page_text *text, sohoa_err *err)
 {
     PIX *ocr_img = NULL;
     float f = 1.0f;
@@ -186,8 +186,9 @@ static int recognise(ocr_engine *engine, PIX *gray, PIX *pix, int dpi, int ocr_d
             log_debug("signer block re-read: %zu word(s) added", text->nwords - before);
         }
         /* numbers and days written by pen into the form: read again from
-         * the pen's ink (the colour page: the pen is told by its blue) */
-        if (rc == 0)
+         * the pen's ink (the colour page: the pen is told by its blue).
+         * Only the first page carries the document's own. */
+        if (rc == 0 && first_page)
             rc = hand_reread(engine, pixGetDepth(pix) == 32 ? pix : gray, dpi, text, err);
     }
     pixDestroy(&src);
@@ -240,7 +241,7 @@ static int process_page(run *r, ocr_engine *engine, size_t i, const input_page_r
     if (straighten(&pix, &gray, dpi, engine, where, err) != 0)
         goto out;
     t_prep = now_ms();
-    if (recognise(engine, gray, pix, dpi, r->opt->ocr_dpi, &job->text, err) != 0)
+    if (recognise(engine, gray, pix, dpi, r->opt->ocr_dpi, i == 0, &job->text, err) != 0)
         goto out;
     t_ocr = now_ms();
     pixDestroy(&gray);
