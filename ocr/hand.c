@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "../firmware/log.h"
+#include "stamp.h"
 
 /* Pen ink on a colour page: blue above the larger of red and green by this
  * much at least, and by 35% of the strongest blue in the blank (ballpoint
@@ -30,7 +31,10 @@ static const int read_heights[] = {32, 40, 48};
 #define MIN_STROKE 2.5f
 #define MAX_STROKE 5.5f
 
-static int mm_px(double mm, int dpi) { return (int)lround(mm * dpi / 25.4); }
+static int mm_px(double mm, int dpi)
+{
+    return (int)lround(mm * dpi / 25.4);
+}
 
 /* 1 bpp mask of blue pen ink in a colour crop, or NULL when there is none. */
 static PIX *blue_ink(PIX *crop)
@@ -350,7 +354,8 @@ int hand_apply(ocr_page_text *pt, const hand_slot *slot, const ocr_word *w)
     return ocr_page_add_word(pt, &add) == 0 ? 1 : -1;
 }
 
-int hand_reread(ocr_engine *e, PIX *page, int dpi, ocr_page_text *pt, sohoa_err *err)
+int hand_reread(ocr_engine *e, PIX *page, int dpi, const ocr_box *stamps, size_t nstamps,
+                ocr_page_text *pt, sohoa_err *err)
 {
     static const char *const names[] = {"number", "day", "month"};
     hand_slot slots[HAND_MAX_SLOTS];
@@ -358,6 +363,10 @@ int hand_reread(ocr_engine *e, PIX *page, int dpi, ocr_page_text *pt, sohoa_err 
     for (size_t i = 0; i < n; i++) {
         char digits[16];
         ocr_word w;
+        if (stamp_holds(stamps, nstamps, &slots[i].box)) {
+            log_debug("handwritten %s: its blank is under the ĐẾN stamp", names[slots[i].kind]);
+            continue;
+        }
         if (hand_read_slot(e, page, dpi, &slots[i], &w, digits, sizeof digits) != 1) {
             log_debug("handwritten %s: nothing read in its blank", names[slots[i].kind]);
             continue;
@@ -365,8 +374,8 @@ int hand_reread(ocr_engine *e, PIX *page, int dpi, ocr_page_text *pt, sohoa_err 
         int rc = hand_apply(pt, &slots[i], &w);
         if (rc < 0)
             return err_set(err, SOHOA_EWORK, "out of memory storing OCR words");
-        log_debug("handwritten %s read as \"%s\" (confidence %.2f)%s", names[slots[i].kind],
-                  digits, w.conf, rc ? "" : ", not matched to the page's words");
+        log_debug("handwritten %s read as \"%s\" (confidence %.2f)%s", names[slots[i].kind], digits,
+                  w.conf, rc ? "" : ", not matched to the page's words");
     }
     return 0;
 }

@@ -34,7 +34,10 @@ int hand_read_slot(ocr_engine *e, struct Pix *page, int dpi, const hand_slot *sl
  * not be matched to the writing (nothing is then changed), -1 on ENOMEM. */
 int hand_apply(ocr_page_text *pt, const hand_slot *slot, const ocr_word *w);
 
-/* Both steps for every blank extract_hand_slots() names on the page. */
-int hand_reread(ocr_engine *e, struct Pix *page, int dpi, ocr_page_text *pt, sohoa_err *err);
+/* Both steps for every blank extract_hand_slots() names on the page,
+ * except a blank under one of the registry's ĐẾN stamps (`stamps`, found
+ * by stamp_find_frames): pen writing there may be the clerk's. */
+int hand_reread(ocr_engine *e, struct Pix *page, int dpi, const ocr_box *stamps, size_t nstamps,
+                ocr_page_text *pt, sohoa_err *err);
 
 #endif

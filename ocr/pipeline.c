@@ -11,11 +11,12 @@
 #include "../firmware/fsutil.h"
 #include "../firmware/log.h"
 #include "extract.h"
+#include "hand.h"
 #include "input.h"
 #include "orient.h"
 #include "pdf.h"
-#include "hand.h"
 #include "preprocess.h"
+#include "stamp.h"
 
 /* Skew below this is invisible and not worth resampling the page for. */
 #define MIN_DESKEW_DEG 0.1f
@@ -151,14 +152,24 @@ static int straighten(PIX **pix, PIX **gray, int dpi, ocr_engine *engine, const 
 /* OCR at a moderate resolution: Tesseract normalises text lines to a fixed
  * height anyway, and layout analysis on a 200 dpi image costs half of a
  * 300 dpi one, for the same words (measured on the sample scans). */
-static int recognise(ocr_engine *engine, PIX *gray, PIX *pix, int dpi, int ocr_dpi,
-                     bool first_page, ocr_page_text *text, sohoa_err *err)
+static int recognise(ocr_engine *engine, PIX *gray, PIX *pix, int dpi, int ocr_dpi, bool first_page,
+                     ocr_page_text *text, sohoa_err *err)
 {
     PIX *ocr_img = NULL;
     float f = 1.0f;
     PIX *src = pixGetDepth(pix) == 32 ? prep_drop_red(gray, pix) : prep_drop_light_ink(gray);
     if (!src)
         return err_set(err, SOHOA_EWORK, "out of memory preparing the page for OCR");
+    /* the registry's ĐẾN stamp and the pen writing in it, often over the
+     * issuer's name: not the letter's, and noise to the OCR */
+    ocr_box stamps[STAMP_MAX];
+    size_t nstamps = stamp_find_frames(pix, dpi, stamps, STAMP_MAX);
+    if (nstamps) {
+        stamp_wipe(src, pix, stamps, nstamps);
+        log_debug("ĐẾN stamp found at %d,%d (%d × %d px): its ink left out of the OCR",
+                  stamps[0].x0, stamps[0].y0, stamps[0].x1 - stamps[0].x0,
+                  stamps[0].y1 - stamps[0].y0);
+    }
     if (ocr_dpi > 0 && dpi > ocr_dpi * 6 / 5) {
         float s = (float)ocr_dpi / (float)dpi;
         ocr_img = pixScaleGrayLI(src, s, s);
@@ -189,7 +200,8 @@ static int recognise(ocr_engine *engine, PIX *gray, PIX *pix, int dpi, int ocr_d
          * the pen's ink (the colour page: the pen is told by its blue).
          * Only the first page carries the document's own. */
         if (rc == 0 && first_page)
-            rc = hand_reread(engine, pixGetDepth(pix) == 32 ? pix : gray, dpi, text, err);
+            rc = hand_reread(engine, pixGetDepth(pix) == 32 ? pix : gray, dpi, stamps, nstamps,
+                             text, err);
     }
     pixDestroy(&src);
     if (rc != 0)

@@ -24,33 +24,13 @@
 #define DPI 300
 #define BALLPOINT 0x2040b000 /* RGBA: r 0x20, g 0x40, b 0xb0 */
 
-/* 1 bpp text `s` about `height` px tall (leptonica's bitmap font). */
-static PIX *text_mask(const char *s, int height)
-{
-    L_BMF *bmf = bmfCreate(NULL, 20);
-    assert_non_null(bmf);
-    PIX *t = pixCreate(50 * (int)strlen(s) + 40, 100, 1);
-    assert_non_null(t);
-    l_int32 w = 0, over = 0;
-    pixSetTextline(t, bmf, s, 1, 10, 70, &w, &over);
-    bmfDestroy(&bmf);
-    BOX *bb = NULL;
-    assert_int_equal(pixClipToForeground(t, NULL, &bb), 0);
-    PIX *tight = pixClipRectangle(t, bb, NULL);
-    boxDestroy(&bb);
-    pixDestroy(&t);
-    float f = (float)height / (float)pixGetHeight(tight);
-    PIX *big = pixScale(tight, f, f);
-    pixDestroy(&tight);
-    return big;
-}
-
 /* Paints `s` `height` px tall at (x, y top) in `rgba` on a 32 bpp page
  * (or gray level `rgba >> 24` on an 8 bpp one), leaned by `lean` (top
  * moved right by lean × height) as a hand writes. */
 static void paint(PIX *page, const char *s, int x, int y, int height, l_uint32 rgba, float lean)
 {
-    PIX *m = text_mask(s, height);
+    PIX *m = tu_text_mask(s, height);
+    assert_non_null(m);
     int pad = (int)(lean * (float)height) + 2;
     if (lean != 0) {
         PIX *wide = pixAddBorderGeneral(m, pad, pad, 0, 0, 0);
@@ -99,7 +79,8 @@ static void colour_pen_read(void **state)
 {
     PIX *p = form_page(32);
     paint(p, "47", 300, 185, 48, BALLPOINT, 0.15f);
-    if (getenv("DUMP")) pixWrite("/tmp/hw/tp.png", p, IFF_PNG);
+    if (getenv("DUMP"))
+        pixWrite("/tmp/hw/tp.png", p, IFF_PNG);
     hand_slot s = blank_slot(false);
     ocr_word w;
     char buf[16];
@@ -160,7 +141,8 @@ static const ocr_word *find(const ocr_page_text *pt, const char *text)
 
 static ocr_word pen(const char *digits, int x0, int x1)
 {
-    return (ocr_word){.text = (char *)digits, .box = {x0, 185, x1, 245}, .conf = 0.5f, .hand = true};
+    return (ocr_word){
+        .text = (char *)digits, .box = {x0, 185, x1, 245}, .conf = 0.5f, .hand = true};
 }
 
 static void apply_replaces_misread(void **state)

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/wait.h>
 
+#include <leptonica/allheaders.h>
 #include <openssl/rsa.h>
 #include <openssl/x509.h>
 
@@ -108,4 +109,28 @@ int tu_ocr_engine_teardown(void **state)
 {
     ocr_engine_free(*state);
     return 0;
+}
+
+PIX *tu_text_mask(const char *s, int height)
+{
+    L_BMF *bmf = bmfCreate(NULL, 20);
+    PIX *t = bmf ? pixCreate(50 * (int)strlen(s) + 40, 100, 1) : NULL;
+    l_int32 w = 0, over = 0;
+    BOX *bb = NULL;
+    if (!t || pixSetTextline(t, bmf, s, 1, 10, 70, &w, &over) != 0 ||
+        pixClipToForeground(t, NULL, &bb) != 0 || !bb) {
+        bmfDestroy(&bmf);
+        pixDestroy(&t);
+        return NULL;
+    }
+    bmfDestroy(&bmf);
+    PIX *tight = pixClipRectangle(t, bb, NULL);
+    boxDestroy(&bb);
+    pixDestroy(&t);
+    if (!tight)
+        return NULL;
+    float f = (float)height / (float)pixGetHeight(tight);
+    PIX *big = pixScale(tight, f, f);
+    pixDestroy(&tight);
+    return big;
 }

@@ -31,4 +31,11 @@ int tu_signature_ok(const unsigned char *cert_der, size_t cert_len, token_sig_sc
 int tu_ocr_engine_setup(void **state);
 int tu_ocr_engine_teardown(void **state);
 
+struct Pix;
+
+/* 1 bpp text `s` (ASCII) cut to its ink and scaled to `height` px, drawn
+ * with leptonica's bitmap font: print or writing for test pages. NULL on
+ * failure. */
+struct Pix *tu_text_mask(const char *s, int height);
+
 #endif

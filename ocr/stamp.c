@@ -1,0 +1,403 @@
+/* stamp.c — see stamp.h. */
+#include "stamp.h"
+
+#include <leptonica/allheaders.h>
+#include <math.h>
+#include <stdlib.h>
+
+/* Coloured ink: its strongest channel above its weakest by this much once
+ * the paper's tint is taken out. Stamp ink, even faded to 40%, stands 25
+ * and more apart; black print on tinted paper and JPEG noise stay below
+ * 20 (measured on the corpus and on beige paper). */
+#define FRAME_COLOUR 20
+/* Inside a frame, what is wiped: light pixels (one channel at PRINT_DARK
+ * or above) of faint colour, and dark strokes most of whose pixels are of
+ * clear colour (pen and stamp ink are 40 and more apart; print next to
+ * them gets a cast of up to 20 from JPEG), but for their neutral pixels:
+ * black print that the ink crosses. */
+#define WIPE_FAINT_COLOUR 14
+#define WIPE_COLOUR 30
+#define PRINT_DARK 100
+#define PRINT_NEUTRAL 10
+/* The stamp is 50 × 35 mm (standards §5); turned up to about 5° its bounds
+ * grow to 53 × 39 mm. Inked by hand it may print short or smudge. */
+#define FRAME_MIN_W_MM 40.0
+#define FRAME_MAX_W_MM 64.0
+#define FRAME_MIN_H_MM 26.0
+#define FRAME_MAX_H_MM 48.0
+#define FRAME_MIN_ASPECT 1.15 /* a round seal is 1 */
+#define FRAME_MAX_ASPECT 1.9
+/* Black print crossing a frame's line cuts it for a stroke's width. */
+#define LINE_GAP_MM 1.5
+/* A line turned by 5° rises 0.09 mm per mm: thickened by this much it
+ * keeps runs of LINE_PIECE_MM in every row. */
+#define LINE_THICK_MM 0.8
+#define LINE_PIECE_MM 8.0
+/* How much a frame's line rises end to end (turned by up to 5°), plus
+ * its thickening. */
+#define LINE_MAX_RISE_MM 6.0
+/* A frame's line is thinner than this across. */
+#define LINE_MAX_THICK_MM 1.2
+/* Where black print crosses a line, or the ink faded, a line may be found
+ * in part: at least this long, and along this share of the other. */
+#define LINE_MIN_MM 25.0
+#define LINE_MIN_SHARED 0.6
+#define LINE_JOIN_MM 5.0
+/* A seal's arc bows by 0.7 mm and more at its outer edge (measured on
+ * 40 mm seals); a frame's line by 0.35 mm at most. */
+#define LINE_MAX_BOW_MM 0.6
+#define MAX_LINES 16
+#define MAX_PIECES 64
+/* The clerk stamps under the number or the date (upper part of the page). */
+#define SEARCH_SHARE 0.6
+
+static int mm_px(double mm, int dpi)
+{
+    return (int)lround(mm * dpi / 25.4);
+}
+
+/* The paper's own tint (r − g and b − g at the paper's green level g),
+ * which a yellowed sheet or a scanner's colour cast gives every pixel in
+ * proportion to its lightness: the median over the region. */
+typedef struct tint {
+    int rg, bg, g;
+} tint;
+
+static int median_of(const long *hist, long total)
+{
+    long seen = 0;
+    for (int i = 0; i < 511; i++)
+        if ((seen += hist[i]) * 2 >= total)
+            return i - 255;
+    return 0;
+}
+
+static tint paper_tint(PIX *color, int h)
+{
+    long rg[511] = {0}, bg[511] = {0}, gl[511] = {0};
+    int w = pixGetWidth(color), wpl = pixGetWpl(color);
+    const l_uint32 *src = pixGetData(color);
+    long total = 0;
+    for (int y = 0; y < h; y += 4)
+        for (int x = 0; x < w; x += 4) {
+            l_int32 r, g, b;
+            extractRGBValues(src[(long)y * wpl + x], &r, &g, &b);
+            rg[r - g + 255]++;
+            bg[b - g + 255]++;
+            gl[g + 255]++;
+            total++;
+        }
+    int g = median_of(gl, total);
+    return (tint){median_of(rg, total), median_of(bg, total), g > 0 ? g : 1};
+}
+
+/* How far a pixel's colour is from gray, once the paper's tint is taken
+ * out: the spread of its channels. */
+static int colourfulness(l_uint32 px, tint t)
+{
+    l_int32 r, g, b;
+    extractRGBValues(px, &r, &g, &b);
+    int lit = g < t.g ? g : t.g; /* black ink has no paper tint left */
+    int dr = r - g - t.rg * lit / t.g, db = b - g - t.bg * lit / t.g;
+    int hi = dr > db ? dr : db, lo = dr < db ? dr : db;
+    hi = hi > 0 ? hi : 0;
+    lo = lo < 0 ? lo : 0;
+    return hi - lo;
+}
+
+/* 1 bpp mask of coloured ink in the top `h` rows of `color`. */
+static PIX *colour_mask(PIX *color, int h, tint t)
+{
+    int w = pixGetWidth(color), wpl = pixGetWpl(color);
+    PIX *m = pixCreate(w, h, 1);
+    if (!m)
+        return NULL;
+    l_uint32 *src = pixGetData(color), *md = pixGetData(m);
+    int mwpl = pixGetWpl(m);
+    for (int y = 0; y < h; y++) {
+        const l_uint32 *sl = src + (long)y * wpl;
+        l_uint32 *ml = md + (long)y * mwpl;
+        for (int x = 0; x < w; x++)
+            if (colourfulness(sl[x], t) >= FRAME_COLOUR)
+                SET_DATA_BIT(ml, x);
+    }
+    return m;
+}
+
+/* A horizontal line of the frame: one of the pieces of coloured ink that
+ * stay straight and long once the gaps left by black print crossing the
+ * line are bridged (closing along it), the line is thickened across so
+ * that a turned line keeps long runs per row, and everything shorter than
+ * LINE_PIECE_MM along it is opened away. */
+typedef struct hline {
+    int x0, x1, y0, y1;
+    int top, bottom; /* straight as a frame's top line, as its bottom line */
+} hline;
+
+/* Mean height of the outer edge (top or bottom) of the ink of `lines` in
+ * columns x0..x1 within `l`, or -1 when there is none. */
+static double ink_edge(PIX *lines, const hline *l, int x0, int x1, int top)
+{
+    double sum = 0;
+    long n = 0;
+    for (int x = x0; x < x1; x += 2)
+        for (int k = 0; k < l->y1 - l->y0; k++) {
+            int y = top ? l->y0 + k : l->y1 - 1 - k;
+            l_uint32 v = 0;
+            pixGetPixel(lines, x, y, &v);
+            if (v) {
+                sum += y;
+                n++;
+                break;
+            }
+        }
+    return n ? sum / n : -1;
+}
+
+/* A line, not the arc of a round seal: the middle of its outer edge lies
+ * halfway between its ends. The outer edge, because the stamp's first or
+ * last row of letters may have joined the line on its inner side. */
+static int straight(PIX *lines, const hline *l, int dpi, int top)
+{
+    int w = l->x1 - l->x0;
+    double left = ink_edge(lines, l, l->x0, l->x0 + w / 6, top);
+    double mid = ink_edge(lines, l, l->x0 + w * 5 / 12, l->x0 + w * 7 / 12, top);
+    double right = ink_edge(lines, l, l->x1 - w / 6, l->x1, top);
+    if (left < 0 || mid < 0 || right < 0)
+        return 0;
+    return fabs(mid - (left + right) / 2) <= mm_px(LINE_MAX_BOW_MM, dpi);
+}
+
+/* Joins the pieces of one line, cut where the ink faded or print crossed
+ * it: end to end, at the same height (a turned line steps up or down).
+ * Returns the new count. */
+static size_t join_pieces(hline *piece, size_t np, int dpi)
+{
+    int join = mm_px(LINE_JOIN_MM, dpi), step = mm_px(LINE_THICK_MM, dpi);
+    for (int merged = 1; merged;) {
+        merged = 0;
+        for (size_t i = 0; i < np; i++)
+            for (size_t j = i + 1; j < np; j++) {
+                hline *a = &piece[i], *b = &piece[j];
+                int gap = a->x0 < b->x0 ? b->x0 - a->x1 : a->x0 - b->x1;
+                hline u = {.x0 = a->x0 < b->x0 ? a->x0 : b->x0,
+                           .x1 = a->x1 > b->x1 ? a->x1 : b->x1,
+                           .y0 = a->y0 < b->y0 ? a->y0 : b->y0,
+                           .y1 = a->y1 > b->y1 ? a->y1 : b->y1};
+                if (gap > join || a->y1 + step < b->y0 || b->y1 + step < a->y0 ||
+                    u.x1 - u.x0 > mm_px(FRAME_MAX_W_MM, dpi) ||
+                    u.y1 - u.y0 > mm_px(LINE_MAX_RISE_MM, dpi))
+                    continue;
+                *a = u;
+                *b = piece[--np];
+                merged = 1;
+            }
+    }
+    return np;
+}
+
+static size_t find_hlines(PIX *mask, int dpi, hline *out, size_t max)
+{
+    /* only thin ink: the stamp's letters, whose strokes run across, would
+     * otherwise close into bars that join the line under them */
+    PIX *thick = pixOpenBrick(NULL, mask, 1, mm_px(LINE_MAX_THICK_MM, dpi) | 1);
+    PIX *thin = thick ? pixSubtract(NULL, mask, thick) : NULL;
+    PIX *bridged = thin ? pixCloseBrick(NULL, thin, mm_px(LINE_GAP_MM, dpi) | 1, 1) : NULL;
+    PIX *thickened =
+        bridged ? pixDilateBrick(NULL, bridged, 1, mm_px(LINE_THICK_MM, dpi) | 1) : NULL;
+    PIX *c = thickened ? pixOpenBrick(NULL, thickened, mm_px(LINE_PIECE_MM, dpi) | 1, 1) : NULL;
+    BOXA *boxa = c ? pixConnComp(c, NULL, 8) : NULL;
+    pixDestroy(&thick);
+    pixDestroy(&thin);
+    pixDestroy(&bridged);
+    pixDestroy(&thickened);
+    hline piece[MAX_PIECES];
+    size_t np = 0;
+    for (int i = 0; boxa && i < boxaGetCount(boxa) && np < MAX_PIECES; i++) {
+        l_int32 bx, by, bw, bh;
+        boxaGetBoxGeometry(boxa, i, &bx, &by, &bw, &bh);
+        if (bh <= mm_px(LINE_MAX_RISE_MM, dpi))
+            piece[np++] = (hline){.x0 = bx, .x1 = bx + bw, .y0 = by, .y1 = by + bh};
+    }
+    boxaDestroy(&boxa);
+    np = join_pieces(piece, np, dpi);
+    size_t n = 0;
+    for (size_t i = 0; i < np && n < max; i++) {
+        int w = piece[i].x1 - piece[i].x0, h = piece[i].y1 - piece[i].y0;
+        if (w >= mm_px(LINE_MIN_MM, dpi) && w <= mm_px(FRAME_MAX_W_MM, dpi) &&
+            h <= mm_px(LINE_MAX_RISE_MM, dpi)) {
+            piece[i].top = straight(c, &piece[i], dpi, 1);
+            piece[i].bottom = straight(c, &piece[i], dpi, 0);
+            if (piece[i].top || piece[i].bottom)
+                out[n++] = piece[i];
+        }
+    }
+    pixDestroy(&c);
+    return n;
+}
+
+/* How much of the longer of two lines the shorter one runs along. */
+static double shared_run(const hline *a, const hline *b)
+{
+    int x0 = a->x0 > b->x0 ? a->x0 : b->x0, x1 = a->x1 < b->x1 ? a->x1 : b->x1;
+    int longer = a->x1 - a->x0 > b->x1 - b->x0 ? a->x1 - a->x0 : b->x1 - b->x0;
+    return x1 > x0 ? (double)(x1 - x0) / longer : 0;
+}
+
+size_t stamp_find_frames(PIX *color, int dpi, ocr_box *out, size_t max)
+{
+    if (!color || pixGetDepth(color) != 32 || dpi <= 0 || max == 0)
+        return 0;
+    int h = (int)(pixGetHeight(color) * SEARCH_SHARE);
+    PIX *mask = colour_mask(color, h, paper_tint(color, h));
+    if (!mask)
+        return 0;
+    hline lines[MAX_LINES];
+    size_t nl = find_hlines(mask, dpi, lines, MAX_LINES);
+    pixDestroy(&mask);
+    /* the frame: a top and a bottom line along each other, at the stamp's
+     * height apart; of the lines under a top line (the stamp's own rows of
+     * dots may look like lines), the lowest in reach is the bottom */
+    size_t n = 0;
+    for (size_t t = 0; t < nl && n < max; t++) {
+        const hline *top = &lines[t], *bot = NULL;
+        for (size_t u = 0; u < nl && top->top; u++) {
+            const hline *l = &lines[u];
+            int gap = l->y1 - top->y0;
+            if (l->bottom && gap >= mm_px(FRAME_MIN_H_MM, dpi) &&
+                gap <= mm_px(FRAME_MAX_H_MM, dpi) && shared_run(top, l) >= LINE_MIN_SHARED &&
+                (!bot || l->y1 > bot->y1))
+                bot = l;
+        }
+        if (!bot)
+            continue;
+        ocr_box f = {top->x0 < bot->x0 ? top->x0 : bot->x0, top->y0,
+                     top->x1 > bot->x1 ? top->x1 : bot->x1, bot->y1};
+        double wmm = (f.x1 - f.x0) * 25.4 / dpi, hmm = (f.y1 - f.y0) * 25.4 / dpi;
+        if (wmm < FRAME_MIN_W_MM || wmm > FRAME_MAX_W_MM || wmm / hmm < FRAME_MIN_ASPECT ||
+            wmm / hmm > FRAME_MAX_ASPECT)
+            continue;
+        /* a row of the stamp found as a top line: the frame is known */
+        int known = 0;
+        for (size_t k = 0; k < n; k++)
+            known |= stamp_holds(&out[k], 1, &f);
+        if (!known)
+            out[n++] = f;
+    }
+    return n;
+}
+
+static int brightest(l_uint32 px)
+{
+    l_int32 r, g, b;
+    extractRGBValues(px, &r, &g, &b);
+    int hi = r > g ? r : g;
+    return b > hi ? b : hi;
+}
+
+/* 1 bpp mask of the pixels of `crop` darker than PRINT_DARK in every
+ * channel: black print, and the pen's and the stamp's strokes. */
+static PIX *dark_pixels(PIX *crop)
+{
+    int w = pixGetWidth(crop), h = pixGetHeight(crop), wpl = pixGetWpl(crop);
+    PIX *m = pixCreate(w, h, 1);
+    if (!m)
+        return NULL;
+    const l_uint32 *src = pixGetData(crop);
+    l_uint32 *md = pixGetData(m);
+    int mwpl = pixGetWpl(m);
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++)
+            if (brightest(src[(long)y * wpl + x]) < PRINT_DARK)
+                SET_DATA_BIT(md + (long)y * mwpl, x);
+    return m;
+}
+
+/* Whitens in `gray` (at x0, y0) the dark strokes of `crop` that are stamp
+ * or pen ink. JPEG's coarse colour blurs the colour of a stroke's edge
+ * into a dark gray that looks like print, and gives print next to ink a
+ * cast, so a pixel alone cannot tell; a stroke as a whole can: mostly of
+ * clear colour, it is ink (all of it but the neutral pixels of print it
+ * crosses goes); mostly neutral, it is print and stays. */
+static void wipe_dark_strokes(PIX *gray, int x0, int y0, PIX *crop, tint t)
+{
+    PIX *dark = dark_pixels(crop);
+    PIXA *pixa = NULL;
+    BOXA *boxa = dark ? pixConnComp(dark, &pixa, 8) : NULL;
+    pixDestroy(&dark);
+    int cwpl = pixGetWpl(crop), gwpl = pixGetWpl(gray);
+    const l_uint32 *cd = pixGetData(crop);
+    l_uint32 *gd = pixGetData(gray);
+    for (int i = 0; boxa && i < boxaGetCount(boxa); i++) {
+        l_int32 bx, by, bw, bh;
+        boxaGetBoxGeometry(boxa, i, &bx, &by, &bw, &bh);
+        PIX *part = pixaGetPix(pixa, i, L_CLONE);
+        long on = 0, ink = 0;
+        for (int pass = 0; pass < 2 && part; pass++) {
+            for (int y = 0; y < bh; y++)
+                for (int x = 0; x < bw; x++) {
+                    l_uint32 v = 0;
+                    pixGetPixel(part, x, y, &v);
+                    if (!v)
+                        continue;
+                    int c = colourfulness(cd[(long)(by + y) * cwpl + bx + x], t);
+                    if (pass == 0) {
+                        on++;
+                        ink += c >= WIPE_COLOUR;
+                    } else if (c >= PRINT_NEUTRAL)
+                        SET_DATA_BYTE(gd + (long)(y0 + by + y) * gwpl, x0 + bx + x, 255);
+                }
+            if (2 * ink < on)
+                break; /* print */
+        }
+        pixDestroy(&part);
+    }
+    boxaDestroy(&boxa);
+    pixaDestroy(&pixa);
+}
+
+void stamp_wipe(PIX *gray, PIX *color, const ocr_box *frames, size_t n)
+{
+    if (!gray || !color || pixGetDepth(gray) != 8 || pixGetDepth(color) != 32 ||
+        pixGetWidth(gray) != pixGetWidth(color) || pixGetHeight(gray) != pixGetHeight(color))
+        return;
+    int w = pixGetWidth(gray), h = pixGetHeight(gray);
+    int gwpl = pixGetWpl(gray), cwpl = pixGetWpl(color);
+    l_uint32 *gd = pixGetData(gray), *cd = pixGetData(color);
+    tint t = paper_tint(color, (int)(h * SEARCH_SHARE));
+    for (size_t f = 0; f < n; f++) {
+        int x0 = frames[f].x0 < 0 ? 0 : frames[f].x0, y0 = frames[f].y0 < 0 ? 0 : frames[f].y0;
+        int x1 = frames[f].x1 > w ? w : frames[f].x1, y1 = frames[f].y1 > h ? h : frames[f].y1;
+        if (x1 <= x0 || y1 <= y0)
+            continue;
+        /* the light pixels of faint colour: the stamp's faded strokes and
+         * the edges of its and the pen's strokes */
+        for (int y = y0; y < y1; y++) {
+            l_uint32 *gl = gd + (long)y * gwpl;
+            const l_uint32 *cl = cd + (long)y * cwpl;
+            for (int x = x0; x < x1; x++)
+                if (brightest(cl[x]) >= PRINT_DARK && colourfulness(cl[x], t) >= WIPE_FAINT_COLOUR)
+                    SET_DATA_BYTE(gl, x, 255);
+        }
+        BOX *b = boxCreate(x0, y0, x1 - x0, y1 - y0);
+        PIX *crop = b ? pixClipRectangle(color, b, NULL) : NULL;
+        boxDestroy(&b);
+        if (crop)
+            wipe_dark_strokes(gray, x0, y0, crop, t);
+        pixDestroy(&crop);
+    }
+}
+
+int stamp_holds(const ocr_box *frames, size_t n, const ocr_box *b)
+{
+    long area = (long)(b->x1 - b->x0) * (b->y1 - b->y0);
+    for (size_t f = 0; f < n && area > 0; f++) {
+        int x0 = b->x0 > frames[f].x0 ? b->x0 : frames[f].x0;
+        int x1 = b->x1 < frames[f].x1 ? b->x1 : frames[f].x1;
+        int y0 = b->y0 > frames[f].y0 ? b->y0 : frames[f].y0;
+        int y1 = b->y1 < frames[f].y1 ? b->y1 : frames[f].y1;
+        if (x1 > x0 && y1 > y0 && 2L * (x1 - x0) * (y1 - y0) > area)
+            return 1;
+    }
+    return 0;
+}

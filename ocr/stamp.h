@@ -1,0 +1,40 @@
+/* stamp.h — the receiving clerk's ĐẾN stamp, found by its frame.
+ *
+ * The registry stamps each incoming letter with a 50 × 35 mm frame holding
+ * its own Số, Ngày and Chuyển, filled in by pen (standards §5, "Marks"),
+ * often over the letter's header. None of it is the letter's metadata, and
+ * its pen writing over the issuer's name turns the name into noise for the
+ * OCR. On a colour page the stamp's frame and everything written in it are
+ * in coloured ink (red, violet or blue), while the letter under it is
+ * black: the frame is found by its shape in the colour channel, and the
+ * coloured ink inside it is wiped from the image the OCR reads. The black
+ * print under the stamp stays.
+ */
+#ifndef SOHOA_STAMP_H
+#define SOHOA_STAMP_H
+
+#include <stddef.h>
+
+#include "words.h"
+
+struct Pix;
+
+/* At most this many stamps are looked for on a page. */
+#define STAMP_MAX 2
+
+/* Finds the frames of ĐẾN stamps on the colour page `color` (32 bpp) at
+ * `dpi`: a closed line of coloured ink about 50 × 35 mm, upright or turned
+ * a few degrees, in the upper part of the page. A round seal, a boxed
+ * KHẨN or MẬT mark and handwriting are not frames. Fills up to `max`
+ * boxes (the frame's bounds) and returns how many; 0 for a gray page. */
+size_t stamp_find_frames(struct Pix *color, int dpi, ocr_box *out, size_t max);
+
+/* Whitens, in the 8 bpp `gray` (same size as `color`), the pixels inside
+ * `frames` that are coloured ink in `color`: the stamp and the pen
+ * writing in it. Pixels of black print are kept. */
+void stamp_wipe(struct Pix *gray, struct Pix *color, const ocr_box *frames, size_t n);
+
+/* Whether box `b` lies mostly inside one of `frames`. */
+int stamp_holds(const ocr_box *frames, size_t n, const ocr_box *b);
+
+#endif

@@ -1,0 +1,302 @@
+/* test_stamp.c — the registry's ĐẾN stamp found by its frame and its ink
+ * wiped from what the OCR reads (ocr/stamp.c).
+ *
+ * Pages are drawn in code at 200 dpi on tinted paper and passed through
+ * JPEG, as the scanner delivers them (JPEG's coarse colour puts a colour
+ * cast on black print next to stamp ink): black print, a stamp frame of
+ * 50 × 35 mm in stamp ink, turned a little and crossing the print, with
+ * pen digits in it; or the shapes that must not be taken for one: a round
+ * seal, a boxed KHẨN mark, the black rules of a table.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <leptonica/allheaders.h>
+#include <math.h>
+
+#include "ocr/stamp.h"
+#include "tests/unit/support/testutil.h"
+
+#define DPI 200
+#define MM(v) ((int)lround((v)*DPI / 25.4))
+
+typedef struct rgb {
+    int r, g, b;
+} rgb;
+
+static const rgb BLUE = {18, 36, 140}, VIOLET = {97, 36, 133}, RED = {219, 25, 33},
+                 BLACK = {20, 20, 20};
+
+/* A page 180 × 150 mm of beige paper (black print on it is 28 levels
+ * from the paper's colour). */
+static PIX *paper(void)
+{
+    PIX *p = pixCreate(MM(180), MM(150), 32);
+    assert_non_null(p);
+    pixSetAllArbitrary(p, 0xece4d000);
+    return p;
+}
+
+/* Ink over the paper: multiplied, as ink darkens what is under it. */
+static void ink_mask(PIX *page, PIX *mask, int x, int y, rgb c)
+{
+    for (int j = 0; j < pixGetHeight(mask); j++)
+        for (int i = 0; i < pixGetWidth(mask); i++) {
+            l_uint32 on = 0, px = 0;
+            pixGetPixel(mask, i, j, &on);
+            if (!on || x + i >= pixGetWidth(page) || y + j >= pixGetHeight(page) || x + i < 0 ||
+                y + j < 0)
+                continue;
+            pixGetPixel(page, x + i, y + j, &px);
+            l_int32 r, g, b;
+            extractRGBValues(px, &r, &g, &b);
+            composeRGBPixel(r * c.r / 255, g * c.g / 255, b * c.b / 255, &px);
+            pixSetPixel(page, x + i, y + j, px);
+        }
+}
+
+static void text(PIX *page, const char *s, int x, int y, int height, rgb c)
+{
+    PIX *m = tu_text_mask(s, height);
+    assert_non_null(m);
+    ink_mask(page, m, x, y, c);
+    pixDestroy(&m);
+}
+
+/* A rectangle's outline `w` × `h` px, its top left at (x, y), turned by
+ * `deg` about that corner, in lines `thick` px wide. */
+static void outline(PIX *page, int x, int y, int w, int h, double deg, int thick, rgb c)
+{
+    PIX *m = pixCreate(pixGetWidth(page), pixGetHeight(page), 1);
+    assert_non_null(m);
+    double a = deg * M_PI / 180, co = cos(a), si = sin(a);
+    int px[4], py[4];
+    int cx[4] = {0, w, w, 0}, cy[4] = {0, 0, h, h};
+    for (int k = 0; k < 4; k++) {
+        px[k] = x + (int)lround(cx[k] * co - cy[k] * si);
+        py[k] = y + (int)lround(cx[k] * si + cy[k] * co);
+    }
+    for (int k = 0; k < 4; k++)
+        pixRenderLine(m, px[k], py[k], px[(k + 1) % 4], py[(k + 1) % 4], thick, L_SET_PIXELS);
+    ink_mask(page, m, 0, 0, c);
+    pixDestroy(&m);
+}
+
+/* An elliptic ring `w` × `h` px, `thick` px wide, centred at (cx, cy). */
+static void ring(PIX *page, int cx, int cy, int w, int h, int thick, rgb c)
+{
+    PIX *m = pixCreate(w + 2, h + 2, 1);
+    assert_non_null(m);
+    double a = w / 2.0, b = h / 2.0;
+    for (int y = 0; y < h + 2; y++)
+        for (int x = 0; x < w + 2; x++) {
+            double outer = hypot((x - a) / a, (y - b) / b);
+            double inner = hypot((x - a) / (a - thick), (y - b) / (b - thick));
+            if (outer <= 1 && inner >= 1)
+                pixSetPixel(m, x, y, 1);
+        }
+    ink_mask(page, m, cx - (int)a, cy - (int)b, c);
+    pixDestroy(&m);
+}
+
+/* The letter's header in black: two lines of the issuer's name. */
+static void header(PIX *page)
+{
+    text(page, "UBND TINH YEN BAI", MM(40), MM(22), MM(3.5), BLACK);
+    text(page, "SO THONG TIN VA TRUYEN THONG", MM(25), MM(30), MM(3.5), BLACK);
+}
+
+/* The stamp at (x, y) mm turned by `deg`: frame, label and pen digits. */
+static void den_stamp(PIX *page, double x, double y, double deg, rgb ink)
+{
+    outline(page, MM(x), MM(y), MM(50), MM(35), deg, 2, ink);
+    text(page, "DEN So:", MM(x + 3), MM(y + 8), MM(4), ink);
+    text(page, "Ngay:", MM(x + 3), MM(y + 16), MM(2.5), ink);
+    text(page, "1357", MM(x + 25), MM(y + 6), MM(4.5), BLUE);
+    text(page, "16/8/2022", MM(x + 15), MM(y + 14), MM(4), BLUE);
+}
+
+/* As scanned: through JPEG at quality 80 (4:2:0 colour). */
+static PIX *scanned(PIX *page)
+{
+    l_uint8 *data = NULL;
+    size_t size = 0;
+    assert_int_equal(pixWriteMemJpeg(&data, &size, page, 80, 0), 0);
+    PIX *out = pixReadMemJpeg(data, size, 0, 1, NULL, 0);
+    free(data);
+    pixDestroy(&page);
+    assert_non_null(out);
+    return out;
+}
+
+static void assert_frame_near(const ocr_box *f, double x, double y)
+{
+    /* the bounds of a 50 × 35 mm frame at (x, y), within 2 mm (a turned
+     * frame's bounds grow by up to 3.5 mm) */
+    assert_in_range(f->x0, MM(x - 2), MM(x + 2));
+    assert_in_range(f->y0, MM(y - 4), MM(y + 2));
+    assert_in_range(f->x1 - f->x0, MM(48), MM(54));
+    assert_in_range(f->y1 - f->y0, MM(33), MM(40));
+}
+
+/* A blue stamp upright over the header, and violet and red ones turned
+ * by up to 4°: each is found, where it is. */
+static void frame_found(void **state)
+{
+    (void)state;
+    const struct {
+        rgb ink;
+        double deg;
+    } cases[] = {{BLUE, 0}, {VIOLET, 4}, {RED, -3}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        PIX *p = paper();
+        header(p);
+        den_stamp(p, 20, 14, cases[i].deg, cases[i].ink);
+        p = scanned(p);
+        ocr_box f[STAMP_MAX];
+        assert_int_equal(stamp_find_frames(p, DPI, f, STAMP_MAX), 1);
+        assert_frame_near(&f[0], cases[i].deg < 0 ? 20 : 20 - 35 * sin(cases[i].deg * M_PI / 180),
+                          cases[i].deg < 0 ? 14 + 50 * sin(cases[i].deg * M_PI / 180) : 14);
+        pixDestroy(&p);
+    }
+}
+
+/* The frame's lines cut where black print crosses them (thick black bars
+ * across the top and bottom lines): still one frame. */
+static void frame_cut_by_print(void **state)
+{
+    (void)state;
+    PIX *p = paper();
+    den_stamp(p, 30, 20, 1.5, VIOLET);
+    for (int k = 0; k < 5; k++) {
+        PIX *bar = pixCreate(MM(1.2), MM(4), 1);
+        pixSetAll(bar);
+        ink_mask(p, bar, MM(38 + 8 * k), MM(18), BLACK);
+        ink_mask(p, bar, MM(38 + 8 * k), MM(54), BLACK);
+        pixDestroy(&bar);
+    }
+    p = scanned(p);
+    ocr_box f[STAMP_MAX];
+    assert_int_equal(stamp_find_frames(p, DPI, f, STAMP_MAX), 1);
+    pixDestroy(&p);
+}
+
+/* What is not a ĐẾN stamp: a round red seal of 40 mm, an oval one of
+ * 70 × 42 mm (as large as a turned frame: its arcs are not lines), a
+ * boxed KHẨN mark (40 × 12 mm), a black frame 50 × 35 mm on beige paper,
+ * a stamp frame on a gray page, and one in the lower part of the page (a
+ * seal's place, not the registry's). */
+static void not_a_frame(void **state)
+{
+    (void)state;
+    PIX *p = paper();
+    header(p);
+    ring(p, MM(30), MM(60), MM(40), MM(40), 6, RED);
+    ring(p, MM(30), MM(60), MM(30), MM(30), 2, RED);
+    ring(p, MM(75), MM(100), MM(70), MM(42), 4, RED);
+    outline(p, MM(110), MM(10), MM(40), MM(12), 2, 3, RED);
+    outline(p, MM(110), MM(40), MM(50), MM(35), 0, 2, BLACK);
+    p = scanned(p);
+    ocr_box f[STAMP_MAX];
+    assert_int_equal(stamp_find_frames(p, DPI, f, STAMP_MAX), 0);
+    pixDestroy(&p);
+
+    p = paper();
+    den_stamp(p, 20, 14, 0, BLUE);
+    PIX *g = pixConvertRGBToLuminance(p);
+    assert_int_equal(stamp_find_frames(g, DPI, f, STAMP_MAX), 0);
+    pixDestroy(&g);
+    pixDestroy(&p);
+
+    p = paper();
+    den_stamp(p, 20, 100, 0, BLUE);
+    p = scanned(p);
+    assert_int_equal(stamp_find_frames(p, DPI, f, STAMP_MAX), 0);
+    pixDestroy(&p);
+}
+
+/* Share of the pixels of `mask` (at x, y) that are dark in `gray`. */
+static double dark_share(PIX *gray, PIX *mask, int x, int y)
+{
+    long on = 0, dark = 0;
+    for (int j = 0; j < pixGetHeight(mask); j++)
+        for (int i = 0; i < pixGetWidth(mask); i++) {
+            l_uint32 v = 0, g = 0;
+            pixGetPixel(mask, i, j, &v);
+            if (!v)
+                continue;
+            pixGetPixel(gray, x + i, y + j, &g);
+            on++;
+            dark += g < 128;
+        }
+    return on ? (double)dark / on : 0;
+}
+
+/* Wiping: in the frame, the stamp's ink and the pen digits turn to paper
+ * while the black print under them stays (but where the ink crosses it);
+ * blue pen digits outside the frame (the letter's own number) stay. */
+static void wipe_keeps_print(void **state)
+{
+    (void)state;
+    PIX *p = paper();
+    header(p);
+    den_stamp(p, 20, 10, 0, BLUE);
+    text(p, "409", MM(120), MM(30), MM(4.5), BLUE);
+    p = scanned(p);
+    ocr_box f[STAMP_MAX];
+    size_t n = stamp_find_frames(p, DPI, f, STAMP_MAX);
+    assert_int_equal(n, 1);
+    PIX *gray = pixConvertRGBToLuminance(p);
+    assert_non_null(gray);
+    stamp_wipe(gray, p, f, n);
+
+    PIX *print = tu_text_mask("SO THONG TIN VA TRUYEN THONG", MM(3.5));
+    PIX *pen = tu_text_mask("1357", MM(4.5));
+    PIX *own = tu_text_mask("409", MM(4.5));
+    assert_true(print && pen && own);
+    /* the print in the frame (its first 20 mm) and beyond it */
+    assert_true(dark_share(gray, print, MM(25), MM(30)) > 0.9);
+    assert_true(dark_share(gray, pen, MM(45), MM(16)) < 0.05);
+    assert_true(dark_share(gray, own, MM(120), MM(30)) > 0.9);
+    /* no trace of the frame's top line */
+    for (int x = MM(25); x < MM(65); x++) {
+        l_uint32 v = 0;
+        for (int y = MM(9); y < MM(11.5); y++) {
+            pixGetPixel(gray, x, y, &v);
+            assert_true(v > 150);
+        }
+    }
+    pixDestroy(&print);
+    pixDestroy(&pen);
+    pixDestroy(&own);
+    pixDestroy(&gray);
+    pixDestroy(&p);
+}
+
+/* A blank is under a stamp when most of it is inside the frame. */
+static void holds(void **state)
+{
+    (void)state;
+    ocr_box f = {100, 100, 500, 380};
+    ocr_box in = {120, 200, 300, 240}, half = {400, 200, 700, 240}, out = {600, 50, 700, 90};
+    assert_true(stamp_holds(&f, 1, &in));
+    assert_false(stamp_holds(&f, 1, &half));
+    assert_false(stamp_holds(&f, 1, &out));
+    assert_false(stamp_holds(&f, 0, &in));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(frame_found), cmocka_unit_test(frame_cut_by_print),
+        cmocka_unit_test(not_a_frame), cmocka_unit_test(wipe_keeps_print),
+        cmocka_unit_test(holds),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
