@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "extract_ctx.h"
 #include "../firmware/log.h"
+#include "extract_ctx.h"
 #include "extract_lex.h"
 #include "vntext.h"
 
@@ -15,7 +15,10 @@ extract_options extract_defaults(void)
     return o;
 }
 
-static float clamp01(float v) { return v < 0 ? 0 : v > 1 ? 1 : v; }
+static float clamp01(float v)
+{
+    return v < 0 ? 0 : v > 1 ? 1 : v;
+}
 
 void ex_set(extract_ctx *c, meta_field f, const char *value, float conf)
 {
@@ -36,7 +39,10 @@ void ex_right(const page_layout *pl, const lay_row *r, size_t *from, size_t *to)
     *to = r->n;
 }
 
-float ex_upper_share(const char *s) { return vn_upper_share(s); }
+float ex_upper_share(const char *s)
+{
+    return vn_upper_share(s);
+}
 
 /* The right column's motto names the layout: "CỘNG HÒA XÃ HỘI CHỦ NGHĨA
  * VIỆT NAM" (State) or "ĐẢNG CỘNG SẢN VIỆT NAM" (Party). */
@@ -81,6 +87,37 @@ static void decide_format(extract_ctx *c)
     bool party = d > 0;
     int m = abs(d);
     ex_set(c, META_FORMAT, party ? "party" : "state", m >= 3 ? 0.97f : m >= 1 ? 0.75f : 0.4f);
+}
+
+/* The prefix label written as the layout writes it: K/T, T/M, T/L in a
+ * Party document, KT., TM., TL. in a State one (Hướng dẫn 36, Nghị định
+ * 30); the OCR often drops or swaps the slash or the dot. */
+static void normalise_prefix(extract_ctx *c)
+{
+    static const char *const labels[][2] = {{"KT", "K/T"}, {"TM", "T/M"}, {"TL", "T/L"}};
+    const char *p = c->out->str[META_SIGNER_PREFIX], *fmt = c->out->str[META_FORMAT];
+    if (!p || !fmt || c->out->confidence[META_FORMAT] < 0.75f)
+        return;
+    bool party = strcmp(fmt, "party") == 0;
+    size_t lab = strcspn(p, " ");
+    if (!p[lab])
+        return;
+    for (size_t i = 0; i < sizeof labels / sizeof labels[0]; i++) {
+        const char *st = labels[i][0], *pt = labels[i][1];
+        bool is_state = (lab == 2 || (lab == 3 && p[2] == '.')) && strncmp(p, st, 2) == 0;
+        bool is_party = lab == 3 && p[0] == pt[0] && p[1] == '/' && p[2] == pt[2];
+        if (!is_state && !is_party)
+            continue;
+        char buf[160];
+        snprintf(buf, sizeof buf, "%s%s", party ? pt : st, party ? "" : ".");
+        size_t n = strlen(buf);
+        if (n + strlen(p + lab) < sizeof buf) {
+            snprintf(buf + n, sizeof buf - n, "%s", p + lab);
+            if (strcmp(buf, p) != 0)
+                ex_set(c, META_SIGNER_PREFIX, buf, c->out->confidence[META_SIGNER_PREFIX]);
+        }
+        return;
+    }
 }
 
 static bool same_type(int a, int b)
@@ -399,6 +436,7 @@ int extract_metadata(const ocr_page_text *pages, size_t npages, const extract_op
         ex_find_signer(&c);
         vote_prefix(&c);
         decide_format(&c);
+        normalise_prefix(&c);
         decide_type(&c);
         corroborate_number(&c);
         decide_review(&c);

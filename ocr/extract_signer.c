@@ -22,7 +22,7 @@
 
 typedef struct sline {
     char *text;
-    char *all;        /* text with the unreadable words kept (title repair) */
+    char *all; /* text with the unreadable words kept (title repair) */
     float conf;
     bool damaged;     /* words dropped as unreadable */
     int lead_dropped; /* unreadable words before the first kept one */
@@ -34,8 +34,8 @@ typedef struct sline {
 /* The signer prefix labels (standards §5), as OCR prints them. */
 static bool is_prefix_label(const char *fold)
 {
-    static const char *const p[] = {"tm.", "t/m", "t.m", "kt.", "k/t", "tl.", "t/l", "tuq.",
-                                    "q.", "ktl."};
+    static const char *const p[] = {"tm.", "t/m", "t.m",  "kt.", "k/t",
+                                    "tl.", "t/l", "tuq.", "q.",  "ktl."};
     for (size_t i = 0; i < sizeof p / sizeof p[0]; i++)
         if (strcmp(fold, p[i]) == 0)
             return true;
@@ -44,8 +44,8 @@ static bool is_prefix_label(const char *fold)
 
 static bool is_prefix(const char *text)
 {
-    static const char *const p[] = {"tm.", "tm ", "t/m", "t.m", "kt.", "kt ", "k/t", "tl.",
-                                    "tl ", "t/l", "tuq.", "tuq ", "q. ", "q.", "ktl."};
+    static const char *const p[] = {"tm.", "tm ", "t/m",  "t.m",  "kt.", "kt ", "k/t", "tl.",
+                                    "tl ", "t/l", "tuq.", "tuq ", "q. ", "q.",  "ktl."};
     char *f = vn_fold(text);
     bool r = false;
     for (size_t i = 0; f && i < sizeof p / sizeof p[0] && !r; i++)
@@ -82,10 +82,11 @@ static bool is_upper_line(const char *t)
 /* Vietnamese surnames: a closed set. A name read without any diacritic
  * ("Dinh") takes the surname's spelling ("Đinh"). */
 static const char *const surnames[] = {
-    "Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Huỳnh", "Phan", "Vũ", "Võ", "Đặng", "Bùi",
-    "Đỗ", "Hồ", "Ngô", "Dương", "Lý", "Đinh", "Đào", "Cao", "Lâm", "Mai", "Trịnh", "Đoàn",
-    "Lương", "Tạ", "Tô", "Hà", "Cầm", "Lò", "Quách", "Chu", "Triệu", "Thái", "Tăng", "Lưu",
-    "Hứa", "Kiều", "Vương", "Đàm", "Nông", "Lục", "Âu", "Mạc", "Tống", "Thân", "Khổng",
+    "Nguyễn", "Trần",  "Lê",   "Phạm",  "Hoàng", "Huỳnh", "Phan", "Vũ",    "Võ",  "Đặng",
+    "Bùi",    "Đỗ",    "Hồ",   "Ngô",   "Dương", "Lý",    "Đinh", "Đào",   "Cao", "Lâm",
+    "Mai",    "Trịnh", "Đoàn", "Lương", "Tạ",    "Tô",    "Hà",   "Cầm",   "Lò",  "Quách",
+    "Chu",    "Triệu", "Thái", "Tăng",  "Lưu",   "Hứa",   "Kiều", "Vương", "Đàm", "Nông",
+    "Lục",    "Âu",    "Mạc",  "Tống",  "Thân",  "Khổng",
 };
 
 /* The surname a name's first word stands for. Surnames are a closed set,
@@ -180,17 +181,47 @@ static char *name_run(const char *line)
 /* Signer titles (heads and deputies of State and Party bodies) and the
  * collectives a TM. / T/M line names, upper case. */
 static const char *const titles[] = {
-    "CHỦ TỊCH", "PHÓ CHỦ TỊCH", "GIÁM ĐỐC", "PHÓ GIÁM ĐỐC", "TỔNG GIÁM ĐỐC", "BỘ TRƯỞNG",
-    "THỨ TRƯỞNG", "CHÁNH VĂN PHÒNG", "PHÓ CHÁNH VĂN PHÒNG", "CHÁNH THANH TRA",
-    "PHÓ CHÁNH THANH TRA", "CHỦ NHIỆM", "PHÓ CHỦ NHIỆM", "BÍ THƯ", "PHÓ BÍ THƯ",
-    "TRƯỞNG BAN", "PHÓ TRƯỞNG BAN", "CỤC TRƯỞNG", "PHÓ CỤC TRƯỞNG", "VỤ TRƯỞNG",
-    "PHÓ VỤ TRƯỞNG", "CHI CỤC TRƯỞNG", "TRƯỞNG PHÒNG", "PHÓ TRƯỞNG PHÒNG", "HIỆU TRƯỞNG",
-    "VIỆN TRƯỞNG", "THỦ TRƯỞNG", "TRƯỞNG ĐOÀN",
+    "CHỦ TỊCH",
+    "PHÓ CHỦ TỊCH",
+    "GIÁM ĐỐC",
+    "PHÓ GIÁM ĐỐC",
+    "TỔNG GIÁM ĐỐC",
+    "BỘ TRƯỞNG",
+    "THỨ TRƯỞNG",
+    "CHÁNH VĂN PHÒNG",
+    "PHÓ CHÁNH VĂN PHÒNG",
+    "CHÁNH THANH TRA",
+    "PHÓ CHÁNH THANH TRA",
+    "CHỦ NHIỆM",
+    "PHÓ CHỦ NHIỆM",
+    "BÍ THƯ",
+    "PHÓ BÍ THƯ",
+    "TRƯỞNG BAN",
+    "PHÓ TRƯỞNG BAN",
+    "CỤC TRƯỞNG",
+    "PHÓ CỤC TRƯỞNG",
+    "VỤ TRƯỞNG",
+    "PHÓ VỤ TRƯỞNG",
+    "CHI CỤC TRƯỞNG",
+    "TRƯỞNG PHÒNG",
+    "PHÓ TRƯỞNG PHÒNG",
+    "HIỆU TRƯỞNG",
+    "VIỆN TRƯỞNG",
+    "THỦ TRƯỞNG",
+    "TRƯỞNG ĐOÀN",
 };
 static const char *const collectives[] = {
-    "ỦY BAN NHÂN DÂN", "HỘI ĐỒNG NHÂN DÂN", "THƯỜNG TRỰC HĐND", "BAN THƯỜNG VỤ",
-    "BAN CHẤP HÀNH", "ỦY BAN KIỂM TRA", "ĐẢNG ỦY", "ĐẢNG ĐOÀN", "BAN CÁN SỰ ĐẢNG",
-    "CHÍNH PHỦ", "ỦY BAN MẶT TRẬN TỔ QUỐC",
+    "ỦY BAN NHÂN DÂN",
+    "HỘI ĐỒNG NHÂN DÂN",
+    "THƯỜNG TRỰC HĐND",
+    "BAN THƯỜNG VỤ",
+    "BAN CHẤP HÀNH",
+    "ỦY BAN KIỂM TRA",
+    "ĐẢNG ỦY",
+    "ĐẢNG ĐOÀN",
+    "BAN CÁN SỰ ĐẢNG",
+    "CHÍNH PHỦ",
+    "ỦY BAN MẶT TRẬN TỔ QUỐC",
 };
 
 /* Letters of the fold of `s` ("PHÓ CHỦ TỊCH" → "phochutich"); malloc'd. */
@@ -296,9 +327,27 @@ static char *repair_position(char *text, const sline *l, float *conf)
  * DÂN" in "TM. ỦY BAN NHÂN DÂN") nearest to `text`, or NULL. */
 static const char *prefix_head(bool collective, const char *text, int *d)
 {
-    return collective
-               ? nearest(collectives, sizeof collectives / sizeof collectives[0], text, d)
-               : nearest(titles, sizeof titles / sizeof titles[0], text, d);
+    return collective ? nearest(collectives, sizeof collectives / sizeof collectives[0], text, d)
+                      : nearest(titles, sizeof titles / sizeof titles[0], text, d);
+}
+
+/* Whether the label's collective form (TM., T/M: "for the body") is
+ * meant, not a title's (KT., TL.: "for the head"). */
+static bool collective_label(const char *text, size_t lab)
+{
+    char *label = strndup(text, lab), *f = label ? vn_fold(label) : NULL;
+    bool collective = f && (f[0] == 't' && (f[1] == 'm' || f[2] == 'm'));
+    free(label);
+    free(f);
+    return collective;
+}
+
+/* A prefix line that is whole: its label and a head read exactly. */
+static bool prefix_whole(const char *text)
+{
+    size_t lab = strcspn(text, " ");
+    int d = 1;
+    return text[lab] && prefix_head(collective_label(text, lab), text + lab + 1, &d) && d == 0;
 }
 
 /* A prefix line "KT. GLAM ĐỌC" with its head repaired the same way; when
@@ -307,9 +356,8 @@ static const char *prefix_head(bool collective, const char *text, int *d)
 static char *repair_prefix(char *text, const char *all, float *conf)
 {
     size_t lab = strcspn(text, " ");
-    char *label = strndup(text, lab), *f = label ? vn_fold(label) : NULL;
-    bool collective = f && (f[0] == 't' && (f[1] == 'm' || f[2] == 'm'));
-    free(f);
+    char *label = strndup(text, lab);
+    bool collective = collective_label(text, lab);
     int d = 0;
     const char *head = text[lab] ? prefix_head(collective, text + lab + 1, &d) : NULL;
     size_t alab = all ? strcspn(all, " ") : 0;
@@ -360,6 +408,30 @@ static char *deputy_position(char *pos, const char *prefix, float *conf)
     free(pf);
     free(qf);
     return out;
+}
+
+/* How sure the block has no prefix line, none having been read. The
+ * prefix stands at the block's top, where the seal often lies: a block
+ * whose position or name was read poorly may have lost it too. And some
+ * positions call for one (Nghị định 30/2020, Hướng dẫn 36): a deputy
+ * ("PHÓ ...") signs for the head (KT., K/T), and a unit's head inside the
+ * body ("CHÁNH VĂN PHÒNG" of an issuer that is not the office itself)
+ * signs by order of the head (TL., T/L). */
+static float no_prefix_conf(const char *position, const char *issuer, float pos_conf,
+                            float name_conf)
+{
+    float conf = 0.9f;
+    conf = pos_conf < conf ? pos_conf : conf;
+    conf = name_conf < conf ? name_conf : conf;
+    char *pf = position ? vn_fold(position) : NULL, *ifold = issuer ? vn_fold(issuer) : NULL;
+    if (pf && strncmp(pf, "pho ", 4) == 0 && conf > 0.3f)
+        conf = 0.3f;
+    if (pf && strncmp(pf, "chanh van phong", 15) == 0 && !(ifold && strstr(ifold, "van phong")) &&
+        conf > 0.5f)
+        conf = 0.5f;
+    free(pf);
+    free(ifold);
+    return conf;
 }
 
 /* Where the block can start: below the body (the last full-width row),
@@ -576,8 +648,12 @@ static bool signer_on_page(extract_ctx *c, size_t page)
         } else
             c->oom = true;
         size_t pos_from = pos;
-        /* a prefix may run over two lines before the position */
+        /* a prefix may run over two lines before the position; but one
+         * whole on its first line ends there, and what follows it is the
+         * position, read as two lines */
         size_t pre_to = pre == EX_NONE ? pre : pos;
+        if (pre != EX_NONE && pre_to > pre + 1 && prefix_whole(l[pre].text))
+            pos_from = pre_to = pre + 1;
         char *ps = join(l, pos_from, pos + 1, &conf);
         if (ps)
             ps = repair_position(ps, &l[pos], &conf);
@@ -592,7 +668,9 @@ static bool signer_on_page(extract_ctx *c, size_t page)
                 sp = repair_prefix(sp, pre + 1 == pre_to ? l[pre].all : NULL, &conf);
             set_repaired(c, META_SIGNER_PREFIX, sp, conf);
         } else
-            c->out->confidence[META_SIGNER_PREFIX] = 0.9f;
+            c->out->confidence[META_SIGNER_PREFIX] = no_prefix_conf(
+                c->out->str[META_SIGNER_POSITION], c->out->str[META_ISSUER],
+                c->out->confidence[META_SIGNER_POSITION], c->out->confidence[META_SIGNER]);
     }
     for (size_t i = 0; i < n; i++) {
         free(l[i].text);
@@ -614,7 +692,7 @@ void ex_find_signer(extract_ctx *c)
 static bool is_position_line(const char *text)
 {
     static const char *const heads[] = {"giam doc", "chu tich", "bi thu", "chu nhiem",
-                                        "truong", "chanh ", "pho ", "tong "};
+                                        "truong",   "chanh ",   "pho ",   "tong "};
     char *f = vn_fold(text);
     bool r = false;
     for (size_t i = 0; f && i < sizeof heads / sizeof heads[0] && !r; i++)

@@ -921,6 +921,91 @@ static void signer_prefix_repaired(void **st)
     free_run(r);
 }
 
+/* No prefix line read: sure only when the block was read well and its
+ * position calls for none. A deputy signs KT.; a unit's head inside the
+ * body (CHÁNH VĂN PHÒNG of a province's committee) signs TL., but the
+ * head of the office that issues it signs in his own name. */
+static void signer_prefix_absent(void **st)
+{
+    run *r = new_run();
+    bld_state_header(&r->page[0], UBND_QNG, "Số: 09/TTr-UBND", DATE_QNG);
+    bld_signer(&r->page[0], NULL, "GIÁM ĐỐC", "Đinh Quốc Bình");
+    extract(r);
+    assert_null(S(r, META_SIGNER_PREFIX));
+    assert_false(r->m.review[META_SIGNER_PREFIX]);
+    free_run(r);
+
+    r = new_run();
+    bld_state_header(&r->page[0], UBND_QNG, "Số: 09/TTr-UBND", DATE_QNG);
+    bld_signer(&r->page[0], NULL, "PHÓ GIÁM ĐỐC", "Đinh Quốc Bình");
+    extract(r);
+    assert_null(S(r, META_SIGNER_PREFIX));
+    assert_true(flagged(r, META_SIGNER_PREFIX));
+    free_run(r);
+
+    r = new_run();
+    bld_state_header(&r->page[0], UBND_QNG, "Số: 09/TTr-UBND", DATE_QNG);
+    bld_signer(&r->page[0], NULL, "CHÁNH VĂN PHÒNG", "Đinh Quốc Bình");
+    extract(r);
+    assert_true(flagged(r, META_SIGNER_PREFIX));
+    free_run(r);
+
+    const char *office[] = {"UBND TỈNH QUẢNG NGÃI", "VĂN PHÒNG", NULL};
+    r = new_run();
+    bld_state_header(&r->page[0], office, "Số: 09/VP-TH", DATE_QNG);
+    bld_signer(&r->page[0], NULL, "CHÁNH VĂN PHÒNG", "Đinh Quốc Bình");
+    extract(r);
+    assert_false(r->m.review[META_SIGNER_PREFIX]);
+    free_run(r);
+
+    /* the name under the seal, read poorly: the prefix may be lost too */
+    r = new_run();
+    bld_state_header(&r->page[0], UBND_QNG, "Số: 09/TTr-UBND", DATE_QNG);
+    bld_signer(&r->page[0], NULL, "GIÁM ĐỐC", "Đinh Quốc Bình");
+    bld_set_word(&r->page[0], "Đinh", 2800, 0.5f, 0);
+    bld_set_word(&r->page[0], "Quốc", 2800, 0.5f, 0);
+    extract(r);
+    assert_true(flagged(r, META_SIGNER_PREFIX));
+    free_run(r);
+}
+
+/* The label as the layout writes it: K/T in a Party document, KT. in a
+ * State one, whatever the OCR made of the slash or the dot. */
+static void signer_prefix_layout_form(void **st)
+{
+    run *r = new_run();
+    const char *bodies[] = {"TỈNH ỦY NINH THUẬN", "BAN TỔ CHỨC", NULL};
+    bld_party_header(&r->page[0], bodies, "Số 682-QĐ/BTCTU",
+                     "Ninh Thuận, ngày 15 tháng 01 năm 2022");
+    bld_signer(&r->page[0], "KT TRƯỞNG BAN", "PHÓ TRƯỞNG BAN", "Lê Văn Hùng");
+    extract(r);
+    assert_field(r, META_FORMAT, "party");
+    assert_field(r, META_SIGNER_PREFIX, "K/T TRƯỞNG BAN");
+    free_run(r);
+
+    r = new_run();
+    bld_state_header(&r->page[0], UBND_QNG, "Số: 09/TTr-UBND", DATE_QNG);
+    bld_signer(&r->page[0], "TM ỦY BAN NHÂN DÂN", "CHỦ TỊCH", "Đinh Quốc Bình");
+    extract(r);
+    assert_field(r, META_SIGNER_PREFIX, "TM. ỦY BAN NHÂN DÂN");
+    free_run(r);
+}
+
+/* A prefix whole on its line ends there: the two lines under it are the
+ * position, read apart. */
+static void signer_prefix_whole_line(void **st)
+{
+    run *r = new_run();
+    bld_state_header(&r->page[0], UBND_QNG, "Số: 09/TTr-UBND", DATE_QNG);
+    bld_signer(&r->page[0], "KT. CHỦ TỊCH", "PHÓ CHỦ", "Kim Loan");
+    bld_line_no++;
+    bld_centred(&r->page[0], 1750, 2680, "TỊCH");
+    extract(r);
+    assert_field(r, META_SIGNER_PREFIX, "KT. CHỦ TỊCH");
+    assert_field(r, META_SIGNER_POSITION, "PHÓ CHỦ TỊCH");
+    free_run(r);
+}
+
 /* ---- number and notation repairs ---- */
 
 /* "21UBND-NC": the separator after the number was lost; the number and
@@ -1331,6 +1416,9 @@ int main(void)
         cmocka_unit_test(signer_words_under_seal),
         cmocka_unit_test(signer_position_repaired),
         cmocka_unit_test(signer_prefix_repaired),
+        cmocka_unit_test(signer_prefix_absent),
+        cmocka_unit_test(signer_prefix_layout_form),
+        cmocka_unit_test(signer_prefix_whole_line),
         cmocka_unit_test(number_glued_to_notation),
         cmocka_unit_test(number_apart_from_separator),
         cmocka_unit_test(notation_without_separator),
