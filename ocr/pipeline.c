@@ -161,9 +161,10 @@ static int recognise(ocr_engine *engine, PIX *gray, PIX *pix, int dpi, int ocr_d
     if (!src)
         return err_set(err, SOHOA_EWORK, "out of memory preparing the page for OCR");
     /* the registry's ĐẾN stamp and the pen writing in it, often over the
-     * issuer's name: not the letter's, and noise to the OCR */
+     * issuer's name: not the letter's, and noise to the OCR. The registry
+     * stamps the first page (about 50 ms to look for it). */
     ocr_box stamps[STAMP_MAX];
-    size_t nstamps = stamp_find_frames(pix, dpi, stamps, STAMP_MAX);
+    size_t nstamps = first_page ? stamp_find_frames(pix, dpi, stamps, STAMP_MAX) : 0;
     if (nstamps) {
         stamp_wipe(src, pix, stamps, nstamps);
         log_debug("ĐẾN stamp found at %d,%d (%d × %d px): its ink left out of the OCR",
