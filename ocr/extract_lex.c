@@ -152,7 +152,8 @@ static const char *const names[] = {
     "Ban Dân vận", "Ban Nội chính", "Ban Thường vụ", "Chính phủ", "Kho bạc Nhà nước",
     "Thanh tra", "Công an", "Cục Thuế", "Tỉnh", "Thành phố", "Huyện", "Quận", "Thị xã",
     "Phường", "Ủy ban", "Mặt trận Tổ quốc", "Cộng hòa xã hội chủ nghĩa Việt Nam",
-    "Đảng Cộng sản Việt Nam", "Trung tâm", "Chi cục", "Tổng cục",
+    "Đảng Cộng sản Việt Nam", "Trung tâm", "Chi cục", "Tổng cục", "Ban Quản lý",
+    "Ban Dân tộc",
     /* common words that fold like a name above ("CƠ QUAN" is no "QUẬN",
      * "ĐỊA PHƯƠNG" no "PHƯỜNG"): matched first, as longer phrases */
     "Cơ quan", "Địa phương", "Khối các cơ quan", "Quản lý",

@@ -441,6 +441,14 @@ static void issuer_single_body_repaired(void **st)
     assert_field(r, META_ISSUER, "ỦY BAN NHÂN DÂN TỈNH QUẢNG NGÃI");
     assert_null(S(r, META_ISSUER_SUPERIOR));
     free_run(r);
+
+    /* a tone mark misread on "BAN" ("bạn" is no body's name) */
+    r = new_run();
+    const char *bql[] = {"UBND TỈNH QUẢNG NAM", "BẠN QUẢN LÝ CÁC KHU", "CÔNG NGHIỆP", NULL};
+    bld_state_header(&r->page[0], bql, "Số: 09/TTr-BQLKCN", "Quảng Nam, ngày 17 tháng 7 năm 2019");
+    extract(r);
+    assert_field(r, META_ISSUER, "BAN QUẢN LÝ CÁC KHU CÔNG NGHIỆP");
+    free_run(r);
 }
 
 static void subject_multiline_stops(void **st)
