@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../firmware/log.h"
 #include "extract_ctx.h"
+#include "../firmware/log.h"
 #include "extract_lex.h"
 #include "vntext.h"
 
@@ -15,10 +15,7 @@ extract_options extract_defaults(void)
     return o;
 }
 
-static float clamp01(float v)
-{
-    return v < 0 ? 0 : v > 1 ? 1 : v;
-}
+static float clamp01(float v) { return v < 0 ? 0 : v > 1 ? 1 : v; }
 
 void ex_set(extract_ctx *c, meta_field f, const char *value, float conf)
 {
@@ -39,10 +36,7 @@ void ex_right(const page_layout *pl, const lay_row *r, size_t *from, size_t *to)
     *to = r->n;
 }
 
-float ex_upper_share(const char *s)
-{
-    return vn_upper_share(s);
-}
+float ex_upper_share(const char *s) { return vn_upper_share(s); }
 
 /* The right column's motto names the layout: "CỘNG HÒA XÃ HỘI CHỦ NGHĨA
  * VIỆT NAM" (State) or "ĐẢNG CỘNG SẢN VIỆT NAM" (Party). */

@@ -22,7 +22,7 @@
 
 typedef struct sline {
     char *text;
-    char *all; /* text with the unreadable words kept (title repair) */
+    char *all;        /* text with the unreadable words kept (title repair) */
     float conf;
     bool damaged;     /* words dropped as unreadable */
     int lead_dropped; /* unreadable words before the first kept one */
@@ -34,8 +34,8 @@ typedef struct sline {
 /* The signer prefix labels (standards §5), as OCR prints them. */
 static bool is_prefix_label(const char *fold)
 {
-    static const char *const p[] = {"tm.", "t/m", "t.m",  "kt.", "k/t",
-                                    "tl.", "t/l", "tuq.", "q.",  "ktl."};
+    static const char *const p[] = {"tm.", "t/m", "t.m", "kt.", "k/t", "tl.", "t/l", "tuq.",
+                                    "q.", "ktl."};
     for (size_t i = 0; i < sizeof p / sizeof p[0]; i++)
         if (strcmp(fold, p[i]) == 0)
             return true;
@@ -44,8 +44,8 @@ static bool is_prefix_label(const char *fold)
 
 static bool is_prefix(const char *text)
 {
-    static const char *const p[] = {"tm.", "tm ", "t/m",  "t.m",  "kt.", "kt ", "k/t", "tl.",
-                                    "tl ", "t/l", "tuq.", "tuq ", "q. ", "q.",  "ktl."};
+    static const char *const p[] = {"tm.", "tm ", "t/m", "t.m", "kt.", "kt ", "k/t", "tl.",
+                                    "tl ", "t/l", "tuq.", "tuq ", "q. ", "q.", "ktl."};
     char *f = vn_fold(text);
     bool r = false;
     for (size_t i = 0; f && i < sizeof p / sizeof p[0] && !r; i++)
@@ -82,11 +82,10 @@ static bool is_upper_line(const char *t)
 /* Vietnamese surnames: a closed set. A name read without any diacritic
  * ("Dinh") takes the surname's spelling ("Đinh"). */
 static const char *const surnames[] = {
-    "Nguyễn", "Trần",  "Lê",   "Phạm",  "Hoàng", "Huỳnh", "Phan", "Vũ",    "Võ",  "Đặng",
-    "Bùi",    "Đỗ",    "Hồ",   "Ngô",   "Dương", "Lý",    "Đinh", "Đào",   "Cao", "Lâm",
-    "Mai",    "Trịnh", "Đoàn", "Lương", "Tạ",    "Tô",    "Hà",   "Cầm",   "Lò",  "Quách",
-    "Chu",    "Triệu", "Thái", "Tăng",  "Lưu",   "Hứa",   "Kiều", "Vương", "Đàm", "Nông",
-    "Lục",    "Âu",    "Mạc",  "Tống",  "Thân",  "Khổng",
+    "Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Huỳnh", "Phan", "Vũ", "Võ", "Đặng", "Bùi",
+    "Đỗ", "Hồ", "Ngô", "Dương", "Lý", "Đinh", "Đào", "Cao", "Lâm", "Mai", "Trịnh", "Đoàn",
+    "Lương", "Tạ", "Tô", "Hà", "Cầm", "Lò", "Quách", "Chu", "Triệu", "Thái", "Tăng", "Lưu",
+    "Hứa", "Kiều", "Vương", "Đàm", "Nông", "Lục", "Âu", "Mạc", "Tống", "Thân", "Khổng",
 };
 
 /* The surname a name's first word stands for. Surnames are a closed set,
@@ -181,47 +180,17 @@ static char *name_run(const char *line)
 /* Signer titles (heads and deputies of State and Party bodies) and the
  * collectives a TM. / T/M line names, upper case. */
 static const char *const titles[] = {
-    "CHỦ TỊCH",
-    "PHÓ CHỦ TỊCH",
-    "GIÁM ĐỐC",
-    "PHÓ GIÁM ĐỐC",
-    "TỔNG GIÁM ĐỐC",
-    "BỘ TRƯỞNG",
-    "THỨ TRƯỞNG",
-    "CHÁNH VĂN PHÒNG",
-    "PHÓ CHÁNH VĂN PHÒNG",
-    "CHÁNH THANH TRA",
-    "PHÓ CHÁNH THANH TRA",
-    "CHỦ NHIỆM",
-    "PHÓ CHỦ NHIỆM",
-    "BÍ THƯ",
-    "PHÓ BÍ THƯ",
-    "TRƯỞNG BAN",
-    "PHÓ TRƯỞNG BAN",
-    "CỤC TRƯỞNG",
-    "PHÓ CỤC TRƯỞNG",
-    "VỤ TRƯỞNG",
-    "PHÓ VỤ TRƯỞNG",
-    "CHI CỤC TRƯỞNG",
-    "TRƯỞNG PHÒNG",
-    "PHÓ TRƯỞNG PHÒNG",
-    "HIỆU TRƯỞNG",
-    "VIỆN TRƯỞNG",
-    "THỦ TRƯỞNG",
-    "TRƯỞNG ĐOÀN",
+    "CHỦ TỊCH", "PHÓ CHỦ TỊCH", "GIÁM ĐỐC", "PHÓ GIÁM ĐỐC", "TỔNG GIÁM ĐỐC", "BỘ TRƯỞNG",
+    "THỨ TRƯỞNG", "CHÁNH VĂN PHÒNG", "PHÓ CHÁNH VĂN PHÒNG", "CHÁNH THANH TRA",
+    "PHÓ CHÁNH THANH TRA", "CHỦ NHIỆM", "PHÓ CHỦ NHIỆM", "BÍ THƯ", "PHÓ BÍ THƯ",
+    "TRƯỞNG BAN", "PHÓ TRƯỞNG BAN", "CỤC TRƯỞNG", "PHÓ CỤC TRƯỞNG", "VỤ TRƯỞNG",
+    "PHÓ VỤ TRƯỞNG", "CHI CỤC TRƯỞNG", "TRƯỞNG PHÒNG", "PHÓ TRƯỞNG PHÒNG", "HIỆU TRƯỞNG",
+    "VIỆN TRƯỞNG", "THỦ TRƯỞNG", "TRƯỞNG ĐOÀN",
 };
 static const char *const collectives[] = {
-    "ỦY BAN NHÂN DÂN",
-    "HỘI ĐỒNG NHÂN DÂN",
-    "THƯỜNG TRỰC HĐND",
-    "BAN THƯỜNG VỤ",
-    "BAN CHẤP HÀNH",
-    "ỦY BAN KIỂM TRA",
-    "ĐẢNG ỦY",
-    "ĐẢNG ĐOÀN",
-    "BAN CÁN SỰ ĐẢNG",
-    "CHÍNH PHỦ",
-    "ỦY BAN MẶT TRẬN TỔ QUỐC",
+    "ỦY BAN NHÂN DÂN", "HỘI ĐỒNG NHÂN DÂN", "THƯỜNG TRỰC HĐND", "BAN THƯỜNG VỤ",
+    "BAN CHẤP HÀNH", "ỦY BAN KIỂM TRA", "ĐẢNG ỦY", "ĐẢNG ĐOÀN", "BAN CÁN SỰ ĐẢNG",
+    "CHÍNH PHỦ", "ỦY BAN MẶT TRẬN TỔ QUỐC",
 };
 
 /* Letters of the fold of `s` ("PHÓ CHỦ TỊCH" → "phochutich"); malloc'd. */
@@ -327,8 +296,9 @@ static char *repair_position(char *text, const sline *l, float *conf)
  * DÂN" in "TM. ỦY BAN NHÂN DÂN") nearest to `text`, or NULL. */
 static const char *prefix_head(bool collective, const char *text, int *d)
 {
-    return collective ? nearest(collectives, sizeof collectives / sizeof collectives[0], text, d)
-                      : nearest(titles, sizeof titles / sizeof titles[0], text, d);
+    return collective
+               ? nearest(collectives, sizeof collectives / sizeof collectives[0], text, d)
+               : nearest(titles, sizeof titles / sizeof titles[0], text, d);
 }
 
 /* Whether the label's collective form (TM., T/M: "for the body") is
@@ -668,9 +638,10 @@ static bool signer_on_page(extract_ctx *c, size_t page)
                 sp = repair_prefix(sp, pre + 1 == pre_to ? l[pre].all : NULL, &conf);
             set_repaired(c, META_SIGNER_PREFIX, sp, conf);
         } else
-            c->out->confidence[META_SIGNER_PREFIX] = no_prefix_conf(
-                c->out->str[META_SIGNER_POSITION], c->out->str[META_ISSUER],
-                c->out->confidence[META_SIGNER_POSITION], c->out->confidence[META_SIGNER]);
+            c->out->confidence[META_SIGNER_PREFIX] =
+                no_prefix_conf(c->out->str[META_SIGNER_POSITION], c->out->str[META_ISSUER],
+                               c->out->confidence[META_SIGNER_POSITION],
+                               c->out->confidence[META_SIGNER]);
     }
     for (size_t i = 0; i < n; i++) {
         free(l[i].text);
@@ -692,7 +663,7 @@ void ex_find_signer(extract_ctx *c)
 static bool is_position_line(const char *text)
 {
     static const char *const heads[] = {"giam doc", "chu tich", "bi thu", "chu nhiem",
-                                        "truong",   "chanh ",   "pho ",   "tong "};
+                                        "truong", "chanh ", "pho ", "tong "};
     char *f = vn_fold(text);
     bool r = false;
     for (size_t i = 0; f && i < sizeof heads / sizeof heads[0] && !r; i++)
