@@ -7,7 +7,6 @@
 #include <string.h>
 
 #include "../firmware/log.h"
-#include "stamp.h"
 
 /* Pen ink on a colour page: blue above the larger of red and green by this
  * much at least, and by 35% of the strongest blue in the blank (ballpoint
@@ -354,8 +353,8 @@ int hand_apply(ocr_page_text *pt, const hand_slot *slot, const ocr_word *w)
     return ocr_page_add_word(pt, &add) == 0 ? 1 : -1;
 }
 
-int hand_reread(ocr_engine *e, PIX *page, int dpi, const ocr_box *stamps, size_t nstamps,
-                ocr_page_text *pt, sohoa_err *err)
+int hand_reread(ocr_engine *e, PIX *page, int dpi, const stamp_set *stamps, ocr_page_text *pt,
+                sohoa_err *err)
 {
     static const char *const names[] = {"number", "day", "month"};
     hand_slot slots[HAND_MAX_SLOTS];
@@ -363,7 +362,7 @@ int hand_reread(ocr_engine *e, PIX *page, int dpi, const ocr_box *stamps, size_t
     for (size_t i = 0; i < n; i++) {
         char digits[16];
         ocr_word w;
-        if (stamp_holds(stamps, nstamps, &slots[i].box)) {
+        if (stamps && stamp_holds(stamps, &slots[i].box)) {
             log_debug("handwritten %s: its blank is under the ĐẾN stamp", names[slots[i].kind]);
             continue;
         }

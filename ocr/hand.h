@@ -16,6 +16,7 @@
 #include "../firmware/err.h"
 #include "extract.h"
 #include "recognize.h"
+#include "stamp.h"
 #include "words.h"
 
 struct Pix;
@@ -36,8 +37,8 @@ int hand_apply(ocr_page_text *pt, const hand_slot *slot, const ocr_word *w);
 
 /* Both steps for every blank extract_hand_slots() names on the page,
  * except a blank under one of the registry's ĐẾN stamps (`stamps`, found
- * by stamp_find_frames): pen writing there may be the clerk's. */
-int hand_reread(ocr_engine *e, struct Pix *page, int dpi, const ocr_box *stamps, size_t nstamps,
+ * by stamp_find): pen writing there may be the clerk's. */
+int hand_reread(ocr_engine *e, struct Pix *page, int dpi, const stamp_set *stamps,
                 ocr_page_text *pt, sohoa_err *err);
 
 #endif

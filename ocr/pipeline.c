@@ -163,13 +163,12 @@ static int recognise(ocr_engine *engine, PIX *gray, PIX *pix, int dpi, int ocr_d
     /* the registry's ĐẾN stamp and the pen writing in it, often over the
      * issuer's name: not the letter's, and noise to the OCR. The registry
      * stamps the first page (about 50 ms to look for it). */
-    ocr_box stamps[STAMP_MAX];
-    size_t nstamps = first_page ? stamp_find_frames(pix, dpi, stamps, STAMP_MAX) : 0;
-    if (nstamps) {
-        stamp_wipe(src, pix, stamps, nstamps);
-        log_debug("ĐẾN stamp found at %d,%d (%d × %d px): its ink left out of the OCR",
-                  stamps[0].x0, stamps[0].y0, stamps[0].x1 - stamps[0].x0,
-                  stamps[0].y1 - stamps[0].y0);
+    stamp_set stamps = {0};
+    if (first_page && stamp_find(pix, dpi, &stamps) > 0) {
+        stamp_wipe(src, pix, &stamps);
+        const ocr_box *fr = &stamps.frame[0];
+        log_debug("ĐẾN stamp found at %d,%d (%d × %d px): its ink left out of the OCR", fr->x0,
+                  fr->y0, fr->x1 - fr->x0, fr->y1 - fr->y0);
     }
     if (ocr_dpi > 0 && dpi > ocr_dpi * 6 / 5) {
         float s = (float)ocr_dpi / (float)dpi;
@@ -201,8 +200,7 @@ static int recognise(ocr_engine *engine, PIX *gray, PIX *pix, int dpi, int ocr_d
          * the pen's ink (the colour page: the pen is told by its blue).
          * Only the first page carries the document's own. */
         if (rc == 0 && first_page)
-            rc = hand_reread(engine, pixGetDepth(pix) == 32 ? pix : gray, dpi, stamps, nstamps,
-                             text, err);
+            rc = hand_reread(engine, pixGetDepth(pix) == 32 ? pix : gray, dpi, &stamps, text, err);
     }
     pixDestroy(&src);
     if (rc != 0)

@@ -56,12 +56,10 @@ static int mm_px(double mm, int dpi)
     return (int)lround(mm * dpi / 25.4);
 }
 
-/* The paper's own tint (r − g and b − g at the paper's green level g),
- * which a yellowed sheet or a scanner's colour cast gives every pixel in
- * proportion to its lightness: the median over the region. */
-typedef struct tint {
-    int rg, bg, g;
-} tint;
+/* The paper's own tint, which a yellowed sheet or a scanner's colour cast
+ * gives every pixel in proportion to its lightness: the median over the
+ * region. */
+typedef stamp_tint tint;
 
 static int median_of(const long *hist, long total)
 {
@@ -244,12 +242,14 @@ static double shared_run(const hline *a, const hline *b)
     return x1 > x0 ? (double)(x1 - x0) / longer : 0;
 }
 
-size_t stamp_find_frames(PIX *color, int dpi, ocr_box *out, size_t max)
+size_t stamp_find(PIX *color, int dpi, stamp_set *out)
 {
-    if (!color || pixGetDepth(color) != 32 || dpi <= 0 || max == 0)
+    out->n = 0;
+    if (!color || pixGetDepth(color) != 32 || dpi <= 0)
         return 0;
     int h = (int)(pixGetHeight(color) * SEARCH_SHARE);
-    PIX *mask = colour_mask(color, h, paper_tint(color, h));
+    out->tint = paper_tint(color, h);
+    PIX *mask = colour_mask(color, h, out->tint);
     if (!mask)
         return 0;
     hline lines[MAX_LINES];
@@ -258,8 +258,7 @@ size_t stamp_find_frames(PIX *color, int dpi, ocr_box *out, size_t max)
     /* the frame: a top and a bottom line along each other, at the stamp's
      * height apart; of the lines under a top line (the stamp's own rows of
      * dots may look like lines), the lowest in reach is the bottom */
-    size_t n = 0;
-    for (size_t t = 0; t < nl && n < max; t++) {
+    for (size_t t = 0; t < nl && out->n < STAMP_MAX; t++) {
         const hline *top = &lines[t], *bot = NULL;
         for (size_t u = 0; u < nl && top->top; u++) {
             const hline *l = &lines[u];
@@ -278,13 +277,10 @@ size_t stamp_find_frames(PIX *color, int dpi, ocr_box *out, size_t max)
             wmm / hmm > FRAME_MAX_ASPECT)
             continue;
         /* a row of the stamp found as a top line: the frame is known */
-        int known = 0;
-        for (size_t k = 0; k < n; k++)
-            known |= stamp_holds(&out[k], 1, &f);
-        if (!known)
-            out[n++] = f;
+        if (!stamp_holds(out, &f))
+            out->frame[out->n++] = f;
     }
-    return n;
+    return out->n;
 }
 
 static int brightest(l_uint32 px)
@@ -356,7 +352,7 @@ static void wipe_dark_strokes(PIX *gray, int x0, int y0, PIX *crop, tint t)
     pixaDestroy(&pixa);
 }
 
-void stamp_wipe(PIX *gray, PIX *color, const ocr_box *frames, size_t n)
+void stamp_wipe(PIX *gray, PIX *color, const stamp_set *s)
 {
     if (!gray || !color || pixGetDepth(gray) != 8 || pixGetDepth(color) != 32 ||
         pixGetWidth(gray) != pixGetWidth(color) || pixGetHeight(gray) != pixGetHeight(color))
@@ -364,10 +360,11 @@ void stamp_wipe(PIX *gray, PIX *color, const ocr_box *frames, size_t n)
     int w = pixGetWidth(gray), h = pixGetHeight(gray);
     int gwpl = pixGetWpl(gray), cwpl = pixGetWpl(color);
     l_uint32 *gd = pixGetData(gray), *cd = pixGetData(color);
-    tint t = paper_tint(color, (int)(h * SEARCH_SHARE));
-    for (size_t f = 0; f < n; f++) {
-        int x0 = frames[f].x0 < 0 ? 0 : frames[f].x0, y0 = frames[f].y0 < 0 ? 0 : frames[f].y0;
-        int x1 = frames[f].x1 > w ? w : frames[f].x1, y1 = frames[f].y1 > h ? h : frames[f].y1;
+    tint t = s->tint;
+    for (size_t f = 0; f < s->n; f++) {
+        const ocr_box *fr = &s->frame[f];
+        int x0 = fr->x0 < 0 ? 0 : fr->x0, y0 = fr->y0 < 0 ? 0 : fr->y0;
+        int x1 = fr->x1 > w ? w : fr->x1, y1 = fr->y1 > h ? h : fr->y1;
         if (x1 <= x0 || y1 <= y0)
             continue;
         /* the light pixels of faint colour: the stamp's faded strokes and
@@ -388,14 +385,13 @@ void stamp_wipe(PIX *gray, PIX *color, const ocr_box *frames, size_t n)
     }
 }
 
-int stamp_holds(const ocr_box *frames, size_t n, const ocr_box *b)
+int stamp_holds(const stamp_set *s, const ocr_box *b)
 {
     long area = (long)(b->x1 - b->x0) * (b->y1 - b->y0);
-    for (size_t f = 0; f < n && area > 0; f++) {
-        int x0 = b->x0 > frames[f].x0 ? b->x0 : frames[f].x0;
-        int x1 = b->x1 < frames[f].x1 ? b->x1 : frames[f].x1;
-        int y0 = b->y0 > frames[f].y0 ? b->y0 : frames[f].y0;
-        int y1 = b->y1 < frames[f].y1 ? b->y1 : frames[f].y1;
+    for (size_t f = 0; f < s->n && area > 0; f++) {
+        const ocr_box *fr = &s->frame[f];
+        int x0 = b->x0 > fr->x0 ? b->x0 : fr->x0, x1 = b->x1 < fr->x1 ? b->x1 : fr->x1;
+        int y0 = b->y0 > fr->y0 ? b->y0 : fr->y0, y1 = b->y1 < fr->y1 ? b->y1 : fr->y1;
         if (x1 > x0 && y1 > y0 && 2L * (x1 - x0) * (y1 - y0) > area)
             return 1;
     }

@@ -22,19 +22,32 @@ struct Pix;
 /* At most this many stamps are looked for on a page. */
 #define STAMP_MAX 2
 
+/* The paper's tint: r − g and b − g at the paper's green level g. */
+typedef struct stamp_tint {
+    int rg, bg, g;
+} stamp_tint;
+
+/* The stamps found on a page, with the paper's tint they were told from,
+ * which wiping uses too. */
+typedef struct stamp_set {
+    ocr_box frame[STAMP_MAX];
+    size_t n;
+    stamp_tint tint;
+} stamp_set;
+
 /* Finds the frames of ĐẾN stamps on the colour page `color` (32 bpp) at
  * `dpi`: a closed line of coloured ink about 50 × 35 mm, upright or turned
  * a few degrees, in the upper part of the page. A round seal, a boxed
- * KHẨN or MẬT mark and handwriting are not frames. Fills up to `max`
- * boxes (the frame's bounds) and returns how many; 0 for a gray page. */
-size_t stamp_find_frames(struct Pix *color, int dpi, ocr_box *out, size_t max);
+ * KHẨN or MẬT mark and handwriting are not frames. Fills `out` (each
+ * frame's bounds) and returns how many were found; 0 for a gray page. */
+size_t stamp_find(struct Pix *color, int dpi, stamp_set *out);
 
 /* Whitens, in the 8 bpp `gray` (same size as `color`), the pixels inside
- * `frames` that are coloured ink in `color`: the stamp and the pen
- * writing in it. Pixels of black print are kept. */
-void stamp_wipe(struct Pix *gray, struct Pix *color, const ocr_box *frames, size_t n);
+ * the frames of `s` that are coloured ink in `color`: the stamp and the
+ * pen writing in it. Pixels of black print are kept. */
+void stamp_wipe(struct Pix *gray, struct Pix *color, const stamp_set *s);
 
-/* Whether box `b` lies mostly inside one of `frames`. */
-int stamp_holds(const ocr_box *frames, size_t n, const ocr_box *b);
+/* Whether box `b` lies mostly inside one of the frames of `s`. */
+int stamp_holds(const stamp_set *s, const ocr_box *b);
 
 #endif

@@ -159,9 +159,9 @@ static void frame_found(void **state)
         header(p);
         den_stamp(p, 20, 14, cases[i].deg, cases[i].ink);
         p = scanned(p);
-        ocr_box f[STAMP_MAX];
-        assert_int_equal(stamp_find_frames(p, DPI, f, STAMP_MAX), 1);
-        assert_frame_near(&f[0], cases[i].deg < 0 ? 20 : 20 - 35 * sin(cases[i].deg * M_PI / 180),
+        stamp_set f;
+        assert_int_equal(stamp_find(p, DPI, &f), 1);
+        assert_frame_near(&f.frame[0], cases[i].deg < 0 ? 20 : 20 - 35 * sin(cases[i].deg * M_PI / 180),
                           cases[i].deg < 0 ? 14 + 50 * sin(cases[i].deg * M_PI / 180) : 14);
         pixDestroy(&p);
     }
@@ -182,8 +182,8 @@ static void frame_cut_by_print(void **state)
         pixDestroy(&bar);
     }
     p = scanned(p);
-    ocr_box f[STAMP_MAX];
-    assert_int_equal(stamp_find_frames(p, DPI, f, STAMP_MAX), 1);
+    stamp_set f;
+    assert_int_equal(stamp_find(p, DPI, &f), 1);
     pixDestroy(&p);
 }
 
@@ -203,21 +203,21 @@ static void not_a_frame(void **state)
     outline(p, MM(110), MM(10), MM(40), MM(12), 2, 3, RED);
     outline(p, MM(110), MM(40), MM(50), MM(35), 0, 2, BLACK);
     p = scanned(p);
-    ocr_box f[STAMP_MAX];
-    assert_int_equal(stamp_find_frames(p, DPI, f, STAMP_MAX), 0);
+    stamp_set f;
+    assert_int_equal(stamp_find(p, DPI, &f), 0);
     pixDestroy(&p);
 
     p = paper();
     den_stamp(p, 20, 14, 0, BLUE);
     PIX *g = pixConvertRGBToLuminance(p);
-    assert_int_equal(stamp_find_frames(g, DPI, f, STAMP_MAX), 0);
+    assert_int_equal(stamp_find(g, DPI, &f), 0);
     pixDestroy(&g);
     pixDestroy(&p);
 
     p = paper();
     den_stamp(p, 20, 100, 0, BLUE);
     p = scanned(p);
-    assert_int_equal(stamp_find_frames(p, DPI, f, STAMP_MAX), 0);
+    assert_int_equal(stamp_find(p, DPI, &f), 0);
     pixDestroy(&p);
 }
 
@@ -249,12 +249,11 @@ static void wipe_keeps_print(void **state)
     den_stamp(p, 20, 10, 0, BLUE);
     text(p, "409", MM(120), MM(30), MM(4.5), BLUE);
     p = scanned(p);
-    ocr_box f[STAMP_MAX];
-    size_t n = stamp_find_frames(p, DPI, f, STAMP_MAX);
-    assert_int_equal(n, 1);
+    stamp_set f;
+    assert_int_equal(stamp_find(p, DPI, &f), 1);
     PIX *gray = pixConvertRGBToLuminance(p);
     assert_non_null(gray);
-    stamp_wipe(gray, p, f, n);
+    stamp_wipe(gray, p, &f);
 
     PIX *print = tu_text_mask("SO THONG TIN VA TRUYEN THONG", MM(3.5));
     PIX *pen = tu_text_mask("1357", MM(4.5));
@@ -283,12 +282,13 @@ static void wipe_keeps_print(void **state)
 static void holds(void **state)
 {
     (void)state;
-    ocr_box f = {100, 100, 500, 380};
+    stamp_set f = {.frame = {{100, 100, 500, 380}}, .n = 1};
     ocr_box in = {120, 200, 300, 240}, half = {400, 200, 700, 240}, out = {600, 50, 700, 90};
-    assert_true(stamp_holds(&f, 1, &in));
-    assert_false(stamp_holds(&f, 1, &half));
-    assert_false(stamp_holds(&f, 1, &out));
-    assert_false(stamp_holds(&f, 0, &in));
+    assert_true(stamp_holds(&f, &in));
+    assert_false(stamp_holds(&f, &half));
+    assert_false(stamp_holds(&f, &out));
+    f.n = 0;
+    assert_false(stamp_holds(&f, &in));
 }
 
 int main(void)
