@@ -9,9 +9,13 @@ without a gap or repeat.
 
 usage: station_crash.py --sohoa BIN --conf FILE --data DIR --docs DIR
                         --stats-url URL --ca FILE [--count N] [--seed S]
+                        [--token-dir DIR]
+With --token-dir, the software token's files are put back as they were
+before each restart: the real token is a device the kill does not touch,
+while SoftHSM's files can be left truncated by a kill in mid-write.
 Prints one "ok NAME" / "FAIL NAME: why" line per check and a summary.
 """
-import argparse, csv, glob, io, json, os, random, signal, ssl, subprocess
+import argparse, csv, glob, io, json, os, random, shutil, signal, ssl, subprocess
 import sqlite3, sys, threading, time, urllib.request
 
 NS = "{http://www.mic.gov.vn/TBT/QCVN_102_2016}"
@@ -26,7 +30,12 @@ def main():
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--max-kills", type=int, default=40)
     ap.add_argument("--timeout", type=int, default=1800)
+    ap.add_argument("--token-dir")
     args = ap.parse_args()
+    pristine = None
+    if args.token_dir:
+        pristine = args.token_dir.rstrip("/") + ".pristine"
+        shutil.copytree(args.token_dir, pristine)
     rng = random.Random(args.seed)
     ctx = ssl.create_default_context(cafile=args.ca)
     log = open(args.log, "ab")
@@ -85,6 +94,9 @@ def main():
                 p.send_signal(signal.SIGKILL)
                 p.wait()
                 state["kills"] += 1
+                if pristine:
+                    shutil.rmtree(args.token_dir)
+                    shutil.copytree(pristine, args.token_dir)
                 state["proc"] = start()
 
     t_press = threading.Thread(target=presser)
