@@ -38,6 +38,14 @@ int extract_metadata(const ocr_page_text *pages, size_t npages, const extract_op
  * should be, for a second, block-mode OCR pass. */
 bool extract_signer_gap(const ocr_page_text *page, ocr_box *region);
 
+/* A signer block whose position the OCR did not read: a prefix line
+ * (KT. GIÁM ĐỐC) with no title under it, typically because the OCR took
+ * the position's marks for a line of their own and read the rest as
+ * noise, or merged it with the signature. Sets `region` (page pixels) to
+ * the band under the prefix, whose words a second, block-mode OCR pass
+ * should replace. */
+bool extract_position_gap(const ocr_page_text *page, ocr_box *region);
+
 /* A blank of the printed form the registry fills in by pen (standards §5):
  * the number between "Số:" and its separator, the day between "ngày" and
  * "tháng", the month between "tháng" and "năm". */

@@ -26,7 +26,7 @@ typedef struct sline {
     float conf;
     bool damaged;     /* words dropped as unreadable */
     int lead_dropped; /* unreadable words before the first kept one */
-    int x0, y0, y1;
+    int x0, x1, y0, y1;
 } sline;
 
 #define MAX_SLINES 24
@@ -133,9 +133,40 @@ static bool cap_word(const char *w)
     return st.words == 1 && st.letters >= 2 && st.words_capitalised == 1 && st.upper == 1;
 }
 
+/* A word with the quotes and punctuation the OCR put around it taken
+ * off, in place ("'Thị" → "Thị", "Việt," → "Việt"). */
+static char *strip_marks(char *w)
+{
+    static const char *const quotes[] = {"“", "”", "‘", "’"};
+    for (bool again = true; again;) {
+        again = false;
+        if (*w && (unsigned char)*w < 0x80 && ispunct((unsigned char)*w)) {
+            w++;
+            again = true;
+        }
+        for (size_t q = 0; q < 4; q++)
+            if (strncmp(w, quotes[q], 3) == 0) {
+                w += 3;
+                again = true;
+            }
+    }
+    for (size_t l = strlen(w); l > 0;) {
+        if ((unsigned char)w[l - 1] < 0x80 && ispunct((unsigned char)w[l - 1]))
+            w[--l] = '\0';
+        else if (l >= 3 && (strcmp(w + l - 3, quotes[0]) == 0 || strcmp(w + l - 3, quotes[1]) == 0 ||
+                            strcmp(w + l - 3, quotes[2]) == 0 || strcmp(w + l - 3, quotes[3]) == 0))
+            w[l -= 3] = '\0';
+        else
+            break;
+    }
+    return w;
+}
+
 /* The longest run (last among equals) of two to six capitalised words in a
- * line: a name, with the signature's scribble around it left out. */
-static char *name_run(const char *line)
+ * line: a name, with the signature's scribble around it left out. *cut
+ * tells that a word with letters stands right before the run: the name's
+ * first word may be that one, damaged ("+ống Đăng Long"). */
+static char *name_run(const char *line, bool *cut)
 {
     char *copy = strdup(line);
     if (!copy)
@@ -143,7 +174,7 @@ static char *name_run(const char *line)
     char *words[32];
     size_t n = 0;
     for (char *tok = strtok(copy, " "); tok && n < 32; tok = strtok(NULL, " "))
-        words[n++] = tok;
+        words[n++] = strip_marks(tok);
     size_t best_a = 0, best_n = 0;
     for (size_t a = 0; a < n;) {
         size_t b = a;
@@ -171,6 +202,11 @@ static char *name_run(const char *line)
                     strcat(out, " ");
                 strcat(out, w);
             }
+        }
+        if (cut) {
+            *cut = false;
+            for (const char *q = best_a ? words[best_a - 1] : ""; *q; q++)
+                *cut |= (unsigned char)*q >= 0x80 || isalpha((unsigned char)*q);
         }
     }
     free(copy);
@@ -219,6 +255,13 @@ static int count_words(const char *s)
  * receives the edit distance. */
 static const char *nearest(const char *const *set, size_t n, const char *text, int *dist)
 {
+    /* read exactly: not in doubt, even where two entries differ in their
+     * marks only (THỨ TRƯỞNG, THỦ TRƯỞNG) */
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(set[i], text) == 0) {
+            *dist = 0;
+            return set[i];
+        }
     char *t = letters_fold(text);
     const char *best = NULL;
     int best_d = 99;
@@ -282,6 +325,10 @@ static char *repair_position(char *text, const sline *l, float *conf)
         if (t && *conf > 0.5f)
             *conf = 0.5f;
     } else if (t && d > 0 && *conf > 0.7f)
+        *conf = 0.7f;
+    /* a title we do not know is rare; more often one that lost a word
+     * ("CHÁNH PHÒNG", "BAN"): the clerk checks it */
+    if (!t && *conf > 0.7f)
         *conf = 0.7f;
     if (!t)
         return text;
@@ -351,33 +398,53 @@ static char *repair_prefix(char *text, const char *all, float *conf)
     return out;
 }
 
-/* KT. (K/T) is a deputy signing for the head (standards §5): the position
- * is "PHÓ <head's title>". A position read as the head's own title lost
- * its "PHÓ" (often under the seal): restore it and ask for a check. */
+/* KT. (K/T) is a deputy signing for the head (standards §5): the
+ * position is "PHÓ <head>", and a deputy minister's "THỨ TRƯỞNG". The
+ * position a prefix calls for (malloc'd), or NULL when it calls for none
+ * in particular (TM., TL., TUQ. are signed by heads and deputies alike). */
+static char *deputy_of(const char *prefix)
+{
+    size_t lab = prefix ? strcspn(prefix, " ") : 0;
+    char *raw = prefix && prefix[lab] ? strndup(prefix, lab) : NULL;
+    char *label = raw ? letters_fold(raw) : NULL;
+    char *head = label && strcmp(label, "kt") == 0 ? vn_fold(prefix + lab + 1) : NULL;
+    char *out = NULL;
+    if (head && strcmp(head, "bo truong") == 0)
+        out = strdup("THỨ TRƯỞNG");
+    else if (head && asprintf(&out, "PHÓ %s", prefix + lab + 1) < 0)
+        out = NULL;
+    free(raw);
+    free(label);
+    free(head);
+    return out;
+}
+
+/* A position checked against the one its prefix calls for. One read as
+ * the head's own title lost its "PHÓ" (often under the seal), and one a
+ * letter or two away from it was misread ("THƯ TRƯ ỞN"): either takes the
+ * deputy's title, and the clerk checks it. Any other disagreement is
+ * left as read, with a low confidence. */
 static char *deputy_position(char *pos, const char *prefix, float *conf)
 {
-    char *pf = vn_fold(prefix), *qf = vn_fold(pos);
-    char *out = pos;
-    if (pf && qf && (strncmp(pf, "kt", 2) == 0 || strncmp(pf, "k/t", 3) == 0) &&
-        strncmp(qf, "pho ", 4) != 0) {
-        const char *head = pf + (pf[1] == '/' ? 3 : 2);
-        while (*head == '.' || *head == ' ')
-            head++;
-        if (strcmp(head, qf) == 0) {
-            size_t l = strlen(pos) + 8;
-            out = malloc(l);
-            if (out) {
-                snprintf(out, l, "PHÓ %s", pos);
-                free(pos);
-                *conf = *conf < 0.6f ? *conf : 0.6f;
-            } else
-                out = pos;
-        } else if (*conf > 0.6f)
+    char *want = deputy_of(prefix);
+    char *wl = want ? letters_fold(want) : NULL, *pl = wl ? letters_fold(pos) : NULL;
+    if (pl) {
+        int cap = (int)strlen(wl) / 4;
+        int d = vn_edit_distance(pl, wl, cap);
+        bool head_only = strlen(wl) > 3 && strcmp(pl, wl + 3) == 0; /* "pho" */
+        if (d > 0 && (head_only || d <= cap)) {
+            free(pos);
+            pos = want;
+            want = NULL;
+            float most = head_only ? 0.6f : 0.7f;
+            *conf = *conf < most ? *conf : most;
+        } else if (d > 0 && *conf > 0.6f)
             *conf = 0.6f;
     }
-    free(pf);
-    free(qf);
-    return out;
+    free(want);
+    free(wl);
+    free(pl);
+    return pos;
 }
 
 /* How sure the block has no prefix line, none having been read. The
@@ -454,6 +521,45 @@ static bool append_word(char **acc, size_t *len, const char *w)
     return true;
 }
 
+/* One line of print that the layout cut in two rows, side by side and at
+ * the same height: a word's box stretched by a stroke of the signature
+ * moves its centre off the line ("PHÓ TRƯỞNG" | "BAN", "Trần Đức" |
+ * "Thắng"). Such pairs are joined, left to right. */
+static size_t merge_split_lines(sline *l, size_t n)
+{
+    for (size_t i = 0; i + 1 < n;) {
+        sline *a = &l[i], *b = &l[i + 1];
+        int ha = a->y1 - a->y0, hb = b->y1 - b->y0;
+        int overlap = (a->y1 < b->y1 ? a->y1 : b->y1) - (a->y0 > b->y0 ? a->y0 : b->y0);
+        bool apart = a->x1 <= b->x0 || b->x1 <= a->x0;
+        if (!apart || overlap * 3 < (ha < hb ? ha : hb)) {
+            i++;
+            continue;
+        }
+        sline *left = a->x0 < b->x0 ? a : b, *right = left == a ? b : a;
+        sline m = *left;
+        if (asprintf(&m.text, "%s %s", left->text, right->text) < 0)
+            break; /* ENOMEM: left as two lines */
+        if (asprintf(&m.all, "%s %s", left->all, right->all) < 0) {
+            free(m.text);
+            break;
+        }
+        free(a->text);
+        free(a->all);
+        free(b->text);
+        free(b->all);
+        m.conf = (a->conf + b->conf) / 2;
+        m.damaged = a->damaged || b->damaged;
+        m.x1 = right->x1;
+        m.y0 = a->y0 < b->y0 ? a->y0 : b->y0;
+        m.y1 = a->y1 > b->y1 ? a->y1 : b->y1;
+        l[i] = m;
+        memmove(&l[i + 1], &l[i + 2], (n - i - 2) * sizeof *l);
+        n--;
+    }
+    return n;
+}
+
 static size_t collect(const page_layout *pl, int top, sline *l)
 {
     size_t n = 0;
@@ -475,7 +581,7 @@ static size_t collect(const page_layout *pl, int top, sline *l)
         size_t len = 0, alen = 0;
         float sum = 0;
         bool damaged = false, oom = false;
-        int cnt = 0, lead = 0, x0 = 0, y0 = 0, y1 = 0;
+        int cnt = 0, lead = 0, x0 = 0, x1 = 0, y0 = 0, y1 = 0;
         bool labelled = false;
         for (size_t k = j; k < r->n && !oom; k++) {
             const lay_word *w = lay_at(pl, r, k);
@@ -500,6 +606,8 @@ static size_t collect(const page_layout *pl, int top, sline *l)
             sum += w->conf;
             if (!cnt || w->box.x0 < x0)
                 x0 = w->box.x0;
+            if (!cnt || w->box.x1 > x1)
+                x1 = w->box.x1;
             if (!cnt || w->box.y0 < y0)
                 y0 = w->box.y0;
             if (!cnt || w->box.y1 > y1)
@@ -518,11 +626,37 @@ static size_t collect(const page_layout *pl, int top, sline *l)
         l[n].damaged = damaged;
         l[n].lead_dropped = lead;
         l[n].x0 = x0;
+        l[n].x1 = x1;
         l[n].y0 = y0;
         l[n].y1 = y1;
         n++;
     }
-    return n;
+    return merge_split_lines(l, n);
+}
+
+/* The signer block's lines of a page just read: its layout is built
+ * into `pl` and the lines into `l`. False when there is nothing to read
+ * (or no memory); otherwise block_free() releases both. */
+static bool page_block(const ocr_page_text *pt, page_layout *pl, sline *l, size_t *n)
+{
+    if (!pt || pt->nwords == 0 || layout_build(pl, pt) != 0)
+        return false;
+    *n = collect(pl, block_top(pl, 0), l);
+    return true;
+}
+
+static void lines_free(sline *l, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(l[i].text);
+        free(l[i].all);
+    }
+}
+
+static void block_free(page_layout *pl, sline *l, size_t n)
+{
+    lines_free(l, n);
+    layout_free(pl);
 }
 
 static char *join(sline *l, size_t a, size_t b, float *conf)
@@ -565,6 +699,29 @@ static void set_repaired(extract_ctx *c, meta_field f, char *s, float conf)
     free(r);
 }
 
+/* The position of a block whose position line was lost, from its
+ * prefix when that calls for one (KT.); otherwise it is left empty for
+ * the clerk. */
+static void position_from_prefix(extract_ctx *c)
+{
+    char *pos = deputy_of(c->out->str[META_SIGNER_PREFIX]);
+    float conf = c->out->confidence[META_SIGNER_PREFIX];
+    if (pos)
+        set_repaired(c, META_SIGNER_POSITION, pos, conf < 0.5f ? conf : 0.5f);
+}
+
+/* A line read this poorly under a position already found is the
+ * signature's scribble, not more of the position. */
+#define JUNK_CONF 0.4f
+
+/* Whether line `b` is the line after `a` in one paragraph: the prefix
+ * and the position are set at single spacing, while the signature's
+ * space below them is several lines high. */
+static bool follows(const sline *a, const sline *b)
+{
+    return b->y0 - a->y1 < 3 * (a->y1 - a->y0) / 2;
+}
+
 static bool signer_on_page(extract_ctx *c, size_t page)
 {
     const page_layout *pl = &c->pages[page];
@@ -580,26 +737,39 @@ static bool signer_on_page(extract_ctx *c, size_t page)
                   (double)l[i].conf, l[i].text);
     size_t name = EX_NONE, pos = EX_NONE, pre = EX_NONE;
     char *name_text = NULL;
+    bool name_cut = false;
     for (size_t i = n; i-- > 0 && !name_text;)
-        if (!is_upper_line(l[i].text) && (name_text = name_run(l[i].text)) != NULL)
+        if (!is_upper_line(l[i].text) && (name_text = name_run(l[i].text, &name_cut)) != NULL)
             name = i;
+    /* a name printed in capitals: the last upper line, far below the
+     * one above it (the signature's space) */
+    for (size_t i = n; name == EX_NONE && i-- > 1;)
+        if (is_upper_line(l[i].text)) {
+            if (is_upper_line(l[i - 1].text) && l[i].y0 - l[i - 1].y1 > 3 * (l[i].y1 - l[i].y0))
+                name = i;
+            break;
+        }
     size_t scan_end = name == EX_NONE ? n : name;
     for (size_t i = 0; i < scan_end && pre == EX_NONE; i++)
         if (is_prefix(l[i].text))
             pre = i;
-    for (size_t i = scan_end; i-- > (pre == EX_NONE ? 0 : pre + 1);)
-        if (is_upper_line(l[i].text) && !is_prefix(l[i].text)) {
+    if (pre != EX_NONE) {
+        /* the position is set right under the prefix; an upper line
+         * further down is the signature or the seal read as letters */
+        for (size_t i = pre + 1; i < scan_end && is_upper_line(l[i].text) &&
+                                 !is_prefix(l[i].text) && follows(&l[i - 1], &l[i]) &&
+                                 (pos == EX_NONE || l[i].conf >= JUNK_CONF);
+             i++)
             pos = i;
-            break;
-        }
-    /* a name printed in capitals: the last upper line, far below the
-     * position (the signature's space) */
-    if (name == EX_NONE && pos != EX_NONE && pos > 0 && is_upper_line(l[pos - 1].text) &&
-        l[pos].y0 - l[pos - 1].y1 > 3 * (l[pos].y1 - l[pos].y0)) {
-        name = pos;
-        pos = pos - 1;
-    }
-    bool found = name != EX_NONE && pos != EX_NONE;
+    } else
+        for (size_t i = scan_end; i-- > 0;)
+            if (is_upper_line(l[i].text)) {
+                pos = i;
+                break;
+            }
+    /* a prefix and a name with no position between them: the position
+     * was lost (under the seal, or merged with the signature) */
+    bool found = name != EX_NONE && (pos != EX_NONE || pre != EX_NONE);
     if (found) {
         float conf = 0;
         const char *nm = name_text ? name_text : l[name].text;
@@ -611,25 +781,19 @@ static bool signer_on_page(extract_ctx *c, size_t page)
             /* a first word that is no surname: the real one may be lost
              * under the seal ("Thu Việt" for "Nguyễn Thu Việt"), or it is
              * a rare surname; either way the clerk should look */
-            if (!is_surname(title) && conf > 0.55f)
+            if ((!is_surname(title) || name_cut) && conf > 0.55f)
                 conf = 0.55f;
             ex_set(c, META_SIGNER, title, conf);
             free(title);
         } else
             c->oom = true;
+        size_t pre_to = pre == EX_NONE ? pre : pos == EX_NONE ? pre + 1 : pos;
         size_t pos_from = pos;
         /* a prefix may run over two lines before the position; but one
          * whole on its first line ends there, and what follows it is the
          * position, read as two lines */
-        size_t pre_to = pre == EX_NONE ? pre : pos;
-        if (pre != EX_NONE && pre_to > pre + 1 && prefix_whole(l[pre].text))
+        if (pos != EX_NONE && pre != EX_NONE && pre_to > pre + 1 && prefix_whole(l[pre].text))
             pos_from = pre_to = pre + 1;
-        char *ps = join(l, pos_from, pos + 1, &conf);
-        if (ps)
-            ps = repair_position(ps, &l[pos], &conf);
-        if (ps && pre != EX_NONE)
-            ps = deputy_position(ps, l[pre].text, &conf);
-        set_repaired(c, META_SIGNER_POSITION, ps, conf);
         if (pre != EX_NONE) {
             char *p = join(l, pre, pre_to, &conf);
             char *sp = p ? space_prefix(p) : NULL;
@@ -637,16 +801,23 @@ static bool signer_on_page(extract_ctx *c, size_t page)
             if (sp)
                 sp = repair_prefix(sp, pre + 1 == pre_to ? l[pre].all : NULL, &conf);
             set_repaired(c, META_SIGNER_PREFIX, sp, conf);
+        }
+        if (pos != EX_NONE) {
+            char *ps = join(l, pos_from, pos + 1, &conf);
+            if (ps)
+                ps = repair_position(ps, &l[pos], &conf);
+            if (ps && pre != EX_NONE)
+                ps = deputy_position(ps, c->out->str[META_SIGNER_PREFIX], &conf);
+            set_repaired(c, META_SIGNER_POSITION, ps, conf);
         } else
+            position_from_prefix(c);
+        if (pre == EX_NONE)
             c->out->confidence[META_SIGNER_PREFIX] =
                 no_prefix_conf(c->out->str[META_SIGNER_POSITION], c->out->str[META_ISSUER],
                                c->out->confidence[META_SIGNER_POSITION],
                                c->out->confidence[META_SIGNER]);
     }
-    for (size_t i = 0; i < n; i++) {
-        free(l[i].text);
-        free(l[i].all);
-    }
+    lines_free(l, n);
     free(name_text);
     return found;
 }
@@ -679,10 +850,10 @@ static bool is_position_line(const char *text)
 bool extract_signer_gap(const ocr_page_text *pt, ocr_box *region)
 {
     page_layout pl;
-    if (!pt || pt->nwords == 0 || layout_build(&pl, pt) != 0)
-        return false;
     sline l[MAX_SLINES];
-    size_t n = collect(&pl, block_top(&pl, 0), l);
+    size_t n;
+    if (!page_block(pt, &pl, l, &n))
+        return false;
     size_t last_upper = EX_NONE;
     bool titled = false, name_below = false;
     int x0 = pl.width;
@@ -697,7 +868,7 @@ bool extract_signer_gap(const ocr_page_text *pt, ocr_box *region)
             if (l[i].x0 < x0)
                 x0 = l[i].x0;
         } else if (last_upper != EX_NONE) {
-            char *nm = name_run(l[i].text);
+            char *nm = name_run(l[i].text, NULL);
             name_below |= nm != NULL;
             free(nm);
         }
@@ -714,10 +885,63 @@ bool extract_signer_gap(const ocr_page_text *pt, ocr_box *region)
             region->y1 = pl.height;
         gap = region->y1 - region->y0 > 2 * h;
     }
-    for (size_t i = 0; i < n; i++) {
-        free(l[i].text);
-        free(l[i].all);
+    block_free(&pl, l, n);
+    return gap;
+}
+
+/* Whether one of the lines a..b-1, or all of them together, is a title. */
+static bool titled_lines(sline *l, size_t a, size_t b)
+{
+    bool titled = false;
+    for (size_t i = a; i <= b && !titled; i++) {
+        float c;
+        char *t = i < b ? strdup(l[i].text) : join(l, a, b, &c);
+        int d;
+        titled = t && nearest(titles, sizeof titles / sizeof titles[0], t, &d) != NULL;
+        free(t);
     }
-    layout_free(&pl);
+    return titled;
+}
+
+/* How far below the prefix the position is looked for again, in prefix
+ * line heights: one line at single spacing, with its marks. */
+#define POSITION_BAND 2.2
+
+bool extract_position_gap(const ocr_page_text *pt, ocr_box *region)
+{
+    page_layout pl;
+    sline l[MAX_SLINES];
+    size_t n, pre = EX_NONE, end;
+    if (!page_block(pt, &pl, l, &n))
+        return false;
+    for (size_t i = 0; i < n && pre == EX_NONE; i++)
+        if (is_prefix(l[i].text))
+            pre = i;
+    bool gap = false;
+    if (pre != EX_NONE) {
+        for (end = pre + 1; end < n && is_upper_line(l[end].text) && !is_prefix(l[end].text) &&
+                            follows(&l[end - 1], &l[end]);
+             end++)
+            ;
+        gap = !titled_lines(l, pre + 1, end);
+    }
+    if (gap) {
+        int h = l[pre].y1 - l[pre].y0;
+        region->x0 = l[pre].x0 - 4 * h > 0 ? l[pre].x0 - 4 * h : 0;
+        region->x1 = pl.width;
+        region->y0 = l[pre].y1;
+        region->y1 = l[pre].y1 + (int)(POSITION_BAND * h);
+        /* not into the name, when that was read */
+        for (size_t i = pre + 1; i < n; i++) {
+            char *nm = is_upper_line(l[i].text) ? NULL : name_run(l[i].text, NULL);
+            if (nm && l[i].y0 < region->y1)
+                region->y1 = l[i].y0;
+            free(nm);
+        }
+        if (region->y1 > pl.height)
+            region->y1 = pl.height;
+        gap = region->y1 - region->y0 > h;
+    }
+    block_free(&pl, l, n);
     return gap;
 }

@@ -149,6 +149,30 @@ static int straighten(PIX **pix, PIX **gray, int dpi, ocr_engine *engine, const 
     return 0;
 }
 
+/* The band under a signer's prefix read again, in place of the page's
+ * reading, which had no title there. The second reading is kept only
+ * when it has one: otherwise the first, poor as it is, may still be
+ * repaired from the words it dropped as unreadable. */
+static int reread_position(ocr_engine *engine, PIX *src, int dpi, const ocr_box *band,
+                           ocr_page_text *text, sohoa_err *err)
+{
+    ocr_page_text trial;
+    if (ocr_page_copy(&trial, text) != 0)
+        return err_set(err, SOHOA_EWORK, "out of memory reading the signer's position again");
+    int rc = ocr_recognize_region(engine, src, dpi, band, 1.0f, true, &trial, err);
+    ocr_box still;
+    bool better = rc == 0 && !extract_position_gap(&trial, &still);
+    log_debug("signer's position re-read at %d,%d-%d,%d: %s", band->x0, band->y0, band->x1,
+              band->y1, better ? "a title read" : "no better, first reading kept");
+    if (better) {
+        ocr_page_text old = *text;
+        *text = trial;
+        trial = old;
+    }
+    ocr_page_text_free(&trial);
+    return rc;
+}
+
 /* OCR at a moderate resolution: Tesseract normalises text lines to a fixed
  * height anyway, and layout analysis on a 200 dpi image costs half of a
  * 300 dpi one, for the same words (measured on the sample scans). */
@@ -188,12 +212,15 @@ static int recognise(ocr_engine *engine, PIX *gray, PIX *pix, int dpi, int ocr_d
     pixDestroy(&ocr_img);
     if (rc == 0) {
         scale_words(text, f, pixGetWidth(gray), pixGetHeight(gray), dpi);
-        /* A signer's name lost under a seal: read that area again, at the
-         * scan's full resolution (a few hundred ms, only when needed). */
+        /* A signer's position read as noise, or a name lost under a
+         * seal: read that area again, at the scan's full resolution (a
+         * few hundred ms, only when needed). */
         ocr_box gap;
-        if (extract_signer_gap(text, &gap)) {
+        if (extract_position_gap(text, &gap))
+            rc = reread_position(engine, src, dpi, &gap, text, err);
+        if (rc == 0 && extract_signer_gap(text, &gap)) {
             size_t before = text->nwords;
-            rc = ocr_recognize_region(engine, src, dpi, &gap, 1.0f, text, err);
+            rc = ocr_recognize_region(engine, src, dpi, &gap, 1.0f, false, text, err);
             log_debug("signer block re-read: %zu word(s) added", text->nwords - before);
         }
         /* numbers and days written by pen into the form: read again from

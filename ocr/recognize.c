@@ -334,8 +334,15 @@ static void scale_box(ocr_box *b, float f)
     b->y1 = (int)((float)b->y1 * f);
 }
 
+/* Whether the centre of `b` lies inside `r`. */
+static bool centre_inside(const ocr_box *b, const ocr_box *r)
+{
+    int cx = (b->x0 + b->x1) / 2, cy = (b->y0 + b->y1) / 2;
+    return cx >= r->x0 && cx < r->x1 && cy >= r->y0 && cy < r->y1;
+}
+
 int ocr_recognize_region(ocr_engine *e, PIX *pix, int dpi, const ocr_box *region, float scale,
-                         ocr_page_text *out, sohoa_err *err)
+                         bool replace, ocr_page_text *out, sohoa_err *err)
 {
     int x0 = (int)((float)region->x0 / scale), y0 = (int)((float)region->y0 / scale);
     int x1 = (int)((float)region->x1 / scale), y1 = (int)((float)region->y1 / scale);
@@ -356,6 +363,11 @@ int ocr_recognize_region(ocr_engine *e, PIX *pix, int dpi, const ocr_box *region
         rc = collect_words(e->ocr, &found, err);
     TessBaseAPISetPageSegMode(e->ocr, PSM_AUTO);
     TessBaseAPIClear(e->ocr);
+    /* the page's own reading of the region gives way, when it is to be
+     * replaced and the second look read something */
+    for (size_t i = out->nwords; rc == 0 && replace && found.nwords > 0 && i-- > 0;)
+        if (centre_inside(&out->words[i].box, region))
+            ocr_page_remove_word(out, i);
     int line0 = 0, block0 = 0;
     for (size_t i = 0; i < out->nwords; i++) {
         if (out->words[i].line >= line0)

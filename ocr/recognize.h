@@ -45,10 +45,14 @@ int ocr_recognize(ocr_engine *e, struct Pix *pix, int dpi, ocr_page_text *out, s
 /* Second look at one region of an already recognised page: OCR of `region`
  * of `pix` (the same image ocr_recognize() read, at `dpi`) as one uniform
  * block, which reads lines the page layout analysis threw away as part of
- * a picture (a name under a seal). Words that do not overlap a word already
- * in `out` are appended to it, scaled by `scale` into page coordinates. */
+ * a picture (a name under a seal) or cut apart (an upper-case line whose
+ * marks it took for a line of their own). The words read are scaled by
+ * `scale` into page coordinates (`region` is in page coordinates). With
+ * `replace`, they take the place of the words of `out` centred in the
+ * region (when the second look read any); otherwise those that do not
+ * overlap a word already in `out` are appended to it. */
 int ocr_recognize_region(ocr_engine *e, struct Pix *pix, int dpi, const ocr_box *region,
-                         float scale, ocr_page_text *out, sohoa_err *err);
+                         float scale, bool replace, ocr_page_text *out, sohoa_err *err);
 
 /* Reads one line of digits from `pix` (a small image of a handwritten
  * number: dark ink on white, upright), writing at most n-1 digits to

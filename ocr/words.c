@@ -61,3 +61,22 @@ void ocr_page_text_free(ocr_page_text *pt)
     free(pt->marks);
     memset(pt, 0, sizeof *pt);
 }
+
+int ocr_page_copy(ocr_page_text *dst, const ocr_page_text *src)
+{
+    memset(dst, 0, sizeof *dst);
+    dst->width = src->width;
+    dst->height = src->height;
+    dst->dpi = src->dpi;
+    for (size_t i = 0; i < src->nwords; i++)
+        if (ocr_page_add_word(dst, &src->words[i]) != 0) {
+            ocr_page_text_free(dst);
+            return -1;
+        }
+    for (size_t i = 0; i < src->nmarks; i++)
+        if (ocr_page_add_mark(dst, &src->marks[i]) != 0) {
+            ocr_page_text_free(dst);
+            return -1;
+        }
+    return 0;
+}

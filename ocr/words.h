@@ -60,6 +60,10 @@ void ocr_page_remove_word(ocr_page_text *pt, size_t i);
 /* Appends a copy of `m` (text duplicated when not NULL). */
 int ocr_page_add_mark(ocr_page_text *pt, const ocr_mark_region *m);
 
+/* A deep copy of `src` into `dst` (overwritten). Returns 0, or -1 on
+ * ENOMEM with `dst` left empty. */
+int ocr_page_copy(ocr_page_text *dst, const ocr_page_text *src);
+
 /* Frees the words and marks and zeroes `pt` (keeps nothing). */
 void ocr_page_text_free(ocr_page_text *pt);
 

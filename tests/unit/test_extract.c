@@ -1007,10 +1007,162 @@ static void signer_prefix_whole_line(void **st)
     bld_state_header(&r->page[0], UBND_QNG, "Số: 09/TTr-UBND", DATE_QNG);
     bld_signer(&r->page[0], "KT. CHỦ TỊCH", "PHÓ CHỦ", "Kim Loan");
     bld_line_no++;
-    bld_centred(&r->page[0], 1750, 2680, "TỊCH");
+    bld_centred(&r->page[0], 1750, 2620, "TỊCH");
     extract(r);
     assert_field(r, META_SIGNER_PREFIX, "KT. CHỦ TỊCH");
     assert_field(r, META_SIGNER_POSITION, "PHÓ CHỦ TỊCH");
+    free_run(r);
+}
+
+/* A State document with this signature block on its one page. */
+static run *signer_doc(const char *prefix, const char *position, const char *name)
+{
+    run *r = new_run();
+    bld_state_header(&r->page[0], UBND_QNG, "Số: 09/TTr-UBND", DATE_QNG);
+    bld_signer(&r->page[0], prefix, position, name);
+    return r;
+}
+
+/* Removes the words of the row at y (right column): a line the OCR lost. */
+static void drop_row(ocr_page_text *pt, int y)
+{
+    for (size_t i = pt->nwords; i-- > 0;)
+        if (pt->words[i].box.y0 == y && pt->words[i].box.x0 > PAGE_W / 2)
+            ocr_page_remove_word(pt, i);
+}
+
+/* A block whose position line was lost (under the seal, or taken with the
+ * signature): the name and prefix are still the signer's; a KT. prefix
+ * tells the deputy's title, to be checked, and any other leaves it empty. */
+static void signer_position_lost(void **st)
+{
+    run *r = signer_doc("KT. GIÁM ĐỐC", "PHÓ GIÁM ĐỐC", "Đinh Quốc Bình");
+    drop_row(&r->page[0], 2560);
+    extract(r);
+    assert_field(r, META_SIGNER, "Đinh Quốc Bình");
+    assert_false(flagged(r, META_SIGNER));
+    assert_field(r, META_SIGNER_PREFIX, "KT. GIÁM ĐỐC");
+    assert_field(r, META_SIGNER_POSITION, "PHÓ GIÁM ĐỐC");
+    assert_true(flagged(r, META_SIGNER_POSITION));
+    free_run(r);
+
+    r = signer_doc("KT. BỘ TRƯỞNG", "THỨ TRƯỞNG", "Lê Thu Long");
+    drop_row(&r->page[0], 2560);
+    extract(r);
+    assert_field(r, META_SIGNER_POSITION, "THỨ TRƯỞNG");
+    assert_true(flagged(r, META_SIGNER_POSITION));
+    free_run(r);
+
+    r = signer_doc("TL. GIÁM ĐỐC", "CHÁNH VĂN PHÒNG", "Lò Kim Loan");
+    drop_row(&r->page[0], 2560);
+    extract(r);
+    assert_field(r, META_SIGNER, "Lò Kim Loan");
+    assert_field(r, META_SIGNER_PREFIX, "TL. GIÁM ĐỐC");
+    assert_field(r, META_SIGNER_POSITION, NULL);
+    assert_true(r->m.review[META_SIGNER_POSITION]);
+    free_run(r);
+}
+
+/* The position is the line under the prefix: an upper line further down
+ * (the signature read as letters) or read as noise right under it is not
+ * part of it. */
+static void signer_position_not_scribble(void **st)
+{
+    run *r = signer_doc("TL. GIÁM ĐỐC", "CHÁNH VĂN PHÒNG", "Vũ Thanh Nga");
+    bld_line_no++;
+    bld_word_at(&r->page[0], "AI", 1700, 2625, 50, WORD_H, 0.5f, 0);
+    bld_word_at(&r->page[0], "NÀ", 1770, 2625, 60, WORD_H, 0.5f, 0);
+    bld_word_at(&r->page[0], "Ầ", 1850, 2625, 30, WORD_H, 0.1f, 0);
+    extract(r);
+    assert_field(r, META_SIGNER_POSITION, "CHÁNH VĂN PHÒNG");
+    assert_false(flagged(r, META_SIGNER_POSITION));
+    free_run(r);
+
+    r = signer_doc("TL. GIÁM ĐỐC", "CHÁNH VĂN PHÒNG", "Vũ Thanh Nga");
+    bld_line_no++;
+    bld_word_at(&r->page[0], "MNƯ", 1650, 2760, 120, WORD_H, 0.6f, 0);
+    extract(r);
+    assert_field(r, META_SIGNER_POSITION, "CHÁNH VĂN PHÒNG");
+    free_run(r);
+}
+
+/* A position that is no title we know is most often one that lost a word
+ * ("CHÁNH PHÒNG"): kept as read, to be checked. */
+static void signer_position_unknown_flagged(void **st)
+{
+    run *r = signer_doc("TL. GIÁM ĐỐC", "CHÁNH PHÒNG", "Huỳnh Thu Long");
+    extract(r);
+    assert_field(r, META_SIGNER_POSITION, "CHÁNH PHÒNG");
+    assert_true(flagged(r, META_SIGNER_POSITION));
+    free_run(r);
+}
+
+/* Under KT. the position is the deputy's: one misread a letter or two
+ * away from it takes its spelling ("THƯ TRƯ ỞN" is THỨ TRƯỞNG, which
+ * THỦ TRƯỞNG is as near to), to be checked; one read exactly is sure. */
+static void signer_deputy_misread(void **st)
+{
+    run *r = signer_doc("KT. BỘ TRƯỞNG", "THƯ TRƯ ỞN", "Lê Thu Long");
+    extract(r);
+    assert_field(r, META_SIGNER_POSITION, "THỨ TRƯỞNG");
+    assert_true(flagged(r, META_SIGNER_POSITION));
+    free_run(r);
+
+    r = signer_doc("KT. BỘ TRƯỞNG", "THỨ TRƯỞNG", "Lê Thu Long");
+    extract(r);
+    assert_field(r, META_SIGNER_POSITION, "THỨ TRƯỞNG");
+    assert_false(flagged(r, META_SIGNER_POSITION));
+    free_run(r);
+}
+
+/* The name as the OCR may give it: a quote stuck to a word, its last word
+ * on a line of its own beside it, or a damaged word before it (then the
+ * run found may lack the real first word: checked). */
+static void signer_name_as_read(void **st)
+{
+    run *r = signer_doc("KT. CHỦ TỊCH", "PHÓ CHỦ TỊCH", "Lương 'Thị Phúc");
+    extract(r);
+    assert_field(r, META_SIGNER, "Lương Thị Phúc");
+    free_run(r);
+
+    r = signer_doc("T/M BAN THƯỜNG VỤ", "PHÓ BÍ THƯ", "“Vũ Thu Phương");
+    extract(r);
+    assert_field(r, META_SIGNER, "Vũ Thu Phương");
+    free_run(r);
+
+    r = signer_doc("KT. TRƯỞNG BAN", "PHÓ TRƯỞNG BAN", "Trần Đức");
+    bld_line_no++;
+    bld_word_at(&r->page[0], "Thắng", 1900, 2925, 120, 30, 0.6f, 0);
+    extract(r);
+    assert_field(r, META_SIGNER, "Trần Đức Thắng");
+    free_run(r);
+
+    r = signer_doc("KT. GIÁM ĐỐC", "PHÓ GIÁM ĐỐC", "+ống Đăng Long");
+    extract(r);
+    assert_field(r, META_SIGNER, "Đặng Long");
+    assert_true(flagged(r, META_SIGNER));
+    free_run(r);
+}
+
+/* The band under a prefix is read again when no title was read there,
+ * and only then. */
+static void position_gap_found(void **st)
+{
+    run *r = signer_doc("TL. GIÁM ĐỐC", "ST HÀ", "Lò Kim Loan");
+    ocr_box gap;
+    assert_true(extract_position_gap(&r->page[0], &gap));
+    assert_true(gap.y0 >= 2544 && gap.y0 <= 2560);
+    assert_true(gap.y1 > 2560 + WORD_H && gap.y1 <= 2900);
+    assert_true(gap.x0 < 1750 - bld_text_w("CHÁNH VĂN PHÒNG") / 2);
+    assert_true(gap.x0 > 350 + bld_text_w("- Như Điều 3;"));
+    free_run(r);
+
+    r = signer_doc("TL. GIÁM ĐỐC", "CHÁNH VĂN PHÒNG", "Lò Kim Loan");
+    assert_false(extract_position_gap(&r->page[0], &gap));
+    free_run(r);
+
+    r = signer_doc(NULL, "GIÁM ĐỐC", "Lò Kim Loan");
+    assert_false(extract_position_gap(&r->page[0], &gap));
     free_run(r);
 }
 
@@ -1427,6 +1579,12 @@ int main(void)
         cmocka_unit_test(signer_prefix_absent),
         cmocka_unit_test(signer_prefix_layout_form),
         cmocka_unit_test(signer_prefix_whole_line),
+        cmocka_unit_test(signer_position_lost),
+        cmocka_unit_test(signer_position_not_scribble),
+        cmocka_unit_test(signer_position_unknown_flagged),
+        cmocka_unit_test(signer_deputy_misread),
+        cmocka_unit_test(signer_name_as_read),
+        cmocka_unit_test(position_gap_found),
         cmocka_unit_test(number_glued_to_notation),
         cmocka_unit_test(number_apart_from_separator),
         cmocka_unit_test(notation_without_separator),
