@@ -249,14 +249,15 @@ static float row_median_conf(const page_layout *pl, const lay_row *r)
  * trusted when everything around it agrees: plain printed digits, the
  * separator of the layout the motto names, a notation of the standard's
  * shape whose type code the title confirms (or a công văn's issuer-unit
- * pair without a title), and a date line read with high confidence (the
+ * pair without a title) read whole (nothing cut off its end), and a
+ * date line read with high confidence (the
  * print is clean). A handwritten, misread or odd number keeps its low
  * confidence (standards §5: never a confident guess). */
 static void corroborate_number(extract_ctx *c)
 {
     const char *nota = c->out->str[META_NOTATION];
     const char *fmt = c->out->str[META_FORMAT];
-    if (!c->number_printed || !c->out->has_number || !nota || !fmt ||
+    if (!c->number_printed || !c->out->has_number || !nota || !fmt || c->notation_cut ||
         c->out->confidence[META_FORMAT] < 0.9f || c->date_row == EX_NONE)
         return;
     bool party = strcmp(fmt, "party") == 0;

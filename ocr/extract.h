@@ -46,6 +46,13 @@ bool extract_signer_gap(const ocr_page_text *page, ocr_box *region);
  * should replace. */
 bool extract_position_gap(const ocr_page_text *page, ocr_box *region);
 
+/* A signer's name read without its first word: the name under a title
+ * does not start with a surname, or a damaged word stands before it (the
+ * seal's ring over the surname). Sets `region` (page pixels) to the band
+ * of the name's line, whose words a second, block-mode OCR pass should
+ * replace. */
+bool extract_name_doubt(const ocr_page_text *page, ocr_box *region);
+
 /* A blank of the printed form the registry fills in by pen (standards §5):
  * the number between "Số:" and its separator, the day between "ngày" and
  * "tháng", the month between "tháng" and "năm". */

@@ -47,6 +47,7 @@ typedef struct extract_ctx {
      * beyond "09", no pen gap, no letter taken for a digit */
     bool number_printed;
     char number_sep;  /* separator after the number: '/' State, '-' Party, 0 */
+    bool notation_cut; /* prose or a dangling separator cut off its end */
     bool code_agrees; /* the notation's type code and the title name one type */
     /* blanks whose reading looks like a pen's (extract_hand_slots) */
     hand_slot slots[HAND_MAX_SLOTS];

@@ -173,9 +173,22 @@ static float day_conf(const val_read *d, const lay_word *ngay, const lay_word *t
     return c;
 }
 
+/* Whether a word can be part of a place's name: no digits, no "/" (a
+ * notation run into the date line: "/KH-SKHĐT Hậu Giang"). */
+static bool place_word(const lay_word *w)
+{
+    for (const char *p = w->text; *p; p++)
+        if (isdigit((unsigned char)*p) || *p == '/')
+            return false;
+    return true;
+}
+
 static void set_place(extract_ctx *c, const page_layout *pl, const lay_row *r, size_t from,
                       size_t ngay)
 {
+    bool trimmed = false;
+    for (; from < ngay && !place_word(lay_at(pl, r, from)); from++)
+        trimmed = true;
     if (ngay <= from)
         return;
     char *s = layout_span_text(pl, r, from, ngay);
@@ -205,10 +218,14 @@ static void set_place(extract_ctx *c, const page_layout *pl, const lay_row *r, s
         conf *= 0.5f;
     /* Its first word touching the word before it (the notation run into
      * it, or the place's own first words taken for the left column's:
-     * "Thừa Thiên | Huế"): where the place starts is unsure. */
-    if (from > 0 && lay_at(pl, r, from)->box.x0 - lay_at(pl, r, from - 1)->box.x1 < r->h &&
+     * "Thừa Thiên | Huế"), or the notation's tail taken off its start:
+     * where the place starts is unsure. */
+    if (((from > 0 && lay_at(pl, r, from)->box.x0 - lay_at(pl, r, from - 1)->box.x1 < r->h) ||
+         trimmed) &&
         conf > 0.5f)
         conf = 0.5f;
+    if (lex_near_province(fixed) && conf > 0.6f)
+        conf = 0.6f;
     if (st.letters)
         ex_set(c, META_PLACE, fixed, conf);
     free(fixed);

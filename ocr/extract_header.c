@@ -550,6 +550,8 @@ void ex_find_issuer(extract_ctx *c)
         }
     float conf = 0;
     char *issuer = join_lines(l, last_body, n, &conf);
+    if (issuer && lex_sector_short(issuer) && conf > 0.6f)
+        conf = 0.6f;
     if (issuer)
         ex_set(c, META_ISSUER, issuer, conf);
     else

@@ -133,9 +133,8 @@ const char *lex_code_spelling(const char *code, bool party)
     return party ? lex_types[t].party_code : lex_types[t].state_code;
 }
 
-/* Names printed in headers, in their dictionary spelling. Provinces (63
- * before 2025, and Huế); bodies; signer titles; common header words. */
-static const char *const names[] = {
+/* Provinces (63 before 2025, and Huế), in their dictionary spelling. */
+static const char *const provinces[] = {
     "An Giang", "Bà Rịa - Vũng Tàu", "Bạc Liêu", "Bắc Giang", "Bắc Kạn", "Bắc Ninh", "Bến Tre",
     "Bình Dương", "Bình Định", "Bình Phước", "Bình Thuận", "Cà Mau", "Cao Bằng", "Cần Thơ",
     "Đà Nẵng", "Đắk Lắk", "Đắk Nông", "Điện Biên", "Đồng Nai", "Đồng Tháp", "Gia Lai",
@@ -146,6 +145,11 @@ static const char *const names[] = {
     "Quảng Trị", "Sóc Trăng", "Sơn La", "Tây Ninh", "Thái Bình", "Thái Nguyên", "Thanh Hóa",
     "Thừa Thiên Huế", "Huế", "Tiền Giang", "Trà Vinh", "Tuyên Quang", "Vĩnh Long", "Vĩnh Phúc",
     "Yên Bái",
+};
+
+/* Names printed in headers, in their dictionary spelling, besides the
+ * provinces: bodies; signer titles; common header words. */
+static const char *const names[] = {
     /* bodies and header words */
     "Ủy ban nhân dân", "UBND", "Hội đồng nhân dân", "HĐND", "Ủy ban kiểm tra", "Văn phòng",
     "Tỉnh ủy", "Thành ủy", "Huyện ủy", "Đảng bộ", "Đảng ủy", "Ban Tuyên giáo", "Ban Tổ chức",
@@ -293,6 +297,11 @@ static int cmp_cand(const void *a, const void *b)
 static size_t all_phrases(cand *c, size_t cap)
 {
     size_t n = 0;
+    for (size_t i = 0; i < sizeof provinces / sizeof provinces[0] && n < cap; i++) {
+        snprintf(c[n].text, sizeof c[n].text, "%s", provinces[i]);
+        c[n].len = strlen(c[n].text);
+        n++;
+    }
     for (size_t i = 0; i < sizeof names / sizeof names[0] && n < cap; i++) {
         snprintf(c[n].text, sizeof c[n].text, "%s", names[i]);
         c[n].len = strlen(c[n].text);
@@ -392,4 +401,71 @@ bool lex_starts_body(const char *fold)
             return true;
     }
     return false;
+}
+
+bool lex_near_province(const char *place)
+{
+    char *f = vn_fold(place);
+    bool near = false, exact = false;
+    for (size_t i = 0; f && i < sizeof provinces / sizeof provinces[0] && !exact; i++) {
+        char *g = vn_fold(provinces[i]);
+        if (g) {
+            int len = (int)strlen(g), cap = len / 4 > 1 ? len / 4 : 1;
+            int d = vn_edit_distance(f, g, cap);
+            exact = d == 0;
+            near |= d > 0 && d <= cap;
+        }
+        free(g);
+    }
+    free(f);
+    return near && !exact;
+}
+
+/* Whether the words of `tail` are those of `full` but one, in order: the
+ * last ones missing ("cong" of "cong thuong"), or one inside ("lao dong
+ * - thuong va xa hoi"). Folds, single spaces. */
+static bool words_short_of(const char *tail, const char *full)
+{
+    size_t tl = strlen(tail), fl = strlen(full);
+    if (tl >= fl || tl == 0)
+        return false;
+    /* the start of `full` up to a word's end */
+    if (strncmp(full, tail, tl) == 0 && full[tl] == ' ')
+        return true;
+    /* one word of `full` left out */
+    for (const char *w = full; w && *w;) {
+        const char *end = strchr(w, ' ');
+        size_t wl = end ? (size_t)(end - w) : strlen(w);
+        size_t before = (size_t)(w - full);
+        const char *after = end ? end + 1 : w + wl;
+        if (strncmp(full, tail, before) == 0 && strcmp(tail + before, after) == 0)
+            return true;
+        w = end ? end + 1 : NULL;
+    }
+    return false;
+}
+
+bool lex_sector_short(const char *issuer)
+{
+    char *f = vn_fold(issuer);
+    bool short_of = false;
+    for (size_t h = 0; f && h < sizeof sector_heads / sizeof sector_heads[0] && !short_of; h++) {
+        char *head = vn_fold(sector_heads[h]);
+        size_t hl = head ? strlen(head) : 0;
+        if (head && strncmp(f, head, hl) == 0 && f[hl] == ' ')
+            for (size_t i = 0; i < sizeof sectors / sizeof sectors[0] && !short_of; i++) {
+                char *g = vn_fold(sectors[i]);
+                short_of = g && words_short_of(f + hl + 1, g);
+                for (size_t k = 0; g && k < sizeof sectors / sizeof sectors[0]; k++) {
+                    char *e = vn_fold(sectors[k]);
+                    if (e && strcmp(e, f + hl + 1) == 0)
+                        short_of = false; /* a sector's own name ("Dân tộc") */
+                    free(e);
+                }
+                free(g);
+            }
+        free(head);
+    }
+    free(f);
+    return short_of;
 }

@@ -44,4 +44,16 @@ char *lex_repair(const char *text, int *changed);
  * column, as opposed to a continuation ("TỈNH QUẢNG NAM", "VÀ XÃ HỘI"). */
 bool lex_starts_body(const char *fold);
 
+/* Whether `place` is not a province's name but a letter or two away from
+ * one ("Hiệu Giang" for Hậu Giang): an OCR error the repair by marks
+ * cannot mend, or a district's name that looks like it. Either way, one
+ * to check. */
+bool lex_near_province(const char *place);
+
+/* Whether `issuer` is a department or ministry ("SỞ", "BỘ") whose sector
+ * lacks a word of a sector's name ("SỞ CÔNG" for SỞ CÔNG THƯƠNG, "THƯƠNG
+ * VÀ" without BINH): the OCR lost a word, and the issuer is to be
+ * checked. */
+bool lex_sector_short(const char *issuer);
+
 #endif

@@ -116,6 +116,49 @@ static bool notation_plausible(const char *s)
     return true;
 }
 
+/* The case of the code point at `p` (of `len` bytes): 1 upper, -1 lower,
+ * 0 no letter. */
+static int char_case(const char *p, size_t len)
+{
+    char one[8] = {0};
+    memcpy(one, p, len < sizeof one - 1 ? len : sizeof one - 1);
+    vn_case_stats st;
+    vn_case_count(one, &st);
+    return st.upper ? 1 : st.lower ? -1 : 0;
+}
+
+/* A notation is codes in capitals ("UBND"), a code's one lower-case
+ * letter ("TTr", "CTr", "TTg") and digits. Two lower-case letters in a
+ * row are a word of prose run into it ("HĐNDTiền": the date line's place,
+ * or the clerk's pen), and a separator at its end was left dangling by
+ * a word the OCR lost: neither was printed as part of the notation. Cuts
+ * them off; true when something was cut. */
+static bool cut_glued_prose(char *nota)
+{
+    size_t off[64], n = 0, len = strlen(nota);
+    int kase[64];
+    for (size_t i = 0; i < len && n < 64;) {
+        size_t cl = 1;
+        while (i + cl < len && ((unsigned char)nota[i + cl] & 0xC0) == 0x80)
+            cl++;
+        off[n] = i;
+        kase[n++] = char_case(nota + i, cl);
+        i += cl;
+    }
+    bool cut = false;
+    for (size_t k = 0; k + 1 < n; k++)
+        if (kase[k] < 0 && kase[k + 1] < 0) {
+            nota[off[k > 0 && kase[k - 1] > 0 ? k - 1 : k]] = '\0';
+            cut = true;
+            break;
+        }
+    for (len = strlen(nota); len && (nota[len - 1] == '-' || nota[len - 1] == '/');) {
+        nota[--len] = '\0';
+        cut = true;
+    }
+    return cut;
+}
+
 /* The code segment of a notation: "QĐ" in "QĐ-UBND", "2026/TT-BCT" → "TT",
  * Party "QĐ/TU" → "QĐ". Writes [*b, *e) into the notation. */
 static void code_segment(const char *nota, bool party, size_t *b, size_t *e)
@@ -460,6 +503,8 @@ void ex_find_number(extract_ctx *c)
             goto out;
         }
         clean_notation(nota);
+        bool cut = cut_glued_prose(nota);
+        c->notation_cut = cut;
         char *fixed = fix_code(c, nota, party);
         free(nota);
         if (!fixed) {
@@ -475,7 +520,7 @@ void ex_find_number(extract_ctx *c)
         nconf = nw ? sum / (float)nw : 0.5f;
         if (!notation_plausible(fixed))
             nconf *= 0.5f;
-        if (glued && nconf > 0.6f)
+        if ((glued || cut) && nconf > 0.6f)
             nconf = 0.6f;
         /* every notation joins its codes with the format's other
          * separator (State "QĐ-UBND", Party "QĐ/TU"): without it two

@@ -945,3 +945,32 @@ bool extract_position_gap(const ocr_page_text *pt, ocr_box *region)
     block_free(&pl, l, n);
     return gap;
 }
+
+bool extract_name_doubt(const ocr_page_text *pt, ocr_box *region)
+{
+    page_layout pl;
+    sline l[MAX_SLINES];
+    size_t n;
+    if (!page_block(pt, &pl, l, &n))
+        return false;
+    bool doubt = false, cut = false, titled = false;
+    size_t name = EX_NONE;
+    char *nm = NULL;
+    for (size_t i = n; i-- > 0 && !nm;)
+        if (!is_upper_line(l[i].text) && (nm = name_run(l[i].text, &cut)) != NULL)
+            name = i;
+    /* a signer's block: a title above the name, however poorly read */
+    for (size_t i = 0; nm && i < name && !titled; i++)
+        titled = is_upper_line(l[i].text);
+    if (nm && titled && (cut || !is_surname(nm))) {
+        int h = l[name].y1 - l[name].y0;
+        region->x0 = l[name].x0 - 4 * h > 0 ? l[name].x0 - 4 * h : 0;
+        region->x1 = pl.width;
+        region->y0 = l[name].y0 - h / 2 > 0 ? l[name].y0 - h / 2 : 0;
+        region->y1 = l[name].y1 + h / 2 < pl.height ? l[name].y1 + h / 2 : pl.height;
+        doubt = true;
+    }
+    free(nm);
+    block_free(&pl, l, n);
+    return doubt;
+}

@@ -149,21 +149,27 @@ static int straighten(PIX **pix, PIX **gray, int dpi, ocr_engine *engine, const 
     return 0;
 }
 
-/* The band under a signer's prefix read again, in place of the page's
- * reading, which had no title there. The second reading is kept only
- * when it has one: otherwise the first, poor as it is, may still be
- * repaired from the words it dropped as unreadable. */
-static int reread_position(ocr_engine *engine, PIX *src, int dpi, const ocr_box *band,
-                           ocr_page_text *text, sohoa_err *err)
+/* A band of the signer block read again, in place of the page's reading
+ * of it, which `poor` found wanting (the position under the prefix that
+ * is no title, the name that does not start with a surname). The second
+ * reading is kept only when `poor` finds it right: otherwise the first,
+ * poor as it is, may still be repaired from the words it dropped as
+ * unreadable. */
+static int reread_band(ocr_engine *engine, PIX *src, int dpi, const ocr_box *band,
+                       bool (*poor)(const ocr_page_text *, ocr_box *), const char *what,
+                       ocr_page_text *text, sohoa_err *err)
 {
     ocr_page_text trial;
     if (ocr_page_copy(&trial, text) != 0)
-        return err_set(err, SOHOA_EWORK, "out of memory reading the signer's position again");
+        return err_set(err, SOHOA_EWORK, "out of memory reading the signer block again");
+    /* the image is not read again elsewhere in this band but by the name
+     * gap's pass, which the cleaning serves as well */
+    prep_whiten_light(src, band->x0, band->y0, band->x1, band->y1);
     int rc = ocr_recognize_region(engine, src, dpi, band, 1.0f, true, &trial, err);
     ocr_box still;
-    bool better = rc == 0 && !extract_position_gap(&trial, &still);
-    log_debug("signer's position re-read at %d,%d-%d,%d: %s", band->x0, band->y0, band->x1,
-              band->y1, better ? "a title read" : "no better, first reading kept");
+    bool better = rc == 0 && !poor(&trial, &still);
+    log_debug("signer's %s re-read at %d,%d-%d,%d: %s", what, band->x0, band->y0, band->x1,
+              band->y1, better ? "read right" : "no better, first reading kept");
     if (better) {
         ocr_page_text old = *text;
         *text = trial;
@@ -212,17 +218,19 @@ static int recognise(ocr_engine *engine, PIX *gray, PIX *pix, int dpi, int ocr_d
     pixDestroy(&ocr_img);
     if (rc == 0) {
         scale_words(text, f, pixGetWidth(gray), pixGetHeight(gray), dpi);
-        /* A signer's position read as noise, or a name lost under a
-         * seal: read that area again, at the scan's full resolution (a
-         * few hundred ms, only when needed). */
+        /* A signer's position read as noise, a name lost under a seal,
+         * or one whose first word was: read that area again, at the
+         * scan's full resolution (a few hundred ms, only when needed). */
         ocr_box gap;
         if (extract_position_gap(text, &gap))
-            rc = reread_position(engine, src, dpi, &gap, text, err);
+            rc = reread_band(engine, src, dpi, &gap, extract_position_gap, "position", text, err);
         if (rc == 0 && extract_signer_gap(text, &gap)) {
             size_t before = text->nwords;
             rc = ocr_recognize_region(engine, src, dpi, &gap, 1.0f, false, text, err);
             log_debug("signer block re-read: %zu word(s) added", text->nwords - before);
         }
+        if (rc == 0 && extract_name_doubt(text, &gap))
+            rc = reread_band(engine, src, dpi, &gap, extract_name_doubt, "name", text, err);
         /* numbers and days written by pen into the form: read again from
          * the pen's ink (the colour page: the pen is told by its blue).
          * Only the first page carries the document's own. */

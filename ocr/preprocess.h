@@ -49,6 +49,14 @@ int prep_light_ink_levels(struct Pix *gray, int *from, int *paper);
  * the words under it. NULL on ENOMEM. */
 struct Pix *prep_drop_light_ink(struct Pix *gray);
 
+/* Whitens, in place, the pixels of the rectangle x0,y0-x1,y1 of the 8-bit
+ * `gray` that are lighter than its own text: what the dropout left of a
+ * seal's ring or a stamp (light dashes) joins the letters next to it into
+ * one unreadable word, and a second reading of a few lines needs it gone.
+ * The text level is the rectangle's darkest ink, the paper its median;
+ * a rectangle without clear contrast is left alone. */
+void prep_whiten_light(struct Pix *gray, int x0, int y0, int x1, int y1);
+
 /* Binarises for OCR and for G4: adaptive (Sauvola-like) threshold robust
  * to uneven illumination and coloured paper. Returns a 1 bpp image. */
 struct Pix *prep_binarize(struct Pix *pix, int dpi);

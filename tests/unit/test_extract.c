@@ -1166,6 +1166,38 @@ static void position_gap_found(void **st)
     free_run(r);
 }
 
+/* The name's line is read again when its first word is no surname or a
+ * damaged word stands before it, under a title however poorly read; a
+ * name read whole, or a line with no title above, is not. */
+static void name_doubt_found(void **st)
+{
+    run *r = signer_doc("KT. GIÁM ĐỐC", "PHÓ GIÁM ĐỐC", "Quốc Dũng");
+    ocr_box band;
+    assert_true(extract_name_doubt(&r->page[0], &band));
+    assert_true(band.y0 < 2900 && band.y1 > 2900 + WORD_H);
+    assert_true(band.y1 < 2900 + 2 * WORD_H);
+    assert_true(band.x0 < 1750 - bld_text_w("Hà Quốc Dũng") / 2);
+    free_run(r);
+
+    r = signer_doc("KT. GIÁM ĐỐC", "PHỚHỦ NHIỆẸM", "+ống Đăng Long");
+    assert_true(extract_name_doubt(&r->page[0], &band));
+    free_run(r);
+
+    r = signer_doc("KT. GIÁM ĐỐC", "PHÓ GIÁM ĐỐC", "Hà Quốc Dũng");
+    assert_false(extract_name_doubt(&r->page[0], &band));
+    free_run(r);
+
+    r = new_run();
+    bld_state_header(&r->page[0], UBND_QNG, "Số: 09/TTr-UBND", DATE_QNG);
+    bld_body(&r->page[0], 2300, 4, NULL);
+    bld_line_no++;
+    bld_text(&r->page[0], 1500, 2600, "đơn vị thực hiện./.");
+    bld_line_no++;
+    bld_centred(&r->page[0], 1750, 2900, "Quốc Dũng");
+    assert_false(extract_name_doubt(&r->page[0], &band));
+    free_run(r);
+}
+
 /* ---- number and notation repairs ---- */
 
 /* "21UBND-NC": the separator after the number was lost; the number and
@@ -1221,6 +1253,31 @@ static void notation_without_separator(void **st)
     extract(r);
     assert_int_equal(r->m.number, 605);
     assert_true(flagged(r, META_NOTATION));
+    free_run(r);
+}
+
+/* A word of prose run into the notation (two lower-case letters in a
+ * row: the place, the clerk's pen) and a dangling separator are cut off,
+ * to be checked; a code's one lower-case letter (TTr, TTg) is its own. */
+static void notation_glued_prose_cut(void **st)
+{
+    run *r = state_doc("Số: 190/2021/NQ-HĐNDTiền", DATE_QNG, "NGHỊ QUYẾT");
+    extract(r);
+    assert_field(r, META_NOTATION, "2021/NQ-HĐND");
+    assert_field(r, META_NUMBER_NOTATION, "190/2021/NQ-HĐND");
+    assert_true(flagged(r, META_NOTATION));
+    free_run(r);
+
+    r = state_doc("Số: 81/TTr-UBND-", DATE_QNG, "TỜ TRÌNH");
+    extract(r);
+    assert_field(r, META_NOTATION, "TTr-UBND");
+    assert_true(flagged(r, META_NOTATION));
+    free_run(r);
+
+    r = state_doc("Số: 12/2020/QĐ-TTg", DATE_QNG, "QUYẾT ĐỊNH");
+    extract(r);
+    assert_field(r, META_NOTATION, "2020/QĐ-TTg");
+    assert_false(flagged(r, META_NOTATION));
     free_run(r);
 }
 
@@ -1365,6 +1422,31 @@ static void place_touching_notation(void **st)
     free_run(r);
 }
 
+/* A place is words of a name: a notation's tail before it is no part of
+ * it (taken off, to be checked), and a name a letter or two off a
+ * province's ("Hiệu Giang") is checked, while one far from any province
+ * ("Hà Tiên", a town) or a province read right is sure. */
+static void place_words_checked(void **st)
+{
+    static const struct {
+        const char *date, *place;
+        bool sure;
+    } cases[] = {
+        {"/KH-SKHĐT Hậu Giang, ngày 05 tháng 02 năm 2025", "Hậu Giang", false},
+        {"Hiệu Giang, ngày 05 tháng 02 năm 2025", "Hiệu Giang", false},
+        {"Hậu Giang, ngày 05 tháng 02 năm 2025", "Hậu Giang", true},
+        {"Hà Tiên, ngày 05 tháng 02 năm 2025", "Hà Tiên", true},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        run *r = state_doc("Số: 09/TTr-UBND", cases[i].date, "TỜ TRÌNH");
+        extract(r);
+        assert_field(r, META_DATE, "2025-02-05");
+        assert_field(r, META_PLACE, cases[i].place);
+        assert_int_equal(r->m.review[META_PLACE], !cases[i].sure);
+        free_run(r);
+    }
+}
+
 /* A place touching the word before it may have lost its first words to
  * it ("…/ĐUK Thừa Thiên | Huế", "…/BTCThành phố …"): read, but in review,
  * whereas the same place standing apart is sure. */
@@ -1491,6 +1573,33 @@ static void issuer_lost_line_flagged(void **st)
     free_run(r);
 }
 
+/* A department's sector short of a word of its name (the OCR lost it:
+ * "SỞ CÔNG", "… THƯƠNG VÀ XÃ HỘI") is checked; a sector read whole, or
+ * one whose name is itself the start of another's ("DÂN TỘC"), is sure. */
+static void issuer_sector_short_flagged(void **st)
+{
+    static const struct {
+        const char *body;
+        bool sure;
+    } cases[] = {
+        {"SỞ CÔNG", false},
+        {"SỞ LAO ĐỘNG - THƯƠNG VÀ XÃ HỘI", false},
+        {"SỞ CÔNG THƯƠNG", true},
+        {"SỞ LAO ĐỘNG - THƯƠNG BINH VÀ XÃ HỘI", true},
+        {"SỞ DÂN TỘC", true},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        run *r = new_run();
+        const char *bodies[] = {"UBND TỈNH QUẢNG NGÃI", cases[i].body, NULL};
+        bld_state_header(&r->page[0], bodies, "Số: 53/TTr-SCT", DATE_QNG);
+        bld_title_subject(&r->page[0], "TỜ TRÌNH", NULL);
+        extract(r);
+        assert_field(r, META_ISSUER, cases[i].body);
+        assert_int_equal(flagged(r, META_ISSUER), !cases[i].sure);
+        free_run(r);
+    }
+}
+
 /* Vocabulary repair does not turn common words into names: "CƠ QUAN" is
  * no "CƠ QUẬN", "BAN QUẢN LÝ" no "BAN QUẬN LÝ". */
 static void issuer_common_words_kept(void **st)
@@ -1585,9 +1694,11 @@ int main(void)
         cmocka_unit_test(signer_deputy_misread),
         cmocka_unit_test(signer_name_as_read),
         cmocka_unit_test(position_gap_found),
+        cmocka_unit_test(name_doubt_found),
         cmocka_unit_test(number_glued_to_notation),
         cmocka_unit_test(number_apart_from_separator),
         cmocka_unit_test(notation_without_separator),
+        cmocka_unit_test(notation_glued_prose_cut),
         cmocka_unit_test(notation_unknown_code_from_title),
         cmocka_unit_test(number_clean_print_trusted),
         cmocka_unit_test(number_low_conf_needs_witnesses),
@@ -1595,9 +1706,11 @@ int main(void)
         cmocka_unit_test(party_body_citing_motto),
         cmocka_unit_test(place_touching_notation),
         cmocka_unit_test(place_touching_is_unsure),
+        cmocka_unit_test(place_words_checked),
         cmocka_unit_test(issuer_touching_motto),
         cmocka_unit_test(issuer_long_line_tail),
         cmocka_unit_test(issuer_lost_line_flagged),
+        cmocka_unit_test(issuer_sector_short_flagged),
         cmocka_unit_test(issuer_common_words_kept),
         cmocka_unit_test(empty_and_garbage),
     };

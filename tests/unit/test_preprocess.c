@@ -470,6 +470,50 @@ static void test_drop_light_ink(void **state)
     pixDestroy(&gray);
 }
 
+/* A band of a gray page: text at 25, ring dashes left by the dropout at
+ * 150, paper 240. Only the band is touched: the dashes in it go, the text
+ * and its anti-aliased edge (at 80) stay, a dash outside stays. A band of
+ * faint print (too little contrast to judge) is left alone. */
+static void test_whiten_light(void **state)
+{
+    (void)state;
+    PIX *gray = pixCreate(200, 120, 8);
+    assert_non_null(gray);
+    pixSetAllArbitrary(gray, 240);
+    BOX *text = boxCreate(60, 20, 100, 20), *edge = boxCreate(60, 40, 100, 1);
+    BOX *dash = boxCreate(10, 20, 30, 4), *outside = boxCreate(10, 100, 30, 4);
+    BOX *faint = boxCreate(60, 75, 100, 20);
+    pixSetInRectArbitrary(gray, text, 25);
+    pixSetInRectArbitrary(gray, edge, 80);
+    pixSetInRectArbitrary(gray, dash, 150);
+    pixSetInRectArbitrary(gray, outside, 150);
+    prep_whiten_light(gray, 0, 0, 200, 60);
+    l_uint32 v = 0;
+    pixGetPixel(gray, 20, 21, &v);
+    assert_int_equal(v, 255);
+    pixGetPixel(gray, 100, 30, &v);
+    assert_int_equal(v, 25);
+    pixGetPixel(gray, 100, 40, &v);
+    assert_int_equal(v, 80);
+    pixGetPixel(gray, 20, 101, &v);
+    assert_int_equal(v, 150);
+    /* faint print: "text" at 170 on 240 paper, a dash at 200 */
+    pixSetInRectArbitrary(gray, faint, 170);
+    pixSetInRectArbitrary(gray, outside, 200);
+    prep_whiten_light(gray, 0, 60, 200, 120);
+    pixGetPixel(gray, 20, 101, &v);
+    assert_int_equal(v, 200);
+    pixGetPixel(gray, 100, 80, &v);
+    assert_int_equal(v, 170);
+    prep_whiten_light(gray, -50, -50, 10000, 10000); /* clipped, no crash */
+    boxDestroy(&text);
+    boxDestroy(&edge);
+    boxDestroy(&dash);
+    boxDestroy(&outside);
+    boxDestroy(&faint);
+    pixDestroy(&gray);
+}
+
 int main(void)
 {
     setLeptDebugOK(0);
@@ -490,6 +534,7 @@ int main(void)
         cmocka_unit_test(test_deskew_keeps_size_and_paper),
         cmocka_unit_test(test_drop_red_violet_not_blue),
         cmocka_unit_test(test_drop_light_ink),
+        cmocka_unit_test(test_whiten_light),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
