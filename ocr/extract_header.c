@@ -559,6 +559,13 @@ void ex_find_issuer(extract_ctx *c)
     free(issuer);
     if (last_body > 0) {
         char *sup = join_lines(l, 0, last_body, &conf);
+        /* a superior body is named from its head noun (ỦY BAN, UBND, BỘ,
+         * TỈNH ỦY ...); a line without one is a piece of another line
+         * (the issuer's last word set apart by a stamp over it) */
+        char *sf = sup ? vn_fold(sup) : NULL;
+        if (sf && !lex_starts_body(sf) && conf > 0.6f)
+            conf = 0.6f;
+        free(sf);
         if (sup)
             ex_set(c, META_ISSUER_SUPERIOR, sup, conf);
         else

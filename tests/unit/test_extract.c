@@ -1596,8 +1596,24 @@ static void issuer_sector_short_flagged(void **st)
         extract(r);
         assert_field(r, META_ISSUER, cases[i].body);
         assert_int_equal(flagged(r, META_ISSUER), !cases[i].sure);
+        assert_field(r, META_ISSUER_SUPERIOR, "UBND TỈNH QUẢNG NGÃI");
+        assert_false(flagged(r, META_ISSUER_SUPERIOR));
         free_run(r);
     }
+}
+
+/* A superior "body" without a body's head noun is a piece of another
+ * line (a word set apart by a stamp): checked. */
+static void superior_without_head_flagged(void **st)
+{
+    run *r = new_run();
+    const char *bodies[] = {"TẾ", "SỞ Y TẾ", NULL};
+    bld_state_header(&r->page[0], bodies, "Số: 53/TTr-SYT", DATE_QNG);
+    bld_title_subject(&r->page[0], "TỜ TRÌNH", NULL);
+    extract(r);
+    assert_field(r, META_ISSUER_SUPERIOR, "TẾ");
+    assert_true(flagged(r, META_ISSUER_SUPERIOR));
+    free_run(r);
 }
 
 /* Vocabulary repair does not turn common words into names: "CƠ QUAN" is
@@ -1711,6 +1727,7 @@ int main(void)
         cmocka_unit_test(issuer_long_line_tail),
         cmocka_unit_test(issuer_lost_line_flagged),
         cmocka_unit_test(issuer_sector_short_flagged),
+        cmocka_unit_test(superior_without_head_flagged),
         cmocka_unit_test(issuer_common_words_kept),
         cmocka_unit_test(empty_and_garbage),
     };
