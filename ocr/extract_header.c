@@ -193,6 +193,30 @@ static bool split_word(const char *s)
     return false;
 }
 
+/* Whether the subject ends on a word that leads into more ("… chữ ký số
+ * trong", "… 6 tháng đầu năm"): its last line was lost, to a stamp or to
+ * the body. Compared with their marks: "trong" leads on, "trồng" ends
+ * "cây trồng". "đến" is not among them: "văn bản đến" (incoming) ends
+ * a subject in this trade. */
+static bool ends_unfinished(const char *s)
+{
+    static const char *const leading[] = {
+        "và",  "của", "trong", "các", "những", "cho", "với",  "về",   "để", "tại",  "theo",
+        "trên", "từ", "năm",  "đầu", "thuộc", "giữa",  "như",  "hoặc", "là", "ở",
+    };
+    char *low = vn_lower(s);
+    size_t n = low ? strlen(low) : 0;
+    while (n && (unsigned char)low[n - 1] < 0x80 && !isalnum((unsigned char)low[n - 1]))
+        low[--n] = '\0';
+    const char *last = low ? strrchr(low, ' ') : NULL;
+    last = last ? last + 1 : low;
+    bool open = false;
+    for (size_t i = 0; last && i < sizeof leading / sizeof leading[0] && !open; i++)
+        open = strcmp(last, leading[i]) == 0;
+    free(low);
+    return open;
+}
+
 static void set_subject(extract_ctx *c, char *acc, float conf_sum, int nconf)
 {
     char *s = expand_vv(acc);
@@ -207,6 +231,8 @@ static void set_subject(extract_ctx *c, char *acc, float conf_sum, int nconf)
         conf *= 0.5f;
     if (split_word(acc))
         conf *= 0.7f;
+    if (ends_unfinished(s) && conf > 0.7f)
+        conf = 0.7f;
     ex_set(c, META_SUBJECT, s, conf);
     free(s);
 }

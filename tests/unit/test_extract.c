@@ -451,6 +451,32 @@ static void issuer_single_body_repaired(void **st)
     free_run(r);
 }
 
+/* A subject ending on a word that leads into more lost its last line:
+ * checked; "cây trồng" (not "trong") and "chữ ký số" end a subject. */
+static void subject_unfinished_flagged(void **st)
+{
+    static const struct {
+        const char *last;
+        bool sure;
+    } cases[] = {
+        {"ứng dụng chữ ký số trong", false},
+        {"kinh tế - xã hội 6 tháng đầu", false},
+        {"chuyển đổi cơ cấu cây trồng", true},
+        {"ứng dụng chữ ký số", true},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        run *r = new_run();
+        bld_state_header(&r->page[0], UBND_QNG, "Số: 09/KH-UBND", DATE_QNG);
+        const char *subject[] = {"Triển khai kế hoạch", cases[i].last, NULL};
+        int y = bld_title_subject(&r->page[0], "KẾ HOẠCH", subject);
+        bld_body(&r->page[0], y, 3, NULL);
+        extract(r);
+        assert_non_null(S(r, META_SUBJECT));
+        assert_int_equal(flagged(r, META_SUBJECT), !cases[i].sure);
+        free_run(r);
+    }
+}
+
 static void subject_multiline_stops(void **st)
 {
     /* stops at the authority line of a decision */
@@ -1682,6 +1708,7 @@ int main(void)
         cmocka_unit_test(issuer_and_superior),
         cmocka_unit_test(issuer_single_body_repaired),
         cmocka_unit_test(subject_multiline_stops),
+        cmocka_unit_test(subject_unfinished_flagged),
         cmocka_unit_test(tone_placement_and_nfd),
         cmocka_unit_test(old_tones_in_fields),
         cmocka_unit_test(marks_urgency_secrecy),
