@@ -53,6 +53,11 @@ bool extract_position_gap(const ocr_page_text *page, ocr_box *region);
  * replace. */
 bool extract_name_doubt(const ocr_page_text *page, ocr_box *region);
 
+/* Whether no signer's name reads sure on `page`: none under a title, or a
+ * doubtful one (extract_name_doubt). The test a second reading of the
+ * name's band must pass. */
+bool extract_name_unsure(const ocr_page_text *page, ocr_box *region);
+
 /* A blank of the printed form the registry fills in by pen (standards §5):
  * the number between "Số:" and its separator, the day between "ngày" and
  * "tháng", the month between "tháng" and "năm". */

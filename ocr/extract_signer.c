@@ -946,14 +946,18 @@ bool extract_position_gap(const ocr_page_text *pt, ocr_box *region)
     return gap;
 }
 
-bool extract_name_doubt(const ocr_page_text *pt, ocr_box *region)
+typedef enum { NAME_NONE, NAME_DOUBT, NAME_SURE } name_state;
+
+/* How the signer's name under a title reads; for a doubtful one, the band
+ * of its line in `region`. */
+static name_state read_name(const ocr_page_text *pt, ocr_box *region)
 {
     page_layout pl;
     sline l[MAX_SLINES];
     size_t n;
     if (!page_block(pt, &pl, l, &n))
-        return false;
-    bool doubt = false, cut = false, titled = false;
+        return NAME_NONE;
+    bool cut = false, titled = false;
     size_t name = EX_NONE;
     char *nm = NULL;
     for (size_t i = n; i-- > 0 && !nm;)
@@ -962,15 +966,25 @@ bool extract_name_doubt(const ocr_page_text *pt, ocr_box *region)
     /* a signer's block: a title above the name, however poorly read */
     for (size_t i = 0; nm && i < name && !titled; i++)
         titled = is_upper_line(l[i].text);
-    if (nm && titled && (cut || !is_surname(nm))) {
+    name_state st = !nm || !titled ? NAME_NONE : cut || !is_surname(nm) ? NAME_DOUBT : NAME_SURE;
+    if (st == NAME_DOUBT) {
         int h = l[name].y1 - l[name].y0;
         region->x0 = l[name].x0 - 4 * h > 0 ? l[name].x0 - 4 * h : 0;
         region->x1 = pl.width;
         region->y0 = l[name].y0 - h / 2 > 0 ? l[name].y0 - h / 2 : 0;
         region->y1 = l[name].y1 + h / 2 < pl.height ? l[name].y1 + h / 2 : pl.height;
-        doubt = true;
     }
     free(nm);
     block_free(&pl, l, n);
-    return doubt;
+    return st;
+}
+
+bool extract_name_doubt(const ocr_page_text *pt, ocr_box *region)
+{
+    return read_name(pt, region) == NAME_DOUBT;
+}
+
+bool extract_name_unsure(const ocr_page_text *pt, ocr_box *region)
+{
+    return read_name(pt, region) != NAME_SURE;
 }

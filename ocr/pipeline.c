@@ -150,9 +150,9 @@ static int straighten(PIX **pix, PIX **gray, int dpi, ocr_engine *engine, const 
 }
 
 /* A band of the signer block read again, in place of the page's reading
- * of it, which `poor` found wanting (the position under the prefix that
- * is no title, the name that does not start with a surname). The second
- * reading is kept only when `poor` finds it right: otherwise the first,
+ * of it, which was found wanting (the position under the prefix that is
+ * no title, the name that does not start with a surname). The second
+ * reading is kept only when `poor` finds nothing wrong with it: the first,
  * poor as it is, may still be repaired from the words it dropped as
  * unreadable. */
 static int reread_band(ocr_engine *engine, PIX *src, int dpi, const ocr_box *band,
@@ -230,7 +230,7 @@ static int recognise(ocr_engine *engine, PIX *gray, PIX *pix, int dpi, int ocr_d
             log_debug("signer block re-read: %zu word(s) added", text->nwords - before);
         }
         if (rc == 0 && extract_name_doubt(text, &gap))
-            rc = reread_band(engine, src, dpi, &gap, extract_name_doubt, "name", text, err);
+            rc = reread_band(engine, src, dpi, &gap, extract_name_unsure, "name", text, err);
         /* numbers and days written by pen into the form: read again from
          * the pen's ink (the colour page: the pen is told by its blue).
          * Only the first page carries the document's own. */

@@ -1211,6 +1211,14 @@ static void name_doubt_found(void **st)
 
     r = signer_doc("KT. GIÁM ĐỐC", "PHÓ GIÁM ĐỐC", "Hà Quốc Dũng");
     assert_false(extract_name_doubt(&r->page[0], &band));
+    assert_false(extract_name_unsure(&r->page[0], &band));
+    free_run(r);
+
+    /* a second reading that glued the name into one word has none: it is
+     * no better than a doubtful one */
+    r = signer_doc("KT. GIÁM ĐỐC", "PHÓ GIÁM ĐỐC", "MaiKimPhương");
+    assert_false(extract_name_doubt(&r->page[0], &band));
+    assert_true(extract_name_unsure(&r->page[0], &band));
     free_run(r);
 
     r = new_run();
