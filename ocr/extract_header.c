@@ -556,6 +556,40 @@ static size_t collect_lines(extract_ctx *c, hline *l, size_t cap)
     return n;
 }
 
+/* A body's name as printed is words of letters ("/TỈNH": a stroke left
+ * by a stamp) that name their place whole: a local people's committee or
+ * council names its province, district or commune ("ỦY BAN NHÂN DÂN"
+ * alone lost that line), and a province is spelt as one ("TỈNH VĨNH
+ * PHÚ" lost a letter). False for a name to check. */
+static bool body_name_whole(const char *name)
+{
+    if (strpbrk(name, "/\\|_~"))
+        return false;
+    char *f = vn_fold(name);
+    if (!f)
+        return true;
+    static const char *const bare[] = {"uy ban nhan dan", "ubnd", "hoi dong nhan dan", "hdnd"};
+    bool whole = true;
+    for (size_t i = 0; i < sizeof bare / sizeof bare[0]; i++)
+        whole &= strcmp(f, bare[i]) != 0;
+    const char *prov = strstr(f, "tinh ");
+    /* the province: the rest of the name after "tỉnh", in the printed
+     * spelling (the fold keeps the offsets of plain ASCII only) */
+    if (whole && prov && (prov == f || prov[-1] == ' ')) {
+        size_t words = 0;
+        for (const char *p = f; p < prov; p++)
+            words += *p == ' ';
+        const char *tail = name;
+        for (size_t k = 0; k <= words && tail; k++) {
+            tail = strchr(tail, ' ');
+            tail = tail ? tail + 1 : NULL;
+        }
+        whole = !(tail && lex_near_province(tail));
+    }
+    free(f);
+    return whole;
+}
+
 void ex_find_issuer(extract_ctx *c)
 {
     hline l[16];
@@ -576,7 +610,7 @@ void ex_find_issuer(extract_ctx *c)
         }
     float conf = 0;
     char *issuer = join_lines(l, last_body, n, &conf);
-    if (issuer && lex_sector_short(issuer) && conf > 0.6f)
+    if (issuer && (lex_sector_short(issuer) || !body_name_whole(issuer)) && conf > 0.6f)
         conf = 0.6f;
     if (issuer)
         ex_set(c, META_ISSUER, issuer, conf);
@@ -589,7 +623,7 @@ void ex_find_issuer(extract_ctx *c)
          * TỈNH ỦY ...); a line without one is a piece of another line
          * (the issuer's last word set apart by a stamp over it) */
         char *sf = sup ? vn_fold(sup) : NULL;
-        if (sf && !lex_starts_body(sf) && conf > 0.6f)
+        if (sf && (!lex_starts_body(sf) || !body_name_whole(sup)) && conf > 0.6f)
             conf = 0.6f;
         free(sf);
         if (sup)
