@@ -150,14 +150,13 @@ static char *strip_marks(char *w)
                 again = true;
             }
     }
-    for (size_t l = strlen(w); l > 0;) {
+    for (size_t l = strlen(w), was = 0; l > 0 && l != was;) {
+        was = l;
         if ((unsigned char)w[l - 1] < 0x80 && ispunct((unsigned char)w[l - 1]))
             w[--l] = '\0';
-        else if (l >= 3 && (strcmp(w + l - 3, quotes[0]) == 0 || strcmp(w + l - 3, quotes[1]) == 0 ||
-                            strcmp(w + l - 3, quotes[2]) == 0 || strcmp(w + l - 3, quotes[3]) == 0))
-            w[l -= 3] = '\0';
-        else
-            break;
+        for (size_t q = 0; q < 4 && l >= 3; q++)
+            if (strcmp(w + l - 3, quotes[q]) == 0)
+                w[l -= 3] = '\0';
     }
     return w;
 }
@@ -722,6 +721,30 @@ static bool follows(const sline *a, const sline *b)
     return b->y0 - a->y1 < 3 * (a->y1 - a->y0) / 2;
 }
 
+/* The name: the lowest line holding a run of capitalised words, its run
+ * (malloc'd) in *name and *cut as name_run() sets it. EX_NONE when none. */
+static size_t find_name(const sline *l, size_t n, char **name, bool *cut)
+{
+    *name = NULL;
+    for (size_t i = n; i-- > 0;)
+        if (!is_upper_line(l[i].text) && (*name = name_run(l[i].text, cut)) != NULL)
+            return i;
+    return EX_NONE;
+}
+
+/* The end (one past the last line) of the position's run under the
+ * prefix line `pre`, before `end`: upper-case lines set right under it.
+ * An upper line further down is the signature or the seal read as
+ * letters, and one read as noise under a line already taken is scribble. */
+static size_t position_run_end(const sline *l, size_t pre, size_t end)
+{
+    size_t i = pre + 1;
+    while (i < end && is_upper_line(l[i].text) && !is_prefix(l[i].text) &&
+           follows(&l[i - 1], &l[i]) && (i == pre + 1 || l[i].conf >= JUNK_CONF))
+        i++;
+    return i;
+}
+
 static bool signer_on_page(extract_ctx *c, size_t page)
 {
     const page_layout *pl = &c->pages[page];
@@ -738,9 +761,7 @@ static bool signer_on_page(extract_ctx *c, size_t page)
     size_t name = EX_NONE, pos = EX_NONE, pre = EX_NONE;
     char *name_text = NULL;
     bool name_cut = false;
-    for (size_t i = n; i-- > 0 && !name_text;)
-        if (!is_upper_line(l[i].text) && (name_text = name_run(l[i].text, &name_cut)) != NULL)
-            name = i;
+    name = find_name(l, n, &name_text, &name_cut);
     /* a name printed in capitals: the last upper line, far below the
      * one above it (the signature's space) */
     for (size_t i = n; name == EX_NONE && i-- > 1;)
@@ -754,13 +775,8 @@ static bool signer_on_page(extract_ctx *c, size_t page)
         if (is_prefix(l[i].text))
             pre = i;
     if (pre != EX_NONE) {
-        /* the position is set right under the prefix; an upper line
-         * further down is the signature or the seal read as letters */
-        for (size_t i = pre + 1; i < scan_end && is_upper_line(l[i].text) &&
-                                 !is_prefix(l[i].text) && follows(&l[i - 1], &l[i]) &&
-                                 (pos == EX_NONE || l[i].conf >= JUNK_CONF);
-             i++)
-            pos = i;
+        size_t end = position_run_end(l, pre, scan_end);
+        pos = end > pre + 1 ? end - 1 : EX_NONE;
     } else
         for (size_t i = scan_end; i-- > 0;)
             if (is_upper_line(l[i].text)) {
@@ -919,10 +935,7 @@ bool extract_position_gap(const ocr_page_text *pt, ocr_box *region)
             pre = i;
     bool gap = false;
     if (pre != EX_NONE) {
-        for (end = pre + 1; end < n && is_upper_line(l[end].text) && !is_prefix(l[end].text) &&
-                            follows(&l[end - 1], &l[end]);
-             end++)
-            ;
+        end = position_run_end(l, pre, n);
         gap = !titled_lines(l, pre + 1, end);
     }
     if (gap) {
@@ -958,11 +971,8 @@ static name_state read_name(const ocr_page_text *pt, ocr_box *region)
     if (!page_block(pt, &pl, l, &n))
         return NAME_NONE;
     bool cut = false, titled = false;
-    size_t name = EX_NONE;
-    char *nm = NULL;
-    for (size_t i = n; i-- > 0 && !nm;)
-        if (!is_upper_line(l[i].text) && (nm = name_run(l[i].text, &cut)) != NULL)
-            name = i;
+    char *nm;
+    size_t name = find_name(l, n, &nm, &cut);
     /* a signer's block: a title above the name, however poorly read */
     for (size_t i = 0; nm && i < name && !titled; i++)
         titled = is_upper_line(l[i].text);
