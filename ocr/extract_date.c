@@ -28,7 +28,8 @@ static bool kw(const char *fold, const char *want)
     if (n == 0 || n >= sizeof buf)
         return false;
     memcpy(buf, fold, n + 1);
-    while (n && strchr(",.:;", buf[n - 1]))
+    /* punctuation and the pen's quotes stuck to it ("thúng'", "nám,") */
+    while (n && !isalnum((unsigned char)buf[n - 1]))
         buf[--n] = '\0';
     if (strcmp(buf, want) == 0)
         return true;
@@ -183,22 +184,70 @@ static bool place_word(const lay_word *w)
     return true;
 }
 
+static bool has_letter(const char *fold)
+{
+    for (; *fold; fold++)
+        if (isalpha((unsigned char)*fold))
+            return true;
+    return false;
+}
+
+/* A province's name the column split or a glued notation cut ("Tiền" in
+ * "…/NQ-HĐNDTiền | Giang", "Bà | Rịa - Vũng Tàu", "Thành | phố Hồ Chí
+ * Minh"): the place with the end of one or two words before it, when that
+ * makes a province's name. Returns it (malloc'd) or NULL. */
+static char *province_completed(const page_layout *pl, const lay_row *r, size_t from,
+                                const char *place)
+{
+    char *best = NULL;
+    size_t first = from > 2 ? from - 2 : 0;
+    for (size_t k = first; k < from; k++) {
+        const char *fold = lay_at(pl, r, k)->fold;
+        for (size_t i = 0; fold[i]; i++) {
+            char cand[256];
+            int n = snprintf(cand, sizeof cand, "%s", fold + i);
+            for (size_t j = k + 1; j < from && n > 0 && (size_t)n < sizeof cand; j++)
+                n += snprintf(cand + n, sizeof cand - (size_t)n, " %s", lay_at(pl, r, j)->fold);
+            if (n <= 0 || (size_t)n >= sizeof cand)
+                continue;
+            snprintf(cand + n, sizeof cand - (size_t)n, " %s", place);
+            char *name = lex_province_named(cand);
+            if (name && (!best || strlen(name) > strlen(best))) {
+                free(best);
+                best = name;
+            } else {
+                free(name);
+            }
+        }
+    }
+    return best;
+}
+
+/* The place: words [from, to) of the date line, less a notation's tail
+ * before it; `cap` bounds its confidence. */
 static void set_place(extract_ctx *c, const page_layout *pl, const lay_row *r, size_t from,
-                      size_t ngay)
+                      size_t to, float cap)
 {
     bool trimmed = false;
-    for (; from < ngay && !place_word(lay_at(pl, r, from)); from++)
+    for (; from < to && !place_word(lay_at(pl, r, from)); from++)
         trimmed = true;
-    if (ngay <= from)
+    /* a dash or dot the engine made of a speck */
+    while (from < to && !has_letter(lay_at(pl, r, from)->fold))
+        from++;
+    if (to <= from)
         return;
-    char *s = layout_span_text(pl, r, from, ngay);
+    char *s = layout_span_text(pl, r, from, to);
     float conf = 0;
     ocr_box box;
-    if (!s || !layout_span_box(pl, r, from, ngay, &box, &conf)) {
+    if (!s || !layout_span_box(pl, r, from, to, &box, &conf)) {
         c->oom |= s == NULL;
         free(s);
         return;
     }
+    /* the place ends at its comma; without one, a word may be lost with it
+     * ("Lai ngày 03 tháng" for "Lai Châu, ngày 03 tháng") */
+    const char *last = lay_at(pl, r, to - 1)->fold;
+    bool comma = last[0] && last[strlen(last) - 1] == ',';
     size_t n = strlen(s);
     while (n && strchr(",.;: ", s[n - 1]))
         s[--n] = '\0';
@@ -220,54 +269,121 @@ static void set_place(extract_ctx *c, const page_layout *pl, const lay_row *r, s
      * it, or the place's own first words taken for the left column's:
      * "Thừa Thiên | Huế"), or the notation's tail taken off its start:
      * where the place starts is unsure. */
-    if (((from > 0 && lay_at(pl, r, from)->box.x0 - lay_at(pl, r, from - 1)->box.x1 < r->h) ||
-         trimmed) &&
-        conf > 0.5f)
+    bool touching = from > 0 && lay_at(pl, r, from)->box.x0 - lay_at(pl, r, from - 1)->box.x1 < r->h;
+    if ((touching || trimmed) && conf > 0.5f)
         conf = 0.5f;
+    if (!comma && conf > 0.7f)
+        conf = 0.7f;
     if (lex_near_province(fixed) && conf > 0.6f)
         conf = 0.6f;
+    /* A province's name made whole from the words it touches: the
+     * lexicon's spelling, one to check since the engine did not read it
+     * so. */
+    char *fold = touching ? vn_fold(fixed) : NULL;
+    char *whole = fold ? province_completed(pl, r, from, fold) : NULL;
+    if (whole && strcmp(whole, fixed) != 0) {
+        free(fixed);
+        fixed = whole;
+        whole = NULL;
+        conf = conf < 0.75f ? conf : 0.75f;
+        vn_case_count(fixed, &st);
+    }
+    free(whole);
+    free(fold);
+    if (conf > cap)
+        conf = cap;
     if (st.letters)
         ex_set(c, META_PLACE, fixed, conf);
     free(fixed);
 }
 
-void ex_find_date(extract_ctx *c)
+/* Where the right column starts on row ri, when words before `at` can be
+ * the place of a date line there: the place (a few words) stands apart
+ * from anything left of it, while a body sentence citing a date ("Căn cứ
+ * ... ngày 05 tháng 3 năm 2020") runs on; on the number's row the place
+ * starts right after the notation, even when the two touch. */
+static bool date_line_at(extract_ctx *c, const page_layout *pl, size_t ri, size_t at,
+                         size_t *pstart)
+{
+    const lay_row *r = &pl->rows[ri];
+    size_t from, to;
+    ex_right(pl, r, &from, &to);
+    bool after_number = c->number_row == ri && c->number_last < at;
+    if (after_number)
+        from = c->number_last + 1;
+    if (from > at)
+        from = at;
+    if (at - from > 5 ||
+        (from > 0 && !after_number &&
+         lay_at(pl, r, from)->box.x0 - lay_at(pl, r, from - 1)->box.x1 < r->h))
+        return false;
+    if (c->number_row != EX_NONE && r->box.y0 > pl->rows[c->number_row].box.y1 + 3 * pl->line_h)
+        return false;
+    *pstart = from;
+    if (c->number_row == ri && !after_number)
+        *pstart = from > c->number_word ? from : c->number_word + 1;
+    return true;
+}
+
+static void take_date_row(extract_ctx *c, size_t ri)
+{
+    const lay_row *r = &c->pages[0].rows[ri];
+    c->date_row = ri;
+    if (r->box.y1 > c->header_y1)
+        c->header_y1 = r->box.y1;
+}
+
+/* The date read from the digits after word `from` alone, when the words
+ * between them were lost ("ngày 23 11 năm 2025" under a stamp's frame,
+ * "tháng 3 ñăm-2020"): exactly a day, a month and a year of four digits,
+ * in that order. Never sure: 0.5 at most. Returns false if none. */
+static bool loose_date(extract_ctx *c, const page_layout *pl, const lay_row *r, size_t from)
+{
+    int val[4] = {0}, len[4] = {0}, nrun = 0;
+    float conf = 1.0f;
+    for (size_t j = from + 1; j < r->n && j <= from + 8; j++) {
+        const lay_word *w = lay_at(pl, r, j);
+        if (w->stamp || w->noise)
+            continue;
+        bool digits = false;
+        for (const char *p = w->fold;; p++) {
+            if (isdigit((unsigned char)*p)) {
+                if (!digits && nrun++ >= 3)
+                    return false;
+                digits = true;
+                if (len[nrun - 1]++ < 5)
+                    val[nrun - 1] = val[nrun - 1] * 10 + (*p - '0');
+                if (w->conf < conf)
+                    conf = w->conf;
+            } else {
+                digits = false;
+            }
+            if (!*p)
+                break;
+        }
+    }
+    if (nrun != 3 || len[0] > 2 || len[1] > 2 || len[2] != 4 ||
+        !date_valid(val[2], val[1], val[0], c->opt->now))
+        return false;
+    char iso[40];
+    snprintf(iso, sizeof iso, "%04d-%02d-%02d", val[2], val[1], val[0]);
+    ex_set(c, META_DATE, iso, conf < 0.5f ? conf : 0.5f);
+    return true;
+}
+
+/* The date line with all three keywords: the first such row counts. */
+static bool strict_date_line(extract_ctx *c)
 {
     const page_layout *pl = &c->pages[0];
     for (size_t ri = 0; ri < pl->nrows; ri++) {
         const lay_row *r = &pl->rows[ri];
         if (r->box.y0 > pl->height / 2)
             break;
-        size_t ngay, thang, nam;
-        if (!find_keywords(pl, r, &ngay, &thang, &nam))
+        size_t ngay, thang, nam, pstart;
+        if (!find_keywords(pl, r, &ngay, &thang, &nam) || !date_line_at(c, pl, ri, ngay, &pstart))
             continue;
-        size_t from, to;
-        ex_right(pl, r, &from, &to);
-        /* on the number's row the place starts right after the notation,
-         * even when the two touch (a long place, a long notation) */
-        bool after_number = c->number_row == ri && c->number_last < ngay;
-        if (after_number)
-            from = c->number_last + 1;
-        if (from > ngay)
-            from = ngay;
-        /* the date line is the right column's: the place (a few words)
-         * stands apart from anything left of it; a body sentence citing a
-         * date ("Căn cứ ... ngày 05 tháng 3 năm 2020") runs on */
-        if (ngay - from > 5 || (from > 0 && !after_number &&
-                                lay_at(pl, r, from)->box.x0 - lay_at(pl, r, from - 1)->box.x1 <
-                                    r->h))
-            continue;
-        if (c->number_row != EX_NONE &&
-            r->box.y0 > pl->rows[c->number_row].box.y1 + 3 * pl->line_h)
-            continue;
-        c->date_row = ri;
-        if (r->box.y1 > c->header_y1)
-            c->header_y1 = r->box.y1;
-        /* the place: only words of the right column before "ngày" */
-        size_t pstart = from;
-        if (c->number_row == ri && !after_number)
-            pstart = from > c->number_word ? from : c->number_word + 1;
-        set_place(c, pl, r, pstart, ngay);
+        take_date_row(c, ri);
+        set_place(c, pl, r, pstart, ngay, 1.0f);
 
         val_read d, m, y;
         read_value(pl, r, ngay + 1, thang, &d);
@@ -292,12 +408,85 @@ void ex_find_date(extract_ctx *c)
         conf = conf < yc ? conf : yc;
         if (d.ndigits == 0 || m.ndigits == 0 || y.ndigits != 4 ||
             !date_valid(y.value, m.value, d.value, c->opt->now)) {
-            c->out->confidence[META_DATE] = 0.0f;
-            return;
+            if (!loose_date(c, pl, r, ngay))
+                c->out->confidence[META_DATE] = 0.0f;
+            return true;
         }
         char iso[40];
         snprintf(iso, sizeof iso, "%04d-%02d-%02d", y.value, m.value, d.value);
         ex_set(c, META_DATE, iso, conf);
+        return true;
+    }
+    return false;
+}
+
+static bool year_like(const char *fold)
+{
+    int n = 0;
+    for (; *fold; fold++)
+        if (isdigit((unsigned char)*fold))
+            n++;
+        else if (n)
+            break;
+    return n == 4;
+}
+
+/* The word of row r that ends the date line's place when the keywords
+ * were not all read: a "ngày" with a month or year word after it, or
+ * else a word ending in a comma early in the right column with a year at
+ * the row's end ("Tây Ninh, ngờ|2Ÿ 2021."). *comma tells which. */
+static size_t loose_anchor(const page_layout *pl, const lay_row *r, bool *comma)
+{
+    size_t from, to;
+    ex_right(pl, r, &from, &to);
+    for (size_t j = from + 1; j < to; j++) {
+        if (!kw(lay_at(pl, r, j)->fold, "ngay"))
+            continue;
+        for (size_t k = j + 1; k < to && k <= j + 6; k++) {
+            const char *f = lay_at(pl, r, k)->fold;
+            if (kw(f, "thang") || kw(f, "nam") || year_like(f)) {
+                *comma = false;
+                return j;
+            }
+        }
+    }
+    bool year = (to > from && year_like(lay_at(pl, r, to - 1)->fold)) ||
+                (to > from + 1 && year_like(lay_at(pl, r, to - 2)->fold));
+    for (size_t j = from; year && j < to && j < from + 4; j++) {
+        const char *f = lay_at(pl, r, j)->fold;
+        size_t n = strlen(f);
+        if (n > 1 && f[n - 1] == ',' && j + 1 < to) {
+            *comma = true;
+            return j + 1;
+        }
+    }
+    return EX_NONE;
+}
+
+/* No row with the three keywords: a date line that lost some, high in the
+ * right column near the number. Its place is read as usual; its date
+ * only from clean digits, and never sure. */
+static void loose_date_line(extract_ctx *c)
+{
+    const page_layout *pl = &c->pages[0];
+    for (size_t ri = 0; ri < pl->nrows; ri++) {
+        const lay_row *r = &pl->rows[ri];
+        if (r->box.y0 > pl->height / 3)
+            break;
+        bool comma = false;
+        size_t at = loose_anchor(pl, r, &comma), pstart;
+        if (at == EX_NONE || !date_line_at(c, pl, ri, at, &pstart))
+            continue;
+        take_date_row(c, ri);
+        set_place(c, pl, r, pstart, at, comma ? 0.75f : 1.0f);
+        if (!loose_date(c, pl, r, comma ? at - 1 : at))
+            c->out->confidence[META_DATE] = 0.0f;
         return;
     }
+}
+
+void ex_find_date(extract_ctx *c)
+{
+    if (!strict_date_line(c))
+        loose_date_line(c);
 }

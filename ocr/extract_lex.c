@@ -412,13 +412,53 @@ bool lex_near_province(const char *place)
         if (g) {
             int len = (int)strlen(g), cap = len / 4 > 1 ? len / 4 : 1;
             int d = vn_edit_distance(f, g, cap);
+            size_t fl = strlen(f);
             exact = d == 0;
             near |= d > 0 && d <= cap;
+            /* its first words only ("Lai" of Lai Châu) */
+            near |= strncmp(g, f, fl) == 0 && g[fl] == ' ';
         }
         free(g);
     }
     free(f);
     return near && !exact;
+}
+
+/* `s` without its spaces (a malloc'd fold). */
+static char *fold_unspaced(const char *s)
+{
+    char *f = vn_fold(s);
+    if (!f)
+        return NULL;
+    size_t n = 0;
+    for (const char *p = f; *p; p++)
+        if (*p != ' ')
+            f[n++] = *p;
+    f[n] = '\0';
+    return f;
+}
+
+char *lex_province_named(const char *text)
+{
+    char *f = fold_unspaced(text);
+    if (!f)
+        return NULL;
+    /* a centrally-run city keeps its "Thành phố" */
+    bool city = strncmp(f, "thanhpho", 8) == 0;
+    const char *rest = city ? f + 8 : f;
+    char *out = NULL;
+    for (size_t i = 0; i < sizeof provinces / sizeof provinces[0] && !out; i++) {
+        char *g = fold_unspaced(provinces[i]);
+        if (g && strcmp(g, rest) == 0) {
+            size_t n = strlen(provinces[i]) + sizeof "Thành phố ";
+            out = malloc(n);
+            if (out)
+                snprintf(out, n, "%s%s", city ? "Thành phố " : "", provinces[i]);
+        }
+        free(g);
+    }
+    free(f);
+    return out;
 }
 
 /* Whether the words of `tail` are those of `full` but one, in order: the

@@ -45,10 +45,15 @@ char *lex_repair(const char *text, int *changed);
 bool lex_starts_body(const char *fold);
 
 /* Whether `place` is not a province's name but a letter or two away from
- * one ("Hiệu Giang" for Hậu Giang): an OCR error the repair by marks
- * cannot mend, or a district's name that looks like it. Either way, one
- * to check. */
+ * one ("Hiệu Giang" for Hậu Giang), or its first words only ("Lai" of Lai
+ * Châu): an OCR error the repair by marks cannot mend, a word lost, or a
+ * district's name that looks like it. Either way, one to check. */
 bool lex_near_province(const char *place);
+
+/* The province `text` names, spaces aside ("son la" and "SơnLa" name Sơn
+ * La; "Thành phố Hồ Chí Minh" keeps its "Thành phố"), in the lexicon's
+ * spelling (malloc'd), or NULL when it names none or on ENOMEM. */
+char *lex_province_named(const char *text);
 
 /* Whether `issuer` is a department or ministry ("SỞ", "BỘ") whose sector
  * lacks a word of a sector's name ("SỞ CÔNG" for SỞ CÔNG THƯƠNG, "THƯƠNG

@@ -399,20 +399,35 @@ static int split_word_at(page_layout *pl, lay_row *row, size_t j, size_t k)
     return 0;
 }
 
+/* Position just after a comma between two letters ("Thọ,ngày": the
+ * place's comma and the date line's first word read as one word), or 0.
+ * Print always sets a space there; a number's comma ("1,5") is left. */
+static size_t glued_comma(const char *fold)
+{
+    for (size_t i = 1; fold[i] && fold[i + 1]; i++)
+        if (fold[i] == ',' && isalpha((unsigned char)fold[i - 1]) &&
+            isalpha((unsigned char)fold[i + 1]))
+            return i + 1;
+    return 0;
+}
+
 /* OCR glues the motto's first word to the end of the left column's line
  * when the columns nearly touch ("NGUYÊNCỘNG"): the body name would lose
- * its last word and the motto its first. Cuts such words in two. */
-static int unglue_motto(page_layout *pl)
+ * its last word and the motto its first. It glues the place to "ngày"
+ * over a comma ("Thọ,ngày"): the date line would lose its first keyword.
+ * Cuts such words in two. */
+static int unglue_header(page_layout *pl)
 {
     for (size_t r = 0; r < pl->nrows; r++) {
         lay_row *row = &pl->rows[r];
         if (row->box.y0 > pl->height / 3)
             break;
-        for (size_t j = 0; j + 1 < row->n; j++) {
+        for (size_t j = 0; j < row->n; j++) {
             const lay_word *w = lay_at(pl, row, j);
-            size_t n = glued_motto(w->fold, lay_at(pl, row, j + 1)->fold);
-            if (n && vn_upper_share(w->text) >= 0.7f &&
-                split_word_at(pl, row, j, strlen(w->fold) - n) != 0)
+            size_t n = j + 1 < row->n ? glued_motto(w->fold, lay_at(pl, row, j + 1)->fold) : 0;
+            size_t cut = n && vn_upper_share(w->text) >= 0.7f ? strlen(w->fold) - n
+                                                               : glued_comma(w->fold);
+            if (cut && split_word_at(pl, row, j, cut) != 0)
                 return -1;
         }
     }
@@ -564,7 +579,7 @@ int layout_build(page_layout *pl, const ocr_page_text *pt)
     }
     finish_rows(pl);
     find_margins(pl);
-    if (unglue_motto(pl) != 0) {
+    if (unglue_header(pl) != 0) {
         layout_free(pl);
         return -1;
     }

@@ -336,6 +336,55 @@ static void date_handwritten_day_flagged(void **st)
     free_run(r);
 }
 
+/* A date line that lost words under a stamp's frame or to noise: its
+ * place is still read; its date only from a day, a month and a year in
+ * clean digits, and then to be checked; with fewer, no date. */
+static void date_line_lost_words(void **st)
+{
+    static const struct {
+        const char *line, *date, *place;
+    } cases[] = {
+        {"Cao Bằng, ngày 23 11 năm 2025", "2025-11-23", "Cao Bằng"},
+        {"Hà Nội, ngày 25 tháng 3 ñăm-2020", "2020-03-25", "Hà Nội"},
+        {"Đắk Nông, ngày 14 tháng 4+ttrăầm 2013", "2013-04-14", "Đắk Nông"},
+        {"Cao Bằng, ngày 23| tháng 11 năm 2025", "2025-11-23", "Cao Bằng"}, /* a frame's stroke */
+        {"Hòa Bình, ngày 26 tháng", NULL, "Hòa Bình"},
+        {"Lâm Đồng, ngày t 404;Ä,nẤm 2020", NULL, "Lâm Đồng"},
+        {"Tây Ninh, ngờ|2Ÿ 2021.", NULL, "Tây Ninh"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        run *r = state_doc("Số: 09/TTr-UBND", cases[i].line, "TỜ TRÌNH");
+        extract(r);
+        assert_field(r, META_DATE, cases[i].date);
+        assert_true(r->m.review[META_DATE]);
+        assert_true(!cases[i].date || r->m.confidence[META_DATE] <= 0.5f);
+        assert_field(r, META_PLACE, cases[i].place);
+        free_run(r);
+    }
+    /* a line of the left column ending in "ngày" is no date line */
+    run *r = new_run();
+    bld_state_header(&r->page[0], UBND_QNG, "Số: 299/UBND-TTHC", NULL);
+    bld_text(&r->page[0], 400, 480, "V/v tổ chức kỷ niệm ngày 30 tháng 4");
+    bld_body(&r->page[0], 600, 4, NULL);
+    extract(r);
+    assert_null(S(r, META_DATE));
+    assert_null(S(r, META_PLACE));
+    free_run(r);
+}
+
+/* The place's comma glued to "ngày" ("Thọ,ngày") is read as two words:
+ * date and place as if printed apart. */
+static void date_glued_comma(void **st)
+{
+    run *r = state_doc("Số: 09/TTr-UBND", "Phú Thọ,ngày 23 tháng 10 năm 2003", "TỜ TRÌNH");
+    extract(r);
+    assert_field(r, META_DATE, "2003-10-23");
+    assert_field(r, META_PLACE, "Phú Thọ");
+    assert_false(r->m.review[META_DATE]);
+    assert_false(r->m.review[META_PLACE]);
+    free_run(r);
+}
+
 /* Marks the first word reading `text` as read from a pen's writing. */
 static void set_hand(ocr_page_text *pt, const char *text)
 {
@@ -1493,6 +1542,7 @@ static void place_touching_is_unsure(void **st)
     bld_text(&r->page[0], x, 420, "Huế, ngày 21 tháng 5 năm 2025");
     extract(r);
     assert_field(r, META_DATE, "2025-05-21");
+    assert_field(r, META_PLACE, "Thừa Thiên Huế");
     assert_true(r->m.confidence[META_PLACE] <= 0.5f);
     assert_true(r->m.review[META_PLACE]);
     free_run(r);
@@ -1505,6 +1555,45 @@ static void place_touching_is_unsure(void **st)
     assert_true(r->m.confidence[META_PLACE] > 0.8f);
     assert_false(r->m.review[META_PLACE]);
     free_run(r);
+}
+
+/* A province's name cut by a notation glued to its first word
+ * ("…/NQ-HĐNDTiền | Giang") is made whole from the lexicon, and
+ * checked; one read run together ("SơnLa") is spelt as the lexicon does;
+ * a place without its comma may have lost a word with it ("Lai" of Lai
+ * Châu), and is checked. */
+static void place_province_whole(void **st)
+{
+    run *r = new_run();
+    const char *bodies[] = {"HỘI ĐỒNG NHÂN DÂN", "TỈNH TIỀN GIANG", NULL};
+    bld_state_header(&r->page[0], bodies, NULL, NULL);
+    int x = bld_text(&r->page[0], 480, 420, "Số: 190/2021/NQ-HĐNDTiền");
+    bld_text(&r->page[0], x, 420, "Giang, ngày 29 tháng 5 năm 2021");
+    extract(r);
+    assert_field(r, META_PLACE, "Tiền Giang");
+    assert_true(r->m.review[META_PLACE]);
+    assert_field(r, META_DATE, "2021-05-29");
+    free_run(r);
+
+    r = state_doc("Số: 09/TTr-UBND", "SơnLa, ngày 16 tháng 4 năm 2025", "TỜ TRÌNH");
+    extract(r);
+    assert_field(r, META_PLACE, "Sơn La");
+    free_run(r);
+
+    static const struct {
+        const char *line, *place;
+    } cases[] = {
+        {"Lai ngày 03 tháng 4 năm 2025", "Lai"},
+        {"Lai, ngày 03 tháng 4 năm 2025", "Lai"},
+        {"Quảng Ngãi ngày 05 tháng 02 năm 2025", "Quảng Ngãi"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        r = state_doc("Số: 09/TTr-UBND", cases[i].line, "TỜ TRÌNH");
+        extract(r);
+        assert_field(r, META_PLACE, cases[i].place);
+        assert_true(r->m.review[META_PLACE]);
+        free_run(r);
+    }
 }
 
 /* Left header line `left` ending just before the motto at y; returns the
@@ -1738,6 +1827,8 @@ int main(void)
         cmocka_unit_test(date_ocr_noise),
         cmocka_unit_test(date_invalid_dropped),
         cmocka_unit_test(date_handwritten_day_flagged),
+        cmocka_unit_test(date_line_lost_words),
+        cmocka_unit_test(date_glued_comma),
         cmocka_unit_test(hand_read_day_is_never_sure),
         cmocka_unit_test(hand_read_number_is_never_sure),
         cmocka_unit_test(hand_slots_named),
@@ -1785,6 +1876,7 @@ int main(void)
         cmocka_unit_test(party_body_citing_motto),
         cmocka_unit_test(place_touching_notation),
         cmocka_unit_test(place_touching_is_unsure),
+        cmocka_unit_test(place_province_whole),
         cmocka_unit_test(place_words_checked),
         cmocka_unit_test(issuer_touching_motto),
         cmocka_unit_test(issuer_long_line_tail),
