@@ -745,6 +745,27 @@ static size_t position_run_end(const sline *l, size_t pre, size_t end)
     return i;
 }
 
+/* Whether `above`, set right over the position line `pos`, is a KT.
+ * prefix whose label was misread ("FT CHỦ NHIỆM" over "CHỦ NHIỆM"): it
+ * ends with the very title the position reads, after a word or so of
+ * letters. Only a deputy signs under the head's own title, so the
+ * position lost its "PHÓ" (both under the seal). */
+static bool lost_deputy_label(const sline *above, const sline *pos)
+{
+    if (!is_upper_line(above->text) || !follows(above, pos))
+        return false;
+    char *a = vn_fold(above->text), *p = vn_fold(pos->text);
+    bool r = false;
+    if (a && p && strncmp(p, "pho ", 4) != 0 && strlen(p) >= 6) {
+        size_t al = strlen(a), plen = strlen(p);
+        r = al > plen + 1 && al <= plen + 6 && strcmp(a + al - plen, p) == 0 &&
+            a[al - plen - 1] == ' ';
+    }
+    free(a);
+    free(p);
+    return r;
+}
+
 static bool signer_on_page(extract_ctx *c, size_t page)
 {
     const page_layout *pl = &c->pages[page];
@@ -786,6 +807,8 @@ static bool signer_on_page(extract_ctx *c, size_t page)
     /* a prefix and a name with no position between them: the position
      * was lost (under the seal, or merged with the signature) */
     bool found = name != EX_NONE && (pos != EX_NONE || pre != EX_NONE);
+    bool deputy_lost =
+        pre == EX_NONE && pos != EX_NONE && pos > 0 && lost_deputy_label(&l[pos - 1], &l[pos]);
     if (found) {
         float conf = 0;
         const char *nm = name_text ? name_text : l[name].text;
@@ -822,12 +845,21 @@ static bool signer_on_page(extract_ctx *c, size_t page)
             char *ps = join(l, pos_from, pos + 1, &conf);
             if (ps)
                 ps = repair_position(ps, &l[pos], &conf);
-            if (ps && pre != EX_NONE)
+            if (ps && deputy_lost) {
+                /* the prefix is the position's title under KT., both
+                 * to be checked */
+                char *kt = NULL;
+                float kc = l[pos - 1].conf < 0.5f ? l[pos - 1].conf : 0.5f;
+                set_repaired(c, META_SIGNER_PREFIX, asprintf(&kt, "KT. %s", ps) < 0 ? NULL : kt,
+                             kc);
+                conf = conf < 0.5f ? conf : 0.5f;
+            }
+            if (ps && (pre != EX_NONE || deputy_lost))
                 ps = deputy_position(ps, c->out->str[META_SIGNER_PREFIX], &conf);
             set_repaired(c, META_SIGNER_POSITION, ps, conf);
         } else
             position_from_prefix(c);
-        if (pre == EX_NONE)
+        if (pre == EX_NONE && !deputy_lost)
             c->out->confidence[META_SIGNER_PREFIX] =
                 no_prefix_conf(c->out->str[META_SIGNER_POSITION], c->out->str[META_ISSUER],
                                c->out->confidence[META_SIGNER_POSITION],

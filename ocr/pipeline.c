@@ -16,6 +16,7 @@
 #include "orient.h"
 #include "pdf.h"
 #include "preprocess.h"
+#include "seal.h"
 #include "stamp.h"
 
 /* Skew below this is invisible and not worth resampling the page for. */
@@ -199,6 +200,16 @@ static int recognise(ocr_engine *engine, PIX *gray, PIX *pix, int dpi, int ocr_d
         const ocr_box *fr = &stamps.frame[0];
         log_debug("ĐẾN stamp found at %d,%d (%d × %d px): its ink left out of the OCR", fr->x0,
                   fr->y0, fr->x1 - fr->x0, fr->y1 - fr->y0);
+    }
+    /* a seal photocopied black over the signer block: its rings cut the
+     * words of the title and the name (a colour page's red seal is gone
+     * with the dropout; a gray page's faded with the light ink) */
+    seal_ring seals[SEAL_MAX];
+    size_t nseals = pixGetDepth(pix) == 32 ? 0 : seal_find(src, dpi, seals);
+    for (size_t i = 0; i < nseals; i++) {
+        seal_erase(src, &seals[i]);
+        log_debug("seal found at %d,%d (radius %d px): its rings left out of the OCR",
+                  seals[i].cx, seals[i].cy, seals[i].outer_r1);
     }
     if (ocr_dpi > 0 && dpi > ocr_dpi * 6 / 5) {
         float s = (float)ocr_dpi / (float)dpi;

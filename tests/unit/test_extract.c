@@ -1190,6 +1190,28 @@ static void signer_deputy_misread(void **st)
     free_run(r);
 }
 
+/* "FT CHỦ NHIỆM" over "CHỦ NHIỆM": a KT. prefix whose label was misread
+ * over a position that lost its "PHÓ" (the seal over both); only a deputy
+ * signs under the head's own title. Both restored, to be checked. A
+ * collective's TM. line over the head's title is no such case. */
+static void signer_deputy_label_lost(void **st)
+{
+    run *r = signer_doc("FT CHỦ NHIỆM", "CHỦ NHIỆM", "Ngô Tấn Hằng");
+    extract(r);
+    assert_field(r, META_SIGNER_POSITION, "PHÓ CHỦ NHIỆM");
+    assert_field(r, META_SIGNER_PREFIX, "KT. CHỦ NHIỆM");
+    assert_true(flagged(r, META_SIGNER_POSITION));
+    assert_true(flagged(r, META_SIGNER_PREFIX));
+    free_run(r);
+
+    r = signer_doc("TM. ỦY BAN NHÂN DÂN", "CHỦ TỊCH", "Ngô Tấn Hằng");
+    extract(r);
+    assert_field(r, META_SIGNER_POSITION, "CHỦ TỊCH");
+    assert_field(r, META_SIGNER_PREFIX, "TM. ỦY BAN NHÂN DÂN");
+    assert_false(flagged(r, META_SIGNER_POSITION));
+    free_run(r);
+}
+
 /* The name as the OCR may give it: a quote stuck to a word, its last word
  * on a line of its own beside it, or a damaged word before it (then the
  * run found may lack the real first word: checked). */
@@ -1862,6 +1884,7 @@ int main(void)
         cmocka_unit_test(signer_position_not_scribble),
         cmocka_unit_test(signer_position_unknown_flagged),
         cmocka_unit_test(signer_deputy_misread),
+        cmocka_unit_test(signer_deputy_label_lost),
         cmocka_unit_test(signer_name_as_read),
         cmocka_unit_test(position_gap_found),
         cmocka_unit_test(name_doubt_found),
