@@ -431,8 +431,20 @@ static bool year_like(const char *fold)
     return n == 4;
 }
 
+/* One or two digits and nothing else: a day ("ngày 20"). */
+static bool day_like(const char *fold)
+{
+    size_t n = strlen(fold);
+    while (n && !isalnum((unsigned char)fold[n - 1]))
+        n--;
+    for (size_t i = 0; i < n; i++)
+        if (!isdigit((unsigned char)fold[i]))
+            return false;
+    return n == 1 || n == 2;
+}
+
 /* The word of row r that ends the date line's place when the keywords
- * were not all read: a "ngày" with a month or year word after it, or
+ * were not all read: a "ngày" with a day, a month or a year after it, or
  * else a word ending in a comma early in the right column with a year at
  * the row's end ("Tây Ninh, ngờ|2Ÿ 2021."). *comma tells which. */
 static size_t loose_anchor(const page_layout *pl, const lay_row *r, bool *comma)
@@ -444,7 +456,7 @@ static size_t loose_anchor(const page_layout *pl, const lay_row *r, bool *comma)
             continue;
         for (size_t k = j + 1; k < to && k <= j + 6; k++) {
             const char *f = lay_at(pl, r, k)->fold;
-            if (kw(f, "thang") || kw(f, "nam") || year_like(f)) {
+            if (kw(f, "thang") || kw(f, "nam") || year_like(f) || (k == j + 1 && day_like(f))) {
                 *comma = false;
                 return j;
             }

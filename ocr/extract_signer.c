@@ -446,6 +446,56 @@ static char *deputy_position(char *pos, const char *prefix, float *conf)
     return pos;
 }
 
+/* A position that is no title even after the repairs above ("¬HHẾ VĂN
+ * PHÒNG", "1d XNH VĂN PHÒNG" where the seal crossed it): the title whose
+ * letters are nearest, within a third of them and clearly nearer than
+ * any other, or whose end its letters are ("ƯƠNG BAN"); under KT. only
+ * the deputy's title is in question. A guess from what is left, so one
+ * to check. */
+static char *loose_position(char *pos, const char *prefix, float *conf)
+{
+    for (size_t i = 0; i < sizeof titles / sizeof titles[0]; i++)
+        if (strcmp(titles[i], pos) == 0)
+            return pos;
+    char *want = deputy_of(prefix);
+    const char *one[1] = {want};
+    const char *const *set = want ? one : titles;
+    size_t n = want ? 1 : sizeof titles / sizeof titles[0];
+    char *p = letters_fold(pos);
+    size_t pl = p ? strlen(p) : 0;
+    const char *best = NULL;
+    int best_d = 99, next_d = 99, ends = 0;
+    const char *ending = NULL;
+    for (size_t i = 0; pl >= 3 && i < n; i++) {
+        char *f = letters_fold(set[i]);
+        size_t fl = f ? strlen(f) : 0;
+        int d = f ? vn_edit_distance(p, f, 99) : 99;
+        if (d <= (int)fl / 3 && d < best_d) {
+            next_d = best_d;
+            best_d = d;
+            best = set[i];
+        } else if (d < next_d)
+            next_d = d;
+        if (fl > pl && strcmp(f + fl - pl, p) == 0) {
+            ending = set[i];
+            ends++;
+        }
+        free(f);
+    }
+    free(p);
+    const char *t = best && next_d - best_d >= 2 ? best : ends == 1 ? ending : NULL;
+    if (t) {
+        char *r = strdup(t);
+        if (r) {
+            free(pos);
+            pos = r;
+            *conf = *conf < 0.5f ? *conf : 0.5f;
+        }
+    }
+    free(want);
+    return pos;
+}
+
 /* How sure the block has no prefix line, none having been read. The
  * prefix stands at the block's top, where the seal often lies: a block
  * whose position or name was read poorly may have lost it too. And some
@@ -856,6 +906,8 @@ static bool signer_on_page(extract_ctx *c, size_t page)
             }
             if (ps && (pre != EX_NONE || deputy_lost))
                 ps = deputy_position(ps, c->out->str[META_SIGNER_PREFIX], &conf);
+            if (ps)
+                ps = loose_position(ps, c->out->str[META_SIGNER_PREFIX], &conf);
             set_repaired(c, META_SIGNER_POSITION, ps, conf);
         } else
             position_from_prefix(c);
