@@ -55,42 +55,28 @@ static bin_img bin_of(PIX *p)
 }
 
 /* Share of ROUND_STEPS directions from (cx, cy) with ink at a radius
- * within [r - slack, r + slack]. */
-static double cover(const bin_img *b, double cx, double cy, double r, int slack)
+ * within [r - slack, r + slack]; *least (if given) receives the least
+ * such share over the SECTORS parts of the round. */
+static double cover(const bin_img *b, double cx, double cy, double r, int slack, double *least)
 {
-    int hit = 0;
-    for (int k = 0; k < ROUND_STEPS; k++) {
-        double a = 2 * M_PI * k / ROUND_STEPS, c = cos(a), s = sin(a);
-        for (int d = -slack; d <= slack; d++) {
-            int x = (int)lround(cx + (r + d) * c), y = (int)lround(cy + (r + d) * s);
-            if (black(b->data, b->wpl, b->w, b->h, x, y)) {
-                hit++;
-                break;
-            }
-        }
-    }
-    return (double)hit / ROUND_STEPS;
-}
-
-/* The least share of directions with ink at radius r (±1) over the
- * SECTORS parts of the round. */
-static double least_sector(const bin_img *b, double cx, double cy, double r)
-{
-    int per = ROUND_STEPS / SECTORS, least = per;
+    int per = ROUND_STEPS / SECTORS, hit = 0, fewest = per;
     for (int sec = 0; sec < SECTORS; sec++) {
-        int hit = 0;
+        int in_sec = 0;
         for (int k = sec * per; k < (sec + 1) * per; k++) {
             double a = 2 * M_PI * k / ROUND_STEPS, c = cos(a), s = sin(a);
-            for (int d = -1; d <= 1; d++)
+            for (int d = -slack; d <= slack; d++)
                 if (black(b->data, b->wpl, b->w, b->h, (int)lround(cx + (r + d) * c),
                           (int)lround(cy + (r + d) * s))) {
-                    hit++;
+                    in_sec++;
                     break;
                 }
         }
-        least = hit < least ? hit : least;
+        hit += in_sec;
+        fewest = in_sec < fewest ? in_sec : fewest;
     }
-    return (double)least / per;
+    if (least)
+        *least = (double)fewest / per;
+    return (double)hit / (per * SECTORS);
 }
 
 /* Circle Hough transform over the box (x0, y0, bw, bh) of the coarse
@@ -249,7 +235,7 @@ static double refine(const bin_img *b, int scale, double *cx, double *cy, int *r
                 for (int dr = -2; dr <= 2; dr++) {
                     double x = ox + dx * step, y = oy + dy * step;
                     int rr = orr + dr * step;
-                    double c = cover(b, x, y, rr, 1);
+                    double c = cover(b, x, y, rr, 1, NULL);
                     if (c > best) {
                         best = c;
                         bx = x;
@@ -271,7 +257,7 @@ static void find_inner(const bin_img *b, int dpi, seal_ring *s)
     double best = 0;
     int bestr = 0;
     for (int rr = s->outer_r0 * 55 / 100; rr <= s->outer_r0 * 92 / 100; rr++) {
-        double c = cover(b, s->cx, s->cy, rr, 1);
+        double c = cover(b, s->cx, s->cy, rr, 1, NULL);
         if (c > best) {
             best = c;
             bestr = rr;
@@ -340,8 +326,11 @@ size_t seal_find(PIX *gray, int dpi, seal_ring *out)
             continue;
         double fx = cx * COARSE + COARSE / 2, fy = cy * COARSE + COARSE / 2;
         int fr = r * COARSE;
-        if (refine(&fb, COARSE, &fx, &fy, &fr) < MIN_COVER ||
-            least_sector(&fb, fx, fy, fr) < MIN_SECTOR)
+        double least = 0;
+        if (refine(&fb, COARSE, &fx, &fy, &fr) < MIN_COVER)
+            continue;
+        cover(&fb, fx, fy, fr, 1, &least);
+        if (least < MIN_SECTOR)
             continue;
         bool again = false;
         for (size_t k = 0; k < n; k++)
