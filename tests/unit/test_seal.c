@@ -131,6 +131,23 @@ static void no_seal_in_frames_print_or_small_rings(void **st)
     pixDestroy(&p);
 }
 
+/* An arc round most of a circle, open over a sixth of it (a loop of
+ * the signature, a bracket): inked along 80% of its round, yet no ring,
+ * which leaves no twelfth bare. */
+static void no_seal_in_an_open_arc(void **st)
+{
+    PIX *p = white_page();
+    for (int y = CY - OUTER; y <= CY + OUTER; y++)
+        for (int x = CX - OUTER; x <= CX + OUTER; x++) {
+            double d = hypot(x - CX, y - CY), deg = atan2(y - CY, x - CX) * 180 / M_PI + 180;
+            if (d >= OUTER - RING && d <= OUTER && deg > 65)
+                pixSetPixel(p, x, y, 0);
+        }
+    seal_ring s[SEAL_MAX];
+    assert_int_equal(seal_find(p, 300, s), 0);
+    pixDestroy(&p);
+}
+
 /* Arguments it cannot work on find nothing. */
 static void bad_arguments(void **st)
 {
@@ -148,6 +165,7 @@ int main(void)
         cmocka_unit_test(a_seal_is_found_and_its_rings_wiped),
         cmocka_unit_test(a_dashed_seal_is_found),
         cmocka_unit_test(no_seal_in_frames_print_or_small_rings),
+        cmocka_unit_test(no_seal_in_an_open_arc),
         cmocka_unit_test(bad_arguments),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
