@@ -22,6 +22,7 @@
 #include <libgen.h>
 #include <limits.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1018,6 +1019,12 @@ int main(int argc, char **argv)
             perror("execv");
             _exit(127);
         }
+        /* A test run stopped by `timeout` (SIGTERM to the whole group)
+         * ends the child; this process outlives it to remove the
+         * directory. Only here, after the fork: an ignored signal would
+         * stay ignored across the child's exec. */
+        if (pid > 0)
+            signal(SIGTERM, SIG_IGN);
         int status = 0;
         if (pid < 0 || waitpid(pid, &status, 0) < 0)
             rc = 1;
