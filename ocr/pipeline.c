@@ -193,9 +193,11 @@ static int recognise(ocr_engine *engine, PIX *gray, PIX *pix, int dpi, int ocr_d
         return err_set(err, SOHOA_EWORK, "out of memory preparing the page for OCR");
     /* the registry's ĐẾN stamp and the pen writing in it, often over the
      * issuer's name: not the letter's, and noise to the OCR. The registry
-     * stamps the first page (about 50 ms to look for it). */
+     * stamps the first page (about 50 ms to look for it; on a gray page
+     * by its lines, lighter than print). */
     stamp_set stamps = {0};
-    if (first_page && stamp_find(pix, dpi, &stamps) > 0) {
+    if (first_page && (pixGetDepth(pix) == 32 ? stamp_find(pix, dpi, &stamps)
+                                              : stamp_find_gray(gray, dpi, &stamps)) > 0) {
         stamp_wipe(src, pix, &stamps);
         const ocr_box *fr = &stamps.frame[0];
         log_debug("ĐẾN stamp found at %d,%d (%d × %d px): its ink left out of the OCR", fr->x0,

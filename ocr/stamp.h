@@ -8,11 +8,14 @@
  * in coloured ink (red, violet or blue), while the letter under it is
  * black: the frame is found by its shape in the colour channel, and the
  * coloured ink inside it is wiped from the image the OCR reads. The black
- * print under the stamp stays.
+ * print under the stamp stays. On a gray scan the colour is lost, but the
+ * stamp and the pen stay lighter than black print: the frame is found by
+ * its lines among the light ink, and the light ink inside it is wiped.
  */
 #ifndef SOHOA_STAMP_H
 #define SOHOA_STAMP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "words.h"
@@ -32,7 +35,14 @@ typedef struct stamp_tint {
 typedef struct stamp_set {
     ocr_box frame[STAMP_MAX];
     size_t n;
-    stamp_tint tint;
+    int dpi;
+    bool gray;       /* found on a gray page (stamp_find_gray) */
+    stamp_tint tint; /* colour page: the paper's tint */
+    int core, mark;  /* gray page: the cores of print's strokes are darker
+                        than `core`, those of its diacritics than `mark` */
+    int print;       /* gray page: lighter than this, away from print, is the
+                        stamp's */
+    int paper;       /* gray page: the paper's level */
 } stamp_set;
 
 /* Finds the frames of ĐẾN stamps on the colour page `color` (32 bpp) at
@@ -42,9 +52,17 @@ typedef struct stamp_set {
  * frame's bounds) and returns how many were found; 0 for a gray page. */
 size_t stamp_find(struct Pix *color, int dpi, stamp_set *out);
 
+/* The same on the 8 bpp page `gray` (a gray scan, where the stamp's
+ * colour is lost): the frame's lines are found among the ink lighter than
+ * the print's stroke cores (stamp ink and the pen scan lighter than black
+ * print), away from the print's own anti-aliased edges. */
+size_t stamp_find_gray(struct Pix *gray, int dpi, stamp_set *out);
+
 /* Whitens, in the 8 bpp `gray` (same size as `color`), the pixels inside
  * the frames of `s` that are coloured ink in `color`: the stamp and the
- * pen writing in it. Pixels of black print are kept. */
+ * pen writing in it. Pixels of black print are kept. For frames found on
+ * a gray page, `color` is not used: every pixel lighter than the print's
+ * stroke cores is whitened. */
 void stamp_wipe(struct Pix *gray, struct Pix *color, const stamp_set *s);
 
 /* Whether box `b` lies mostly inside one of the frames of `s`. */

@@ -6,7 +6,9 @@
  * cast on black print next to stamp ink): black print, a stamp frame of
  * 50 × 35 mm in stamp ink, turned a little and crossing the print, with
  * pen digits in it; or the shapes that must not be taken for one: a round
- * seal, a boxed KHẨN mark, the black rules of a table.
+ * seal, a boxed KHẨN mark, the black rules of a table. Gray scans are
+ * drawn the same and reduced to luminance, the stamp and the pen in the
+ * grays they take there.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -278,6 +280,116 @@ static void wipe_keeps_print(void **state)
     pixDestroy(&p);
 }
 
+/* A gray scan: the stamp's ink and the pen lose their colour but stay
+ * lighter than black print (measured on gray scans: print's stroke cores
+ * 10-40, the pen 65-90, the stamp 110-200). */
+static const rgb STAMP_GRAY = {125, 125, 125}, PEN_GRAY = {75, 75, 75};
+
+static PIX *gray_scan(PIX *page)
+{
+    PIX *g = pixConvertRGBToLuminance(page);
+    pixDestroy(&page);
+    assert_non_null(g);
+    l_uint8 *data = NULL;
+    size_t size = 0;
+    assert_int_equal(pixWriteMemJpeg(&data, &size, g, 80, 0), 0);
+    PIX *out = pixReadMemJpeg(data, size, 0, 1, NULL, 0);
+    free(data);
+    pixDestroy(&g);
+    assert_non_null(out);
+    return out;
+}
+
+/* The stamp in gray over the header, with the pen's digits: found by its
+ * lines, and wiped: the stamp's label and the pen's digits go, the print
+ * under them stays. */
+static void gray_frame_found_and_wiped(void **state)
+{
+    (void)state;
+    PIX *p = paper();
+    header(p);
+    outline(p, MM(20), MM(14), MM(50), MM(35), 1.5, 2, STAMP_GRAY);
+    text(p, "DEN So:", MM(23), MM(36), MM(4), STAMP_GRAY);
+    text(p, "1357", MM(45), MM(40), MM(4.5), PEN_GRAY);
+    PIX *g = gray_scan(p);
+    stamp_set f;
+    assert_int_equal(stamp_find_gray(g, DPI, &f), 1);
+    assert_true(f.gray);
+    assert_frame_near(&f.frame[0], 20 - 35 * sin(1.5 * M_PI / 180), 14);
+    stamp_wipe(g, NULL, &f);
+
+    PIX *print = tu_text_mask("SO THONG TIN VA TRUYEN THONG", MM(3.5));
+    PIX *label = tu_text_mask("DEN So:", MM(4));
+    PIX *pen = tu_text_mask("1357", MM(4.5));
+    assert_true(print && label && pen);
+    assert_true(dark_share(g, print, MM(25), MM(30)) > 0.85);
+    assert_true(dark_share(g, label, MM(23), MM(36)) < 0.05);
+    assert_true(dark_share(g, pen, MM(45), MM(40)) < 0.05);
+    /* nothing left of the frame's left side, below the print */
+    for (int y = MM(38); y < MM(48); y++)
+        for (int x = MM(18); x < MM(21); x++) {
+            l_uint32 v = 0;
+            pixGetPixel(g, x, y, &v);
+            assert_true(v > 200);
+        }
+    pixDestroy(&print);
+    pixDestroy(&label);
+    pixDestroy(&pen);
+    pixDestroy(&g);
+}
+
+/* The frame's bottom line laid along a row of print, which cuts it into
+ * dashes: the frame is found from its top line and a side. */
+static void gray_frame_bottom_in_print(void **state)
+{
+    (void)state;
+    PIX *p = paper();
+    header(p);
+    outline(p, MM(30), MM(20), MM(50), MM(35), 0, 2, STAMP_GRAY);
+    text(p, "trung han giai doan 2021 - 2025", MM(28), MM(53), MM(3.5), BLACK);
+    PIX *g = gray_scan(p);
+    stamp_set f;
+    assert_int_equal(stamp_find_gray(g, DPI, &f), 1);
+    assert_frame_near(&f.frame[0], 30, 20);
+    pixDestroy(&g);
+}
+
+/* What is not a stamp on a gray page: black print with its rules and a
+ * black table frame of the stamp's size (print, however thin its gray
+ * edges), a light frame in the lower part of the page; and a colour page
+ * is stamp_find's. */
+static void gray_not_a_frame(void **state)
+{
+    (void)state;
+    PIX *p = paper();
+    header(p);
+    outline(p, MM(110), MM(40), MM(50), MM(35), 0, 2, BLACK);
+    outline(p, MM(20), MM(60), MM(60), MM(40), 0, 1, BLACK);
+    PIX *rule = pixCreate(MM(40), 2, 1);
+    pixSetAll(rule);
+    ink_mask(p, rule, MM(35), MM(35), BLACK);
+    ink_mask(p, rule, MM(35), MM(70), BLACK);
+    pixDestroy(&rule);
+    PIX *g = gray_scan(p);
+    stamp_set f;
+    assert_int_equal(stamp_find_gray(g, DPI, &f), 0);
+    pixDestroy(&g);
+
+    p = paper();
+    header(p);
+    outline(p, MM(20), MM(100), MM(50), MM(35), 0, 2, STAMP_GRAY);
+    g = gray_scan(p);
+    assert_int_equal(stamp_find_gray(g, DPI, &f), 0);
+    pixDestroy(&g);
+
+    p = paper();
+    header(p);
+    den_stamp(p, 20, 14, 0, BLUE);
+    p = scanned(p);
+    assert_int_equal(stamp_find_gray(p, DPI, &f), 0);
+    pixDestroy(&p);
+}
+
 /* A blank is under a stamp when most of it is inside the frame. */
 static void holds(void **state)
 {
@@ -296,7 +408,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(frame_found), cmocka_unit_test(frame_cut_by_print),
         cmocka_unit_test(not_a_frame), cmocka_unit_test(wipe_keeps_print),
-        cmocka_unit_test(holds),
+        cmocka_unit_test(gray_frame_found_and_wiped), cmocka_unit_test(gray_frame_bottom_in_print),
+        cmocka_unit_test(gray_not_a_frame), cmocka_unit_test(holds),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
