@@ -350,9 +350,9 @@ size_t stamp_find(PIX *color, int dpi, stamp_set *out)
 /* Gray within this distance of a print core is the edge of print. */
 #define GRAY_EDGE_PX 2
 
-/* The paper and core levels of `pix` (8 bpp), the latter at `share` of
- * the way from the typical core to the paper; -1 without ink or paper. */
-static int gray_levels(PIX *pix, double share, int *core, int *paper)
+/* The text and paper levels of `pix` (8 bpp): the typical core of its
+ * print, and its paper; -1 without ink or paper. */
+static int gray_levels(PIX *pix, int *text, int *paper)
 {
     long count[256] = {0}, total = 0;
     int w = pixGetWidth(pix), h = pixGetHeight(pix), wpl = pixGetWpl(pix);
@@ -368,49 +368,57 @@ static int gray_levels(PIX *pix, double share, int *core, int *paper)
         ink += count[v];
     if (ink < total / 200)
         return -1;
-    int text = 0;
-    for (long acc = count[0]; text < 255 && (double)acc < (double)ink * CORE_RANK;)
-        acc += count[++text];
-    *core = text + (int)((p - text) * share);
+    int t = 0;
+    for (long acc = count[0]; t < 255 && (double)acc < (double)ink * CORE_RANK;)
+        acc += count[++t];
+    *text = t;
     *paper = p;
     return 0;
+}
+
+/* The gray `share` of the way from the page's print to its paper. */
+static int gray_at(const stamp_set *s, double share)
+{
+    return s->text + (int)((s->paper - s->text) * share);
+}
+
+/* 1 bpp mask of the pixels of `pix` (8 bpp) darker than `below`, lighter
+ * than print and away from it (print's anti-aliased edges are thin gray
+ * lines along every printed stroke): the stamp's lines and letters on a
+ * gray page, and the paper around them when `below` is above 255. */
+static PIX *light_ink_apart(PIX *pix, const stamp_set *s, int below)
+{
+    int print = gray_at(s, PRINT_SHARE);
+    PIX *dark = pixThresholdToBinary(pix, print + 1);
+    PIX *inked = pixThresholdToBinary(pix, below);
+    PIX *near =
+        dark ? pixDilateBrick(NULL, dark, 2 * GRAY_EDGE_PX + 1, 2 * GRAY_EDGE_PX + 1) : NULL;
+    PIX *mask = inked && near ? pixSubtract(NULL, inked, near) : NULL;
+    pixDestroy(&dark);
+    pixDestroy(&inked);
+    pixDestroy(&near);
+    return mask;
 }
 
 size_t stamp_find_gray(PIX *gray, int dpi, stamp_set *out)
 {
     out->n = 0;
     out->gray = true;
+    out->dpi = dpi;
     if (!gray || pixGetDepth(gray) != 8 || dpi <= 0)
         return 0;
     int w = pixGetWidth(gray), h = (int)(pixGetHeight(gray) * SEARCH_SHARE);
     BOX *b = boxCreate(0, 0, w, h);
     PIX *top = b ? pixClipRectangle(gray, b, NULL) : NULL;
     boxDestroy(&b);
-    int core = 0, mark = 0, print = 0, paper = 255;
-    if (top && (gray_levels(top, CORE_SHARE, &core, &paper) != 0 ||
-                gray_levels(top, MARK_SHARE, &mark, &paper) != 0 ||
-                gray_levels(top, PRINT_SHARE, &print, &paper) != 0))
-        pixDestroy(&top);
-    /* the light ink, less print and its anti-aliased edges (thin gray
-     * lines along every printed stroke) */
-    PIX *cores = top ? pixThresholdToBinary(top, print + 1) : NULL;
-    PIX *inked = top ? pixThresholdToBinary(top, paper - GRAY_PAPER_MARGIN) : NULL;
-    PIX *near = cores ? pixDilateBrick(NULL, cores, 2 * GRAY_EDGE_PX + 1, 2 * GRAY_EDGE_PX + 1)
-                      : NULL;
-    PIX *mask = inked && near ? pixSubtract(NULL, inked, near) : NULL;
+    PIX *mask = top && gray_levels(top, &out->text, &out->paper) == 0
+                    ? light_ink_apart(top, out, out->paper - GRAY_PAPER_MARGIN)
+                    : NULL;
     pixDestroy(&top);
-    pixDestroy(&cores);
-    pixDestroy(&inked);
-    pixDestroy(&near);
     if (!mask)
         return 0;
     frames_in_mask(mask, dpi, out);
     pixDestroy(&mask);
-    out->core = core;
-    out->mark = mark;
-    out->print = print;
-    out->paper = paper;
-    out->dpi = dpi;
     return out->n;
 }
 
@@ -509,30 +517,30 @@ static void wipe_gray(PIX *gray, const stamp_set *s)
     int w = pixGetWidth(gray), h = pixGetHeight(gray), wpl = pixGetWpl(gray);
     l_uint32 *data = pixGetData(gray);
     int pad = mm_px(WIPE_PAD_MM, s->dpi);
-    int joined = s->core + (int)((s->paper - s->core) * WIPE_JOINED_SHARE);
+    int core = gray_at(s, CORE_SHARE), mark = gray_at(s, MARK_SHARE);
+    int joined = core + (int)((s->paper - core) * WIPE_JOINED_SHARE);
     int dot = mm_px(WIPE_DOT_MM, s->dpi);
     for (size_t f = 0; f < s->n; f++) {
         const ocr_box *fr = &s->frame[f];
         int x0 = fr->x0 - pad < 0 ? 0 : fr->x0 - pad, y0 = fr->y0 - pad < 0 ? 0 : fr->y0 - pad;
         int x1 = fr->x1 + pad > w ? w : fr->x1 + pad, y1 = fr->y1 + pad > h ? h : fr->y1 + pad;
-        BOX *b = x1 > x0 && y1 > y0 ? boxCreate(x0, y0, x1 - x0, y1 - y0) : NULL;
+        if (x1 <= x0 || y1 <= y0)
+            continue;
+        BOX *b = boxCreate(x0, y0, x1 - x0, y1 - y0);
         PIX *crop = b ? pixClipRectangle(gray, b, NULL) : NULL;
         boxDestroy(&b);
         /* first the stamp's lines and print, lighter than black print and
-         * away from it: where they touch print they would join its
-         * strokes, which are kept */
-        PIX *dark = crop ? pixThresholdToBinary(crop, s->print + 1) : NULL;
-        PIX *near = dark ? pixDilateBrick(NULL, dark, 2 * GRAY_EDGE_PX + 1, 2 * GRAY_EDGE_PX + 1)
-                         : NULL;
-        pixDestroy(&dark);
-        for (int y = 0; near && y < y1 - y0; y++) {
+         * away from it (with the paper's texture there): where they touch
+         * print they would join its strokes, which are kept */
+        PIX *apart = crop ? light_ink_apart(crop, s, 256) : NULL;
+        for (int y = 0; apart && y < y1 - y0; y++) {
             l_uint32 *line = data + (long)(y0 + y) * wpl;
-            const l_uint32 *nl = pixGetData(near) + (long)y * pixGetWpl(near);
+            const l_uint32 *al = pixGetData(apart) + (long)y * pixGetWpl(apart);
             for (int x = 0; x < x1 - x0; x++)
-                if (GET_DATA_BYTE(line, x0 + x) > s->print && !GET_DATA_BIT(nl, x))
+                if (GET_DATA_BIT(al, x))
                     SET_DATA_BYTE(line, x0 + x, 255);
         }
-        pixDestroy(&near);
+        pixDestroy(&apart);
         pixDestroy(&crop);
         /* then the strokes (the pen's) that have no core of print */
         b = boxCreate(x0, y0, x1 - x0, y1 - y0);
@@ -560,7 +568,7 @@ static void wipe_gray(PIX *gray, const stamp_set *s)
                             continue;
                         int v = GET_DATA_BYTE(line, x0 + bx + x);
                         if (pass == 0)
-                            print |= v <= (small ? s->mark : s->core);
+                            print |= v <= (small ? mark : core);
                         else if (!print || v > joined)
                             SET_DATA_BYTE(line, x0 + bx + x, 255);
                     }

@@ -38,11 +38,8 @@ typedef struct stamp_set {
     int dpi;
     bool gray;       /* found on a gray page (stamp_find_gray) */
     stamp_tint tint; /* colour page: the paper's tint */
-    int core, mark;  /* gray page: the cores of print's strokes are darker
-                        than `core`, those of its diacritics than `mark` */
-    int print;       /* gray page: lighter than this, away from print, is the
-                        stamp's */
-    int paper;       /* gray page: the paper's level */
+    int text, paper; /* gray page: the typical core of print's strokes,
+                        and the paper's level */
 } stamp_set;
 
 /* Finds the frames of ĐẾN stamps on the colour page `color` (32 bpp) at
