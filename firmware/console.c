@@ -812,17 +812,25 @@ static int login(console *c)
             return 0;
         }
         ls.failures++;
+        long wait = 0;
         if (ls.failures >= after) {
             long shift = ls.failures - after;
-            long wait = base << (shift > 5 ? 5 : shift);
+            wait = base << (shift > 5 ? 5 : shift);
             if (wait > 900)
                 wait = 900;
             ls.until = c->now() + wait;
         }
-        save_lock(c, &ls);
+        save_lock(c, &ls); /* before the pause: a restart meanwhile stays locked */
         console_audit(c, "login", NULL, "wrong password");
         sleep(1); /* a little friction against guessing by script */
         con_printf(c, "%s\n", CON_T(c, "Sai mật khẩu.", "Wrong password."));
+        if (wait > 0) {
+            /* the lock runs its full length from here: the pause above (and
+             * a slow audit write) must not eat into it, nor end a short one
+             * before it is shown */
+            ls.until = c->now() + wait;
+            save_lock(c, &ls);
+        }
     }
 }
 
