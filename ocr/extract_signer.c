@@ -816,6 +816,69 @@ static bool lost_deputy_label(const sline *above, const sline *pos)
     return r;
 }
 
+/* The signer block is set centred on one axis (Nghị định 30/2020, Phụ
+ * lục I): prefix, position and name. A line whose first word the OCR lost
+ * (under the seal's ring) has its centre moved right of the axis by half
+ * that word. The shift of `l` from `ref`, in characters of `l`. */
+static double shift_chars(const sline *l, const sline *ref)
+{
+    size_t chars = vn_utf8_len(l->text);
+    if (chars < 3 || l->x1 <= l->x0)
+        return 0;
+    double advance = (double)(l->x1 - l->x0) / (double)chars;
+    return ((l->x0 + l->x1) - (ref->x0 + ref->x1)) / 2.0 / advance;
+}
+
+/* A short word and its space ("PHÓ ", "KT. ") lost from a line's start
+ * moves its centre by about two characters. */
+#define LOST_WORD_MIN_SHIFT 1.2
+#define LOST_WORD_MAX_SHIFT 3.0
+
+/* Whether line `l`, read as the title `t`, lost its first word ("PHÓ",
+ * "KT."): off the axis the way a lost word moves it, from every intact
+ * line there is (at least one): the prefix read with its label, the name
+ * that starts with a surname. Where `t` has more letters than the line
+ * kept (a word dropped as unreadable, completed from the titles), the
+ * line's centre is moved by those already. */
+static bool lost_lead_word(const sline *l, const char *t, const sline *pre, const sline *name)
+{
+    double explained = ((double)vn_utf8_len(t) - (double)vn_utf8_len(l->text)) / 2;
+    const sline *refs[2] = {pre, name};
+    int agree = 0;
+    for (size_t i = 0; i < 2; i++) {
+        if (!refs[i])
+            continue;
+        double sh = shift_chars(l, refs[i]) - (explained > 0 ? explained : 0);
+        if (sh < LOST_WORD_MIN_SHIFT || sh > LOST_WORD_MAX_SHIFT)
+            return false;
+        agree++;
+    }
+    return agree > 0;
+}
+
+/* Whether `text` reads the title `t` (within the OCR errors nearest()
+ * allows). */
+static bool heads_alike(const char *text, const char *t)
+{
+    int d = 0;
+    const char *read = nearest(titles, sizeof titles / sizeof titles[0], text, &d);
+    return read && strcmp(read, t) == 0;
+}
+
+/* The deputy's title "PHÓ <t>" when that is a title, or NULL. */
+static const char *deputy_title(const char *t)
+{
+    char *want = NULL;
+    if (!t || strncmp(t, "PHÓ ", strlen("PHÓ ")) == 0 || asprintf(&want, "PHÓ %s", t) < 0)
+        return NULL;
+    const char *found = NULL;
+    for (size_t i = 0; i < sizeof titles / sizeof titles[0] && !found; i++)
+        if (strcmp(titles[i], want) == 0)
+            found = titles[i];
+    free(want);
+    return found;
+}
+
 static bool signer_on_page(extract_ctx *c, size_t page)
 {
     const page_layout *pl = &c->pages[page];
@@ -827,8 +890,8 @@ static bool signer_on_page(extract_ctx *c, size_t page)
     size_t n = collect(pl, top, l);
     log_debug("extract: signer page %zu: block from y=%d", page + 1, top);
     for (size_t i = 0; i < n; i++)
-        log_debug("extract: signer page %zu line %zu y=%d conf=%.2f | %s", page + 1, i, l[i].y0,
-                  (double)l[i].conf, l[i].text);
+        log_debug("extract: signer page %zu line %zu y=%d x=%d..%d conf=%.2f | %s", page + 1, i,
+                  l[i].y0, l[i].x0, l[i].x1, (double)l[i].conf, l[i].text);
     size_t name = EX_NONE, pos = EX_NONE, pre = EX_NONE;
     char *name_text = NULL;
     bool name_cut = false;
@@ -863,6 +926,8 @@ static bool signer_on_page(extract_ctx *c, size_t page)
         float conf = 0;
         const char *nm = name_text ? name_text : l[name].text;
         char *title = is_upper_line(nm) ? vn_title(nm) : strdup(nm);
+        /* the name's line marks the block's axis when read whole */
+        const sline *axis_name = title && is_surname(title) && !name_cut ? &l[name] : NULL;
         if (title) {
             vn_case_stats st;
             vn_case_count(title, &st);
@@ -908,6 +973,30 @@ static bool signer_on_page(extract_ctx *c, size_t page)
                 ps = deputy_position(ps, c->out->str[META_SIGNER_PREFIX], &conf);
             if (ps)
                 ps = loose_position(ps, c->out->str[META_SIGNER_PREFIX], &conf);
+            /* the head's title, set off the axis by a lost word: a
+             * deputy's, whose "PHÓ" the seal took (under a prefix that
+             * is KT., deputy_position() has seen to it already) */
+            const char *deputy = pos_from == pos ? deputy_title(ps) : NULL;
+            const sline *axis_pre = pre == EX_NONE ? NULL : &l[pre];
+            if (deputy && lost_lead_word(&l[pos], ps, axis_pre, axis_name)) {
+                char *dp = strdup(deputy);
+                if (dp) {
+                    /* the line over it reading the head's title, off the
+                     * axis as well: the prefix, "KT." lost with "PHÓ" */
+                    if (pre == EX_NONE && !deputy_lost && pos > 0 &&
+                        follows(&l[pos - 1], &l[pos]) &&
+                        lost_lead_word(&l[pos - 1], ps, NULL, axis_name) &&
+                        heads_alike(l[pos - 1].text, ps)) {
+                        char *kt = NULL;
+                        set_repaired(c, META_SIGNER_PREFIX,
+                                     asprintf(&kt, "KT. %s", ps) < 0 ? NULL : kt, 0.45f);
+                        deputy_lost = true;
+                    }
+                    free(ps);
+                    ps = dp;
+                    conf = conf < 0.45f ? conf : 0.45f;
+                }
+            }
             set_repaired(c, META_SIGNER_POSITION, ps, conf);
         } else
             position_from_prefix(c);

@@ -890,6 +890,61 @@ static void signer_deputy_restored(void **st)
     free_run(r);
 }
 
+/* The block is centred on one axis: a head's title set right of it by
+ * half a short word lost its "PHÓ" (under the seal), and a line over it
+ * reading the same title, off the axis too, lost its "KT.". Both are
+ * restored, to be checked; a head's title on the axis stays as read. */
+static void signer_lost_word_by_axis(void **st)
+{
+    run *r = new_run();
+    bld_state_header(&r->page[0], UBND_QNG, "Số: 09/TTr-UBND", DATE_QNG);
+    bld_signer(&r->page[0], "T/M BAN THƯỜNG VỤ", "PHÓ BÍ THƯ", "Hoàng Hồng Bình");
+    bld_drop_word(&r->page[0], "PHÓ", 2400);
+    extract(r);
+    assert_field(r, META_SIGNER_POSITION, "PHÓ BÍ THƯ");
+    assert_true(flagged(r, META_SIGNER_POSITION));
+    free_run(r);
+
+    r = new_run();
+    bld_state_header(&r->page[0], UBND_QNG, "Số: 09/TTr-UBND", DATE_QNG);
+    bld_signer(&r->page[0], "T/M BAN THƯỜNG VỤ", "BÍ THƯ", "Hoàng Hồng Bình");
+    extract(r);
+    assert_field(r, META_SIGNER_POSITION, "BÍ THƯ");
+    assert_false(flagged(r, META_SIGNER_POSITION));
+    free_run(r);
+
+    /* "PHÓ" read as noise and dropped: the same */
+    r = new_run();
+    bld_state_header(&r->page[0], UBND_QNG, "Số: 09/TTr-UBND", DATE_QNG);
+    bld_signer(&r->page[0], "T/M BAN THƯỜNG VỤ", "PHÓ BÍ THƯ", "Hoàng Hồng Bình");
+    bld_set_word(&r->page[0], "PHÓ", 2400, 0.1f, 0.0f);
+    extract(r);
+    assert_field(r, META_SIGNER_POSITION, "PHÓ BÍ THƯ");
+    free_run(r);
+
+    /* a name not starting with a surname may have lost a word: it is no
+     * axis, and alone it tells nothing */
+    r = new_run();
+    bld_state_header(&r->page[0], UBND_QNG, "Số: 09/TTr-UBND", DATE_QNG);
+    bld_signer(&r->page[0], NULL, "PHÓ GIÁM ĐỐC", "Thu Việt");
+    bld_drop_word(&r->page[0], "PHÓ", 2400);
+    extract(r);
+    assert_field(r, META_SIGNER_POSITION, "GIÁM ĐỐC");
+    free_run(r);
+
+    r = new_run();
+    bld_state_header(&r->page[0], UBND_QNG, "Số: 09/TTr-UBND", DATE_QNG);
+    bld_signer(&r->page[0], "KT. GIÁM ĐỐC", "PHÓ GIÁM ĐỐC", "Nguyễn Đức Hạnh");
+    bld_drop_word(&r->page[0], "KT.", 2400);
+    bld_drop_word(&r->page[0], "PHÓ", 2400);
+    extract(r);
+    assert_field(r, META_SIGNER_PREFIX, "KT. GIÁM ĐỐC");
+    assert_field(r, META_SIGNER_POSITION, "PHÓ GIÁM ĐỐC");
+    assert_true(flagged(r, META_SIGNER_PREFIX));
+    assert_true(flagged(r, META_SIGNER_POSITION));
+    free_run(r);
+}
+
 /* Surnames are a closed set: a misread tone mark on the first word of the
  * name takes the one surname with those letters; an unknown word stays. */
 static void signer_surname_spelling(void **st)
@@ -1899,6 +1954,7 @@ int main(void)
         cmocka_unit_test(signer_last_page),
         cmocka_unit_test(signer_no_prefix_upper_name),
         cmocka_unit_test(signer_deputy_restored),
+        cmocka_unit_test(signer_lost_word_by_axis),
         cmocka_unit_test(signer_surname_spelling),
         cmocka_unit_test(signer_words_under_seal),
         cmocka_unit_test(signer_position_repaired),

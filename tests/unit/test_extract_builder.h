@@ -194,4 +194,17 @@ static void bld_set_word(ocr_page_text *pt, const char *text, int from_y, float 
         }
 }
 
+/* The first word reading `text` (at or below y = `from_y`) is taken off
+ * the page, the others staying where they were: a word the OCR lost. */
+static void bld_drop_word(ocr_page_text *pt, const char *text, int from_y)
+{
+    for (size_t i = 0; i < pt->nwords; i++)
+        if (strcmp(pt->words[i].text, text) == 0 && pt->words[i].box.y0 >= from_y) {
+            free(pt->words[i].text);
+            memmove(&pt->words[i], &pt->words[i + 1], (pt->nwords - i - 1) * sizeof pt->words[0]);
+            pt->nwords--;
+            return;
+        }
+}
+
 #endif
