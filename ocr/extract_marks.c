@@ -357,9 +357,11 @@ static void zone_group(const page_layout *pl, mark_state *st, const char *t, con
     } else if (up >= 0.6f && letters >= 2 && letters <= 12 && lex_type_by_title(t, NULL) < 0) {
         int d = 0;
         int fk = classify_fuzzy(t, &d);
-        /* one error at most: "khai" is KHẨN, "mai" MẬT */
-        if (fk >= 0 && d <= 1) {
-            offer(st, fk, kinds[fk].secrecy ? 0.4f : 0.45f);
+        /* one error at most: "khai" is KHẨN, "mai" MẬT; a class read
+         * worse ("L'UVỆT Ñ ẬP" is TUYỆT MẬT) is still reported, to be
+         * checked: a classified document must not pass for an open one */
+        if (fk >= 0 && (d <= 1 || kinds[fk].secrecy)) {
+            offer(st, fk, d <= 1 ? (kinds[fk].secrecy ? 0.4f : 0.45f) : 0.3f);
             st->doubt = true;
             why = kinds[fk].value;
         } else if (up >= 0.9f && letters >= 3 && max_conf >= 0.5f) {
@@ -374,7 +376,8 @@ static void zone_group(const page_layout *pl, mark_state *st, const char *t, con
         st->doubt = true;
         why = "unreadable, maybe Mật";
     }
-    log_debug("extract: mark zone group \"%s\" -> %s", t, why);
+    log_debug("extract: mark zone group \"%s\" %d,%d-%d,%d conf %.2f -> %s", t, box->x0, box->y0,
+              box->x1, box->y1, max_conf, why);
 }
 
 /* Groups of a row separated by wide gaps (a boxed mark stands apart).
@@ -454,15 +457,34 @@ static bool near_den_stamp(const ocr_page_text *pt, const ocr_box *b)
     return false;
 }
 
+/* Dark ink in the header that the page's OCR read nothing in, and that
+ * read as no mark on its own either (words.h `unread`). In the mark zone
+ * (under the number and date, left column, above the title), where
+ * nothing else stands apart, it is a mark too faded to read: MẬT, or the
+ * class its letters are nearest, to be checked. Elsewhere it may be a
+ * logo, a pen's scribble or a piece of the clerk's stamp. */
+static void unread_region(mark_state *st, const ocr_mark_region *m, const ocr_box *zone)
+{
+    int cx = (m->box.x0 + m->box.x1) / 2;
+    if (m->box.y0 < zone->y0 || m->box.y1 > zone->y1 || cx < zone->x0 || cx > zone->x1)
+        return;
+    int d = 0, fk = m->text ? classify_fuzzy(m->text, &d) : -1;
+    offer(st, fk >= 0 && kinds[fk].secrecy ? fk : KIND_MAT, 0.25f);
+    st->doubt = true;
+    log_debug("extract: unread ink in the mark zone %d,%d-%d,%d \"%s\": maybe %s", m->box.x0,
+              m->box.y0, m->box.x1, m->box.y1, m->text ? m->text : "",
+              kinds[fk >= 0 && kinds[fk].secrecy ? fk : KIND_MAT].value);
+}
+
 /* Coloured regions found by recognize (words.h ocr_mark_region). Marks
  * stand under Số in the left column, or in the top margin (a stamp). */
 static void scan_regions(extract_ctx *c, const ocr_page_text *pt, mark_state *st, int number_y0,
-                         int bottom)
+                         int bottom, const ocr_box *zone)
 {
     const page_layout *pl = &c->pages[0];
     for (size_t i = 0; i < pt->nmarks; i++) {
         const ocr_mark_region *m = &pt->marks[i];
-        if (m->box.y0 > bottom || (m->red < 0.3f && !m->framed))
+        if (m->box.y0 > bottom || (m->red < 0.3f && !m->framed && !m->unread))
             continue;
         bool exact = false;
         int k = m->text && m->text[0] ? classify(m->text, &exact) : -1;
@@ -475,6 +497,10 @@ static void scan_regions(extract_ctx *c, const ocr_page_text *pt, mark_state *st
          * THẢO", a form's field): only a frame read as a mark counts. */
         if (m->framed)
             continue;
+        if (m->unread) {
+            unread_region(st, m, zone);
+            continue;
+        }
         if (m->text && region_words(st, m->text, m->conf)) {
             /* "xÕt MẬT": the word read is MẬT, the whole may be TỐI MẬT */
             int d = 0, fk = classify_fuzzy(m->text, &d);
@@ -530,8 +556,17 @@ void ex_find_marks(extract_ctx *c)
                     (c->title_row == EX_NONE || ri < c->title_row) && r->box.y0 < bottom;
         scan_row(c, r, &st, number_y0, zone);
     }
+    /* the mark zone: under the number and date rows, over the title, in
+     * the left column */
+    ocr_box zone = {0, bottom, pl->split_x, bottom};
+    if (zone_from != EX_NONE) {
+        zone.y0 = pl->rows[zone_from].box.y1 - pl->line_h / 2;
+        zone.y1 = c->title_row != EX_NONE && c->title_row > zone_from
+                      ? pl->rows[c->title_row].box.y0 + pl->line_h / 2
+                      : bottom;
+    }
     if (c->raw0)
-        scan_regions(c, c->raw0, &st, number_y0, bottom);
+        scan_regions(c, c->raw0, &st, number_y0, bottom, &zone);
     /* a mark that could not be read may be either kind: "none" of the
      * other is no longer sure either */
     float none = st.doubt ? 0.4f : 0.9f;

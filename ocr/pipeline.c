@@ -250,17 +250,20 @@ static int recognise(ocr_engine *engine, PIX *gray, PIX *pix, int dpi, int ocr_d
         if (rc == 0 && first_page)
             rc = hand_reread(engine, pixGetDepth(pix) == 32 ? pix : gray, dpi, &stamps, text, err);
     }
-    pixDestroy(&src);
-    if (rc != 0)
-        return -1;
     /* Marks read on their own, which the page's OCR often misses: boxes in
      * black on any page, then stamp ink by its colour or, on a gray page,
-     * by its lightness (the OCR above saw neither). */
-    if (ocr_find_framed_marks(engine, gray, dpi, text, err) != 0)
-        return -1;
-    if (pixGetDepth(pix) == 32)
-        return ocr_find_red_marks(engine, pix, dpi, text, err);
-    return ocr_find_gray_marks(engine, gray, dpi, text, err);
+     * by its lightness (the OCR above saw neither); on the first page, the
+     * ink left that the OCR saw and read nothing in (a photocopied box:
+     * its class must not go unseen; the stamps are out of `src` already). */
+    if (rc == 0)
+        rc = ocr_find_framed_marks(engine, gray, dpi, text, err);
+    if (rc == 0)
+        rc = pixGetDepth(pix) == 32 ? ocr_find_red_marks(engine, pix, dpi, text, err)
+                                    : ocr_find_gray_marks(engine, gray, dpi, text, err);
+    if (rc == 0 && first_page)
+        rc = ocr_find_unread_marks(engine, src, dpi, text, err);
+    pixDestroy(&src);
+    return rc != 0 ? -1 : 0;
 }
 
 static double now_ms(void)

@@ -1,6 +1,7 @@
 #include "recognize.h"
 #include "preprocess.h"
 
+#include <ctype.h>
 #include <leptonica/allheaders.h>
 #include <limits.h>
 #include <math.h>
@@ -851,32 +852,46 @@ static bool is_frame(PIX *c, int w, int h)
            on * 3 < w * h;
 }
 
-int ocr_find_framed_marks(ocr_engine *e, PIX *gray, int dpi, ocr_page_text *out, sohoa_err *err)
+/* Whether a blob of w × h pixels at `res` dpi has a boxed mark's size
+ * (standards §5: a word or two of print-size capitals in a frame): 8-70 mm
+ * wide, 4 to `max_h_mm` high, wider than high. */
+static bool mark_box_sized(int res, int w, int h, int max_h_mm)
 {
-    if (!gray || pixGetDepth(gray) != 8)
-        return 0;
+    int min_w = res * 8 * 10 / 254, max_w = res * 70 * 10 / 254;
+    int min_h = res * 4 * 10 / 254, max_h = res * max_h_mm * 10 / 254;
+    return w >= min_w && w <= max_w && h >= min_h && h <= max_h && w >= h;
+}
+
+/* The upper half of `gray` (8 bpp) as 1 bpp: ink as dark as print, or as
+ * a frame drawn a little lighter (marks and the header are up there). */
+static PIX *upper_half_dark(PIX *gray)
+{
     int from = 0, paper = 255;
     int level = prep_light_ink_levels(gray, &from, &paper) == 0 ? from + LIGHT_INK_EDGE : 128;
-    int w = pixGetWidth(gray), h = pixGetHeight(gray);
-    BOX *upper = boxCreate(0, 0, w, h / 2);
+    BOX *upper = boxCreate(0, 0, pixGetWidth(gray), pixGetHeight(gray) / 2);
     PIX *top = upper ? pixClipRectangle(gray, upper, NULL) : NULL;
     boxDestroy(&upper);
     PIX *bin = top ? pixThresholdToBinary(top, level) : NULL;
     pixDestroy(&top);
+    return bin;
+}
+
+int ocr_find_framed_marks(ocr_engine *e, PIX *gray, int dpi, ocr_page_text *out, sohoa_err *err)
+{
+    if (!gray || pixGetDepth(gray) != 8)
+        return 0;
+    PIX *bin = upper_half_dark(gray);
     PIXA *comps = NULL;
     BOXA *boxes = bin ? pixConnComp(bin, &comps, 8) : NULL;
     pixDestroy(&bin);
     if (!boxes)
         return err_set(err, SOHOA_EWORK, "out of memory looking for boxed marks");
-    /* A boxed mark (standards §5) is a word or two of print-size capitals
-     * in a frame: 8-70 mm wide, 4-25 mm high. */
-    int min_w = dpi * 8 * 10 / 254, max_w = dpi * 70 * 10 / 254;
-    int min_h = dpi * 4 * 10 / 254, max_h = dpi * 25 * 10 / 254;
     int rc = 0, found = 0, n = boxaGetCount(boxes);
     for (int i = 0; i < n && found < MARK_MAX && rc == 0; i++) {
         l_int32 x, y, bw, bh;
         boxaGetBoxGeometry(boxes, i, &x, &y, &bw, &bh);
-        if (bw < min_w || bw > max_w || bh < min_h || bh > max_h || bw < bh)
+        /* a boxed mark, upright */
+        if (!mark_box_sized(dpi, bw, bh, 25))
             continue;
         PIX *c = pixaGetPix(comps, i, L_CLONE);
         bool frame = c && is_frame(c, bw, bh);
@@ -890,5 +905,75 @@ int ocr_find_framed_marks(ocr_engine *e, PIX *gray, int dpi, ocr_page_text *out,
     }
     boxaDestroy(&boxes);
     pixaDestroy(&comps);
+    return rc;
+}
+
+/* Share of `b`'s area under the boxes of words OCR read with a letter or
+ * digit in them. */
+static float read_share(const ocr_page_text *pt, const ocr_box *b)
+{
+    long area = (long)(b->x1 - b->x0) * (b->y1 - b->y0), under = 0;
+    for (size_t i = 0; i < pt->nwords && area > 0; i++) {
+        const ocr_word *w = &pt->words[i];
+        bool alnum = false;
+        for (const unsigned char *p = (const unsigned char *)(w->text ? w->text : ""); *p; p++)
+            alnum |= isalnum(*p) || *p >= 0x80;
+        int x0 = w->box.x0 > b->x0 ? w->box.x0 : b->x0, x1 = w->box.x1 < b->x1 ? w->box.x1 : b->x1;
+        int y0 = w->box.y0 > b->y0 ? w->box.y0 : b->y0, y1 = w->box.y1 < b->y1 ? w->box.y1 : b->y1;
+        if (alnum && x1 > x0 && y1 > y0)
+            under += (long)(x1 - x0) * (y1 - y0);
+    }
+    return area > 0 ? (float)under / (float)area : 1.0f;
+}
+
+static bool overlaps_region(const ocr_page_text *pt, const ocr_box *b)
+{
+    for (size_t i = 0; i < pt->nmarks; i++) {
+        const ocr_box *m = &pt->marks[i].box;
+        if (m->x0 < b->x1 && b->x0 < m->x1 && m->y0 < b->y1 && b->y0 < m->y1)
+            return true;
+    }
+    return false;
+}
+
+int ocr_find_unread_marks(ocr_engine *e, PIX *gray, int dpi, ocr_page_text *out, sohoa_err *err)
+{
+    if (!gray || pixGetDepth(gray) != 8)
+        return 0;
+    PIX *bin = upper_half_dark(gray);
+    /* A photocopy breaks a frame into dashes and its letters into pieces;
+     * 2.5 mm joins them into one blob (print further apart stays apart:
+     * the gap under a header line is wider). Halved first above 225 dpi,
+     * keeping any ink. */
+    int halvings = dpi >= 225 ? 1 : 0;
+    PIX *small = bin ? pixReduceRankBinaryCascade(bin, halvings ? 1 : 0, 0, 0, 0) : NULL;
+    pixDestroy(&bin);
+    int res = dpi >> halvings, brick = (res * 25 / 254) | 1;
+    PIX *mask = small ? pixCloseSafeBrick(NULL, small, brick, brick) : NULL;
+    pixDestroy(&small);
+    BOXA *boxes = mask ? pixConnCompBB(mask, 8) : NULL;
+    pixDestroy(&mask);
+    if (!boxes)
+        return err_set(err, SOHOA_EWORK, "out of memory looking for unread marks");
+    float scale = 1.0f / (float)(1 << halvings);
+    int rc = 0, found = 0, n = boxaGetCount(boxes);
+    for (int i = 0; i < n && found < MARK_MAX && rc == 0; i++) {
+        l_int32 x, y, bw, bh;
+        boxaGetBoxGeometry(boxes, i, &x, &y, &bw, &bh);
+        /* a boxed mark, turned up to ~15° (it gains height) */
+        if (!mark_box_sized(res, bw, bh, 30))
+            continue;
+        ocr_mark_region m = {.unread = true};
+        m.box = blob_to_page(x, y, bw, bh, scale, pixGetWidth(gray), pixGetHeight(gray));
+        /* what the page's OCR read, or a mark already found, is known */
+        if (read_share(out, &m.box) >= 0.2f || overlaps_region(out, &m.box))
+            continue;
+        rc = add_mark(e, clip_box(gray, &m.box), dpi, &m, out, err);
+        const char *read = rc == 0 ? out->marks[out->nmarks - 1].text : NULL;
+        log_debug("unread ink of a mark's size at %d,%d-%d,%d read \"%s\"", m.box.x0, m.box.y0,
+                  m.box.x1, m.box.y1, read ? read : "");
+        found++;
+    }
+    boxaDestroy(&boxes);
     return rc;
 }

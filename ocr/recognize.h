@@ -89,4 +89,12 @@ int ocr_find_gray_marks(ocr_engine *e, struct Pix *gray, int dpi, ocr_page_text 
 int ocr_find_framed_marks(ocr_engine *e, struct Pix *gray, int dpi, ocr_page_text *out,
                           sohoa_err *err);
 
+/* Ink of a mark's size in the upper half of `gray` where `out` holds
+ * neither a word read nor a mark region: a photocopied or faded box whose
+ * frame broke into dashes (no frame to find) and whose letters the page's
+ * OCR skipped. Adds a region, with `unread` set, read as the others are
+ * (straightened, frame removed). Run after the other finders. */
+int ocr_find_unread_marks(ocr_engine *e, struct Pix *gray, int dpi, ocr_page_text *out,
+                          sohoa_err *err);
+
 #endif

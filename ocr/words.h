@@ -40,6 +40,8 @@ typedef struct ocr_mark_region {
     bool gray;   /* found on a gray page by lightness: `red` is the share of
                     stamp-light ink, its colour is unknown */
     bool framed; /* a dark frame found by its shape; `red` is 0 */
+    bool unread; /* dark ink of a mark's size the page's OCR read nothing
+                    in (a photocopied box: dashes, broken letters) */
 } ocr_mark_region;
 
 typedef struct ocr_page_text {

@@ -646,6 +646,8 @@ static void marks_urgency_secrecy(void **st)
     mark_run("MAT", 0.8f, NULL, "Mật", true);
     /* a red word resembling MẬT is reported, flagged */
     mark_run("NAT", 0.9f, NULL, "Mật", true);
+    /* a photocopied class read badly is still its class, flagged */
+    mark_run("L'UVỆT Ñ ẬP,", 0, NULL, "Tuyệt mật", true);
 }
 
 /* The red seal over the signature, far below the header: a colour
@@ -819,6 +821,44 @@ static void grey_mark_misread(void **st)
     extract(r);
     assert_null(S(r, META_SECRECY));
     assert_false(r->m.review[META_SECRECY]);
+    free_run(r);
+}
+
+/* A doc with one region of dark ink the page's OCR read nothing in. */
+static run *unread_run(ocr_box box, const char *text)
+{
+    run *r = state_doc("Số: 09/TTr-UBND", DATE_QNG, "TỜ TRÌNH");
+    ocr_mark_region m = {.box = box, .unread = true, .text = (char *)text, .conf = 0.1f};
+    ocr_page_add_mark(&r->page[0], &m);
+    extract(r);
+    return r;
+}
+
+/* A photocopied box under Số that the page's OCR skipped (its frame in
+ * dashes): reported as MẬT, checked; read, it is what it reads. The same
+ * ink elsewhere in the header (a logo, a scribble, the clerk's stamp) is
+ * no mark. */
+static void unread_ink_in_mark_zone(void **st)
+{
+    run *r = unread_run((ocr_box){560, 480, 760, 560}, "[TT ~*");
+    assert_field(r, META_SECRECY, "Mật");
+    assert_true(flagged(r, META_SECRECY));
+    assert_true(flagged(r, META_URGENCY));
+    free_run(r);
+    r = unread_run((ocr_box){560, 480, 860, 560}, "TỐI MẬT");
+    assert_field(r, META_SECRECY, "Tối mật");
+    free_run(r);
+    r = unread_run((ocr_box){560, 480, 860, 560}, "KHẨN");
+    assert_field(r, META_URGENCY, "Khẩn");
+    assert_null(S(r, META_SECRECY));
+    free_run(r);
+    /* right column, under the date */
+    r = unread_run((ocr_box){1500, 480, 1700, 560}, "[TT ~*");
+    assert_null(S(r, META_SECRECY));
+    free_run(r);
+    /* top margin, over the header */
+    r = unread_run((ocr_box){300, 20, 560, 110}, "[TT ~*");
+    assert_null(S(r, META_SECRECY));
     free_run(r);
 }
 
@@ -1949,6 +1989,7 @@ int main(void)
         cmocka_unit_test(red_region_two_marks),
         cmocka_unit_test(red_text_not_marks),
         cmocka_unit_test(grey_mark_misread),
+        cmocka_unit_test(unread_ink_in_mark_zone),
         cmocka_unit_test(red_region_reported),
         cmocka_unit_test(den_stamp_ignored),
         cmocka_unit_test(signer_last_page),

@@ -325,6 +325,67 @@ static void test_gray_text_only(void **state)
     ocr_page_text_free(&out);
 }
 
+/* A black boxed mark as a photocopy leaves it: the frame in dashes 1.5 mm
+ * long with 1.5 mm gaps, turned 10°, on a gray page at `dpi`. */
+static PIX *gray_page_with_dashed_box(const char *word, int dpi)
+{
+    PIX *gray = gray_page_with(NULL, dpi, 0);
+    PIX *mark = mark_image(word, dpi);
+    int w = pixGetWidth(mark), h = pixGetHeight(mark), dash = 15 * dpi / 254;
+    for (int x = dash; x < w; x += 2 * dash) {
+        pixRasterop(mark, x, 0, dash, FRAME_PX, PIX_CLR, NULL, 0, 0);
+        pixRasterop(mark, x, h - FRAME_PX, dash, FRAME_PX, PIX_CLR, NULL, 0, 0);
+    }
+    for (int y = dash; y < h; y += 2 * dash) {
+        pixRasterop(mark, 0, y, FRAME_PX, dash, PIX_CLR, NULL, 0, 0);
+        pixRasterop(mark, w - FRAME_PX, y, FRAME_PX, dash, PIX_CLR, NULL, 0, 0);
+    }
+    PIX *roomy = pixAddBorder(mark, w / 4, 0);
+    PIX *turned =
+        roomy ? pixRotateShearCenter(roomy, -10.0f * 3.14159265f / 180.0f, L_BRING_IN_WHITE) : NULL;
+    assert_non_null(turned);
+    assert_int_equal(pixSetMaskedGeneral(gray, turned, 0, 6 * dpi / 25, 8 * dpi / 25), 0);
+    pixDestroy(&turned);
+    pixDestroy(&roomy);
+    pixDestroy(&mark);
+    return gray;
+}
+
+/* The dashed box has no frame to find; where the page's OCR read nothing,
+ * its ink is a region of its own, read; where OCR read a word, it is
+ * that word's, no region. */
+static void test_unread_dashed_box(void **state)
+{
+    PIX *gray = gray_page_with_dashed_box("MAT", 300);
+    ocr_page_text out = {.width = pixGetWidth(gray), .height = pixGetHeight(gray), .dpi = 300};
+    sohoa_err err = {0};
+    assert_int_equal(ocr_find_framed_marks(*state, gray, 300, &out, &err), 0);
+    assert_int_equal(out.nmarks, 0);
+    assert_int_equal(ocr_find_unread_marks(*state, gray, 300, &out, &err), 0);
+    assert_int_equal(out.nmarks, 1);
+    assert_true(out.marks[0].unread && !out.marks[0].framed);
+    /* around the box: its centre about 6 + 17 mm across, 8 + 7 mm down */
+    int cx = (out.marks[0].box.x0 + out.marks[0].box.x1) / 2;
+    int cy = (out.marks[0].box.y0 + out.marks[0].box.y1) / 2;
+    assert_in_range(cx, 15 * 300 / 25, 30 * 300 / 25);
+    assert_in_range(cy, 10 * 300 / 25, 20 * 300 / 25);
+    char got[64];
+    fold(out.marks[0].text, got, sizeof got);
+    if (!strstr(got, "MAT"))
+        fprintf(stderr, "dashed box read \"%s\"\n", got);
+    assert_non_null(strstr(got, "MAT"));
+    ocr_box where = out.marks[0].box;
+    ocr_page_text_free(&out);
+
+    ocr_page_text read = {.width = pixGetWidth(gray), .height = pixGetHeight(gray), .dpi = 300};
+    ocr_word w = {.text = "MẬT", .conf = 0.8f, .box = where};
+    assert_int_equal(ocr_page_add_word(&read, &w), 0);
+    assert_int_equal(ocr_find_unread_marks(*state, gray, 300, &read, &err), 0);
+    assert_int_equal(read.nmarks, 0);
+    ocr_page_text_free(&read);
+    pixDestroy(&gray);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -333,7 +394,7 @@ int main(void)
         cmocka_unit_test(test_slanted_stamp),    cmocka_unit_test(test_sideways_stamp),
         cmocka_unit_test(test_empty_frame),      cmocka_unit_test(test_no_red),
         cmocka_unit_test(test_black_boxed_mark), cmocka_unit_test(test_gray_stamp),
-        cmocka_unit_test(test_gray_text_only),
+        cmocka_unit_test(test_gray_text_only),   cmocka_unit_test(test_unread_dashed_box),
     };
     return cmocka_run_group_tests(tests, tu_ocr_engine_setup, tu_ocr_engine_teardown);
 }
