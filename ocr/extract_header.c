@@ -69,6 +69,28 @@ static size_t header_last_row(const extract_ctx *c)
     return last;
 }
 
+/* Whether word j of row r is set apart from word k (its neighbour) by
+ * more than two line heights, and not in capitals. */
+static bool stray_word(const page_layout *pl, const lay_row *r, size_t j, size_t k)
+{
+    const lay_word *w = lay_at(pl, r, j), *n = lay_at(pl, r, k);
+    int gap = j > k ? w->box.x0 - n->box.x1 : n->box.x0 - w->box.x1;
+    return gap > 2 * r->h && ex_upper_share(w->text) < 0.6f;
+}
+
+/* The words of a title row: a speck or a stamp's remnant read well apart
+ * from the title ("THÔNG BÁO        am.") is not part of it, would hide
+ * the title's name and pull its axis off the subject's. */
+static void title_span(const page_layout *pl, const lay_row *r, size_t *from, size_t *to)
+{
+    *from = 0;
+    *to = r->n;
+    while (*to > *from + 1 && stray_word(pl, r, *to - 1, *to - 2))
+        (*to)--;
+    while (*to > *from + 1 && stray_word(pl, r, *from, *from + 1))
+        (*from)++;
+}
+
 static void find_title(extract_ctx *c)
 {
     const page_layout *pl = &c->pages[0];
@@ -79,12 +101,14 @@ static void find_title(extract_ctx *c)
         const lay_row *r = &pl->rows[ri];
         if (r->box.y0 > pl->height * 6 / 10)
             break;
-        char *t = layout_span_text(pl, r, 0, r->n);
+        size_t from, to;
+        title_span(pl, r, &from, &to);
+        char *t = layout_span_text(pl, r, from, to);
         if (!t) {
             c->oom = true;
             return;
         }
-        int cx = row_cx(pl, r, 0, r->n);
+        int cx = row_cx(pl, r, from, to);
         int dist = 0;
         int ty = -1;
         if (t[0] && !is_mark_line(t) && ex_upper_share(t) >= 0.7f &&
@@ -95,7 +119,8 @@ static void find_title(extract_ctx *c)
             continue;
         float conf;
         ocr_box b;
-        layout_span_box(pl, r, 0, r->n, &b, &conf);
+        layout_span_box(pl, r, from, to, &b, &conf);
+        c->title_stray = from > 0 || to < r->n;
         c->title_row = ri;
         c->type_from_title = ty;
         c->title_conf = conf * (dist == 0 ? 1.0f : 0.85f);
@@ -130,19 +155,27 @@ static bool subject_stop(const char *t)
     return st.letters >= 6 && (float)st.upper / (float)st.letters >= 0.85f;
 }
 
+/* Length in bytes of the "V/v" that starts `s` as print and OCR leave it:
+ * "V/v", "V.v", "V/V", the slash read as "|" or "\\" or lost ("V v",
+ * "V/ v"), followed by a space, ':' or '.'; 0 if `s` starts otherwise. */
+static size_t vv_prefix(const char *s)
+{
+    if (tolower((unsigned char)s[0]) != 'v')
+        return 0;
+    size_t i = 1;
+    while (i < 3 && s[i] && strchr("/.|\\ ", s[i]))
+        i++;
+    if (tolower((unsigned char)s[i]) != 'v')
+        return 0;
+    i++;
+    return !s[i] || strchr(" :.", s[i]) ? i : 0;
+}
+
 /* "V/v" (về việc) is written out: interfaces.md compares subjects after
  * normalising it, and the register wants the words. */
 static char *expand_vv(const char *s)
 {
-    char *f = vn_fold(s);
-    if (!f)
-        return NULL;
-    size_t skip = 0;
-    if (strncmp(f, "v/v", 3) == 0)
-        skip = 3;
-    else if (strncmp(f, "v.v", 3) == 0)
-        skip = 3;
-    free(f);
+    size_t skip = vv_prefix(s);
     if (!skip)
         return strdup(s);
     const char *rest = s + skip; /* "V/v" is ASCII: bytes = fold chars */
@@ -242,7 +275,9 @@ static bool title_subject(extract_ctx *c)
 {
     const page_layout *pl = &c->pages[0];
     const lay_row *title = &pl->rows[c->title_row];
-    int axis = row_cx(pl, title, 0, title->n);
+    size_t from, to;
+    title_span(pl, title, &from, &to);
+    int axis = row_cx(pl, title, from, to);
     int prev_y1 = title->box.y1;
     char *acc = NULL;
     float sum = 0;
@@ -284,6 +319,10 @@ static bool title_subject(extract_ctx *c)
     if (acc)
         set_subject(c, acc, sum, n);
     free(acc);
+    /* a stamp's remnant by the title: the subject under it may have lost a
+     * word the OCR never saw ("thống kê [định] kỳ"), so it is checked */
+    if (lines > 0 && c->title_stray && c->out->confidence[META_SUBJECT] > 0.7f)
+        c->out->confidence[META_SUBJECT] = 0.7f;
     return lines > 0;
 }
 
@@ -318,7 +357,7 @@ static bool vv_subject(extract_ctx *c)
         int cx = row_cx(pl, r, from, to);
         bool ok;
         if (!lines)
-            ok = starts_with_fold(t, "v/v") || starts_with_fold(t, "v.v");
+            ok = vv_prefix(t) > 0 || starts_with_fold(t, "ve viec ");
         else
             ok = !subject_stop(t) && !is_mark_line(t) && labs(cx - axis) < pl->width / 7 &&
                  r->box.y0 - prev_y1 <= r->h * 14 / 10;

@@ -205,22 +205,45 @@ static void number_missing_flagged(void **st)
 }
 
 /* Công văn: no title, no type code; V/v subject under Số. */
-static void cong_van(void **st)
+/* A công văn whose subject's first line reads `first`. */
+static run *cong_van_run(const char *first)
 {
     run *r = new_run();
     bld_state_header(&r->page[0], UBND_QNG, "Số: 299/UBND-TTHC", DATE_QNG);
     bld_line_no++;
-    bld_centred(&r->page[0], LEFT_CX, 490, "V/v triển khai thủ tục hành chính");
+    bld_centred(&r->page[0], LEFT_CX, 490, first);
     bld_line_no++;
     bld_centred(&r->page[0], LEFT_CX, 548, "trên môi trường điện tử");
     bld_line_no++;
     bld_centred(&r->page[0], MID_CX, 700, "Kính gửi: Các sở, ban, ngành tỉnh");
     bld_body(&r->page[0], 740, 5, NULL);
     extract(r);
+    return r;
+}
+
+static void cong_van(void **st)
+{
+    run *r = cong_van_run("V/v triển khai thủ tục hành chính");
     assert_int_equal(r->m.number, 299);
     assert_field(r, META_NOTATION, "UBND-TTHC");
     assert_field(r, META_TYPE, "Công văn");
     assert_field(r, META_SUBJECT, "Về việc triển khai thủ tục hành chính trên môi trường điện tử");
+    free_run(r);
+    /* the V/v as OCR leaves it (the slash lost or misread), or written
+     * out */
+    static const char *const firsts[] = {"V v triển khai thủ tục hành chính",
+                                         "V|v: triển khai thủ tục hành chính",
+                                         "V/ v triển khai thủ tục hành chính",
+                                         "Về việc triển khai thủ tục hành chính"};
+    for (size_t i = 0; i < sizeof firsts / sizeof firsts[0]; i++) {
+        r = cong_van_run(firsts[i]);
+        assert_field(r, META_SUBJECT,
+                     "Về việc triển khai thủ tục hành chính trên môi trường điện tử");
+        free_run(r);
+    }
+    /* a line under Số that only starts with a V is no subject */
+    r = cong_van_run("Vẫn triển khai thủ tục hành chính");
+    assert_null(S(r, META_SUBJECT));
     free_run(r);
 }
 
@@ -525,6 +548,24 @@ static void subject_unfinished_flagged(void **st)
         assert_int_equal(flagged(r, META_SUBJECT), !cases[i].sure);
         free_run(r);
     }
+}
+
+/* A remnant read well apart from the title, on its row ("THÔNG BÁO ...
+ * am."): the title and the subject under it are still found, the subject
+ * to be checked. */
+static void title_with_stray_word(void **st)
+{
+    run *r = new_run();
+    bld_state_header(&r->page[0], UBND_QNG, "Số: 12/TB-UBND", DATE_QNG);
+    const char *subject[] = {"Phân bổ dự toán ngân sách nhà nước năm 2022", NULL};
+    bld_title_subject(&r->page[0], "THÔNG BÁO", subject);
+    bld_word_at(&r->page[0], "am.", MID_CX + 420, 560, 60, 40, 0.3f, 0);
+    extract(r);
+    assert_field(r, META_TYPE, "Thông báo");
+    assert_field(r, META_SUBJECT, "Phân bổ dự toán ngân sách nhà nước năm 2022");
+    /* what left the remnant may hide a word of the subject: checked */
+    assert_true(flagged(r, META_SUBJECT));
+    free_run(r);
 }
 
 static void subject_multiline_stops(void **st)
@@ -1977,6 +2018,7 @@ int main(void)
         cmocka_unit_test(hand_slots_named),
         cmocka_unit_test(issuer_and_superior),
         cmocka_unit_test(issuer_single_body_repaired),
+        cmocka_unit_test(title_with_stray_word),
         cmocka_unit_test(subject_multiline_stops),
         cmocka_unit_test(subject_unfinished_flagged),
         cmocka_unit_test(tone_placement_and_nfd),
