@@ -40,8 +40,6 @@ typedef struct extract_ctx {
     int type_from_title; /* index in the type table, -1 when none */
     float title_conf;
     bool cong_van_subject; /* subject came from a V/v line under Số */
-    bool title_stray;      /* a remnant read apart on the title's row: what
-                              left it (a stamp) may have hidden words under */
     int party_votes, state_votes;
     char type_code[16]; /* type abbreviation read in the notation ("QĐ") */
     bool number_handwritten;

@@ -120,7 +120,6 @@ static void find_title(extract_ctx *c)
         float conf;
         ocr_box b;
         layout_span_box(pl, r, from, to, &b, &conf);
-        c->title_stray = from > 0 || to < r->n;
         c->title_row = ri;
         c->type_from_title = ty;
         c->title_conf = conf * (dist == 0 ? 1.0f : 0.85f);
@@ -321,7 +320,8 @@ static bool title_subject(extract_ctx *c)
     free(acc);
     /* a stamp's remnant by the title: the subject under it may have lost a
      * word the OCR never saw ("thống kê [định] kỳ"), so it is checked */
-    if (lines > 0 && c->title_stray && c->out->confidence[META_SUBJECT] > 0.7f)
+    bool stray = from > 0 || to < title->n;
+    if (lines > 0 && stray && c->out->confidence[META_SUBJECT] > 0.7f)
         c->out->confidence[META_SUBJECT] = 0.7f;
     return lines > 0;
 }

@@ -469,11 +469,11 @@ static void unread_region(mark_state *st, const ocr_mark_region *m, const ocr_bo
     if (m->box.y0 < zone->y0 || m->box.y1 > zone->y1 || cx < zone->x0 || cx > zone->x1)
         return;
     int d = 0, fk = m->text ? classify_fuzzy(m->text, &d) : -1;
-    offer(st, fk >= 0 && kinds[fk].secrecy ? fk : KIND_MAT, 0.25f);
+    int kind = fk >= 0 && kinds[fk].secrecy ? fk : KIND_MAT;
+    offer(st, kind, 0.25f);
     st->doubt = true;
     log_debug("extract: unread ink in the mark zone %d,%d-%d,%d \"%s\": maybe %s", m->box.x0,
-              m->box.y0, m->box.x1, m->box.y1, m->text ? m->text : "",
-              kinds[fk >= 0 && kinds[fk].secrecy ? fk : KIND_MAT].value);
+              m->box.y0, m->box.x1, m->box.y1, m->text ? m->text : "", kinds[kind].value);
 }
 
 /* Coloured regions found by recognize (words.h ocr_mark_region). Marks

@@ -946,7 +946,7 @@ int ocr_find_unread_marks(ocr_engine *e, PIX *gray, int dpi, ocr_page_text *out,
      * the gap under a header line is wider). Halved first above 225 dpi,
      * keeping any ink. */
     int halvings = dpi >= 225 ? 1 : 0;
-    PIX *small = bin ? pixReduceRankBinaryCascade(bin, halvings ? 1 : 0, 0, 0, 0) : NULL;
+    PIX *small = halvings && bin ? pixReduceRankBinaryCascade(bin, 1, 0, 0, 0) : pixClone(bin);
     pixDestroy(&bin);
     int res = dpi >> halvings, brick = (res * 25 / 254) | 1;
     PIX *mask = small ? pixCloseSafeBrick(NULL, small, brick, brick) : NULL;
