@@ -23,16 +23,26 @@
 
 /* Length of the "Số" label at the start of a fold ("so", "so:", "s0:",
  * "5o;"), or 0. The label must end the word or be followed by a digit or
- * the number's separator (glued "Số:07/TB-UBND"). */
+ * the number's separator (glued "Số:07/TB-UBND"). A speck or quote the
+ * OCR set before it ("“Số:", "~Số") is part of the label; "Sđ" (the ố
+ * read as đ, no word of the language) counts only glued to its colon or
+ * number. */
 static size_t so_label(const char *f)
 {
-    if (!(f[0] == 's' || f[0] == '5') || !(f[1] == 'o' || f[1] == '0' || f[1] == '6'))
+    size_t s = 0;
+    while (s < 2 && f[s] && strchr("'\"~`^*_.,", f[s]))
+        s++;
+    f += s;
+    bool o_like = f[1] == 'o' || f[1] == '0' || f[1] == '6';
+    if (!(f[0] == 's' || f[0] == '5') || !(o_like || f[1] == 'd'))
         return 0;
     size_t n = 2;
     while (f[n] == ':' || f[n] == ';' || f[n] == '.' || f[n] == ',')
         n++;
+    if (!o_like && n == 2 && !isdigit((unsigned char)f[n]))
+        return 0;
     if (f[n] == '\0' || isdigit((unsigned char)f[n]) || (n > 2 && f[n] != ' '))
-        return n;
+        return s + n;
     return 0;
 }
 
@@ -311,6 +321,75 @@ static bool unglue_number(char **tail, size_t **owner)
     return true;
 }
 
+static bool letter_byte(unsigned char ch) { return isalpha(ch) || ch >= 0x80; }
+
+/* The notation: `tail` from `at`, its words run together. A notation
+ * joins its codes with the format's inner separator `inner` (State
+ * "QĐ-UBND", Party "CV/ĐUK"); when it has none and two of its words
+ * meet letter to letter ("CV ĐUK"), the thin stroke between them was lost
+ * and is put back there (*gap set: to be checked). NULL on ENOMEM. */
+static char *notation_text(const char *tail, const size_t *owner, size_t at, char inner, bool *gap)
+{
+    size_t n = strlen(tail + at);
+    char *nota = malloc(n + 2);
+    if (!nota)
+        return NULL;
+    size_t k = 0;
+    bool has_inner = strchr(tail + at, inner) != NULL;
+    for (size_t i = at; tail[i]; i++) {
+        if (!has_inner && !*gap && i > at && owner[i] != owner[i - 1] &&
+            letter_byte((unsigned char)tail[i - 1]) && letter_byte((unsigned char)tail[i])) {
+            nota[k++] = inner;
+            *gap = true;
+        }
+        nota[k++] = tail[i];
+    }
+    nota[k] = '\0';
+    return nota;
+}
+
+/* How far right of "Số:" a number written without its separator may run. */
+#define SLOT_MM 40
+
+/* True when some piece holds a number's separator. */
+static bool pieces_have_sep(const piece *pc, size_t np)
+{
+    for (size_t i = 0; i < np; i++)
+        if (memchr(pc[i].text, '/', pc[i].len) || memchr(pc[i].text, '-', pc[i].len))
+            return true;
+    return false;
+}
+
+/* The printed notation of a form the pen filled ("Số: [727] /KH-SKHĐT")
+ * when the label's row did not bring it: writing wider than the blank
+ * pushed it past the header's column split, or writing taller than print
+ * made its own row. The nearest word right of `after_x`, level with the
+ * label and within the blank's reach, that starts with a separator. */
+static const lay_word *notation_beyond(const page_layout *pl, const lay_word *label, int after_x)
+{
+    int h = label->box.y1 - label->box.y0;
+    int cy = (label->box.y0 + label->box.y1) / 2;
+    int dpi = pl->dpi > 0 ? pl->dpi : 300;
+    int reach = label->box.x1 + dpi * 2 * SLOT_MM * 10 / 254;
+    const lay_word *best = NULL;
+    for (size_t r = 0; r < pl->nrows; r++) {
+        const lay_row *rw = &pl->rows[r];
+        if (rw->box.y1 < cy - 2 * h || rw->box.y0 > cy + 2 * h)
+            continue;
+        for (size_t k = 0; k < rw->n; k++) {
+            const lay_word *w = lay_at(pl, rw, k);
+            int wcy = (w->box.y0 + w->box.y1) / 2;
+            if (w->stamp || w->noise || w->box.x0 <= after_x || w->box.x0 > reach ||
+                abs(wcy - cy) > h * 3 / 4 || (w->text[0] != '/' && w->text[0] != '-') ||
+                !(letter_byte((unsigned char)w->text[1]) || isdigit((unsigned char)w->text[1])))
+                continue;
+            if (!best || w->box.x0 < best->box.x0)
+                best = w;
+        }
+    }
+    return best;
+}
+
 /* Finds the number row: the first left-column "Số" of the upper page that
  * is not the ĐẾN stamp's. */
 static bool find_row(extract_ctx *c, size_t *row, size_t *word, size_t *skip)
@@ -336,7 +415,7 @@ static bool find_row(extract_ctx *c, size_t *row, size_t *word, size_t *skip)
             bool sep = strpbrk(w->fold + n, "/-0123456789") != NULL;
             for (size_t k = j + 1; k < to && !sep; k++)
                 sep = strpbrk(lay_at(pl, rw, k)->fold, "/-0123456789") != NULL;
-            if (!sep)
+            if (!sep && !notation_beyond(pl, w, w->box.x1))
                 continue;
             if (j > 0 && vn_fold_like(lay_at(pl, rw, j - 1)->fold, "den"))
                 continue;
@@ -348,9 +427,6 @@ static bool find_row(extract_ctx *c, size_t *row, size_t *word, size_t *skip)
     }
     return false;
 }
-
-/* How far right of "Số:" a number written without its separator may run. */
-#define SLOT_MM 40
 
 /* The blank between "Số:" and the notation, for a second reading:
  * bounded by the separator's word when the separator starts it (the pen
@@ -372,12 +448,53 @@ static void number_slot(extract_ctx *c, const page_layout *pl, const lay_word *l
     ex_add_slot(c, HAND_NUMBER, x0, x1, &label->box, bounded);
 }
 
+/* A notation standing alone where the number row is: "/QĐ-UBND" (State)
+ * or "-CV/ĐUK" (Party), both of its codes in capitals, in the left column
+ * of a row whose right column is the date line. The label and the number
+ * before it were lost (under the pen's writing, a copy's smear); the
+ * notation is still the document's own, to be checked. Sets *row, *word. */
+static bool find_bare_notation(const page_layout *pl, size_t *row, size_t *word)
+{
+    for (size_t r = 0; r < pl->nrows; r++) {
+        const lay_row *rw = &pl->rows[r];
+        if (rw->box.y0 > pl->height / 2)
+            break;
+        size_t from, to;
+        ex_left(pl, rw, &from, &to);
+        bool dated = false;
+        for (size_t k = to; k < rw->n && !dated; k++)
+            dated = vn_fold_like(lay_at(pl, rw, k)->fold, "ngay");
+        if (!dated)
+            continue;
+        for (size_t k = from; k < to; k++) {
+            const lay_word *w = lay_at(pl, rw, k);
+            char sep = w->text[0];
+            if (w->stamp || w->noise || (sep != '/' && sep != '-'))
+                continue;
+            const char *other = strchr(w->text + 1, sep == '/' ? '-' : '/');
+            vn_case_stats st;
+            vn_case_count(w->text, &st);
+            if (other && other > w->text + 1 && other[1] && st.upper >= 3 && st.lower <= 1 &&
+                notation_plausible(w->text + 1)) {
+                *row = r;
+                *word = k;
+                return true;
+            }
+        }
+    }
+    return false;
+}
+
 void ex_find_number(extract_ctx *c)
 {
     const page_layout *pl = &c->pages[0];
-    size_t r, j, skip;
-    if (!find_row(c, &r, &j, &skip))
-        return;
+    size_t r, j, skip = 0;
+    bool bare = false;
+    if (!find_row(c, &r, &j, &skip)) {
+        if (!find_bare_notation(pl, &r, &j))
+            return;
+        bare = true;
+    }
     const lay_row *row = &pl->rows[r];
     const lay_word *label = lay_at(pl, row, j);
     c->number_row = r;
@@ -391,7 +508,29 @@ void ex_find_number(extract_ctx *c)
     size_t from, to;
     ex_left(pl, row, &from, &to);
     piece pc[MAX_PIECES];
-    size_t np = gather(pl, row, j, to, skip, pc);
+    size_t np;
+    if (bare) {
+        /* the label is the notation itself; a number written just before
+         * it (the pen's, read again into the blank) is taken, the blank
+         * is named for that reading */
+        np = 0;
+        const lay_word *prev = j > from ? lay_at(pl, row, j - 1) : NULL;
+        int dpi = pl->dpi > 0 ? pl->dpi : 300, slot = dpi * SLOT_MM * 10 / 254;
+        if (prev && !prev->stamp && !prev->noise && label->box.x0 - prev->box.x1 < slot &&
+            strspn(prev->text, "0123456789") == strlen(prev->text) && strlen(prev->text) <= 6)
+            pc[np++] = (piece){prev->text, strlen(prev->text), prev};
+        else
+            ex_add_slot(c, HAND_NUMBER, label->box.x0 - slot > 0 ? label->box.x0 - slot : 0,
+                        label->box.x0, &label->box, true);
+        pc[np++] = (piece){label->text, strlen(label->text), label};
+    } else {
+        np = gather(pl, row, j, to, skip, pc);
+        const lay_word *beyond = NULL;
+        if (!pieces_have_sep(pc, np) && np < MAX_PIECES)
+            beyond = notation_beyond(pl, label, np ? pc[np - 1].w->box.x1 : label->box.x1);
+        if (beyond)
+            pc[np++] = (piece){beyond->text, strlen(beyond->text), beyond};
+    }
     c->number_last = j;
     for (size_t k = j; k < row->n; k++)
         if (np && lay_at(pl, row, k) == pc[np - 1].w)
@@ -475,7 +614,7 @@ void ex_find_number(extract_ctx *c)
     c->number_sep = sep;
     c->number_printed = usable_num && !nr.fixed && !hand && !glued && nr.ndigits >= 2 &&
                         nr.ndigits <= 5 && !(nr.ndigits >= 3 && nr.digits[0] == '0');
-    if (!c->number_printed && label->fold[skip] == '\0')
+    if (!c->number_printed && !bare && label->fold[skip] == '\0')
         number_slot(c, pl, label, sep && owner[nr.end] < np ? pc[owner[nr.end]].w : NULL,
                     sep && !glued && (nr.end == 0 || owner[nr.end - 1] != owner[nr.end]));
     if (usable_num) {
@@ -487,6 +626,8 @@ void ex_find_number(extract_ctx *c)
          * cut (standards §5) */
         if (nr.ndigits == 1 && conf > 0.5f)
             conf = 0.5f;
+        if (bare && conf > 0.4f)
+            conf = 0.4f;
         c->out->number = value;
         c->out->has_number = true;
         c->out->confidence[META_NUMBER] = conf;
@@ -497,7 +638,8 @@ void ex_find_number(extract_ctx *c)
 
     /* notation: everything after the separator */
     if (sep) {
-        char *nota = strdup(tail + nr.end + 1);
+        bool inner_gap = false;
+        char *nota = notation_text(tail, owner, nr.end + 1, party ? '/' : '-', &inner_gap);
         if (!nota) {
             c->oom = true;
             goto out;
@@ -520,8 +662,12 @@ void ex_find_number(extract_ctx *c)
         nconf = nw ? sum / (float)nw : 0.5f;
         if (!notation_plausible(fixed))
             nconf *= 0.5f;
-        if ((glued || cut) && nconf > 0.6f)
+        if ((glued || cut || inner_gap) && nconf > 0.6f)
             nconf = 0.6f;
+        /* read without its label: the place says it is the notation, no
+         * word does */
+        if (bare && nconf > 0.5f)
+            nconf = 0.5f;
         /* every notation joins its codes with the format's other
          * separator (State "QĐ-UBND", Party "QĐ/TU"): without it two
          * codes ran together ("TTrBDVTU") or one was lost */

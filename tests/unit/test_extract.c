@@ -1509,6 +1509,136 @@ static void number_apart_from_separator(void **st)
     free_run(r);
 }
 
+/* A speck or quote before the label and "Sđ" for "Số" (the ố read as
+ * đ) still start the number row; "Sđ" with a space after it is no label. */
+static void number_label_noise(void **st)
+{
+    run *r = state_doc("“Sđ:694/BC-UBND", DATE_QNG, "BÁO CÁO");
+    extract(r);
+    assert_int_equal(r->m.number, 694);
+    assert_field(r, META_NOTATION, "BC-UBND");
+    free_run(r);
+
+    r = new_run();
+    const char *bodies[] = {"ĐẢNG BỘ KHỐI", "CÁC CƠ QUAN TỈNH", "*", NULL};
+    bld_party_header(&r->page[0], bodies, "~Số 555-CV/ĐUK", "Huế, ngày 6 tháng 8 năm 2018");
+    bld_body(&r->page[0], 560, 4, NULL);
+    extract(r);
+    assert_int_equal(r->m.number, 555);
+    assert_field(r, META_NOTATION, "CV/ĐUK");
+    free_run(r);
+
+    r = state_doc("Sđ 694/BC-UBND", DATE_QNG, "BÁO CÁO");
+    extract(r);
+    assert_false(r->m.has_number);
+    free_run(r);
+}
+
+/* "Số:  [727]  /KH-SKHĐT": writing wider than its blank pushed the
+ * printed notation past the column split, into the date line's row part;
+ * it is still the number's, and the blank before it is named for the
+ * pen's reading. */
+static void notation_past_split(void **st)
+{
+    run *r = new_run();
+    bld_state_header(&r->page[0], UBND_QNG, NULL, NULL);
+    bld_text(&r->page[0], 480, 420, "Số:");
+    bld_text(&r->page[0], 1150, 420, "/KH-SKHĐT Hậu Giang, ngày 21 tháng 11 năm 2024");
+    bld_title_subject(&r->page[0], "KẾ HOẠCH", NULL);
+    extract(r);
+    assert_field(r, META_NOTATION, "KH-SKHĐT");
+    assert_field(r, META_PLACE, "Hậu Giang");
+    assert_field(r, META_DATE, "2024-11-21");
+    assert_false(r->m.has_number);
+    assert_true(flagged(r, META_NUMBER));
+    hand_slot s[HAND_MAX_SLOTS];
+    assert_int_equal(extract_hand_slots(&r->page[0], s), 1);
+    assert_int_equal(s[0].kind, HAND_NUMBER);
+    assert_true(s[0].box.x0 > 480 && s[0].box.x1 == 1150);
+    free_run(r);
+}
+
+/* Writing taller than print put "Số: 1196" in a row of its own, the
+ * printed "/QĐ-UBND" and the date line in the next: one number. */
+static void notation_in_next_row(void **st)
+{
+    run *r = new_run();
+    bld_state_header(&r->page[0], UBND_QNG, NULL, NULL);
+    bld_word_at(&r->page[0], "Số:", 480, 410, 78, 56, 0.95f, 0);
+    bld_word_at(&r->page[0], "1196", 570, 365, 230, 90, 0.9f, 0);
+    bld_text(&r->page[0], 820, 430, "/QĐ-UBND");
+    bld_text(&r->page[0], 1230, 430, "Hưng Yên, ngày 15 tháng 02 năm 2020");
+    bld_title_subject(&r->page[0], "QUYẾT ĐỊNH", NULL);
+    extract(r);
+    assert_int_equal(r->m.number, 1196);
+    assert_true(flagged(r, META_NUMBER));
+    assert_field(r, META_NOTATION, "QĐ-UBND");
+    assert_field(r, META_NUMBER_NOTATION, "1196/QĐ-UBND");
+    free_run(r);
+}
+
+/* The label and number lost (under the pen, a copy's smear): a notation
+ * standing alone in the left column of the date line's row is the
+ * document's, to be checked, and the blank before it is named for the
+ * pen's reading. The same word on a row without the date is not. */
+static void notation_without_label(void **st)
+{
+    run *r = new_run();
+    bld_state_header(&r->page[0], UBND_QNG, NULL, DATE_QNG);
+    bld_text(&r->page[0], 857, 420, "/QĐ-UBND");
+    bld_title_subject(&r->page[0], "QUYẾT ĐỊNH", NULL);
+    extract(r);
+    assert_field(r, META_NOTATION, "QĐ-UBND");
+    assert_true(flagged(r, META_NOTATION));
+    assert_false(r->m.has_number);
+    assert_true(flagged(r, META_NUMBER));
+    assert_field(r, META_DATE, "2025-02-05");
+    hand_slot s[HAND_MAX_SLOTS];
+    assert_int_equal(extract_hand_slots(&r->page[0], s), 1);
+    assert_int_equal(s[0].kind, HAND_NUMBER);
+    assert_int_equal(s[0].box.x1, 857);
+    free_run(r);
+
+    /* the pen's number read back into the blank */
+    r = new_run();
+    bld_state_header(&r->page[0], UBND_QNG, NULL, DATE_QNG);
+    bld_word_at(&r->page[0], "2352", 600, 400, 200, 70, 0.9f, 0);
+    bld_text(&r->page[0], 857, 420, "/QĐ-UBND");
+    bld_title_subject(&r->page[0], "QUYẾT ĐỊNH", NULL);
+    extract(r);
+    assert_int_equal(r->m.number, 2352);
+    assert_true(flagged(r, META_NUMBER));
+    free_run(r);
+
+    r = new_run();
+    bld_state_header(&r->page[0], UBND_QNG, NULL, NULL);
+    bld_text(&r->page[0], 857, 420, "/QĐ-UBND");
+    bld_text(&r->page[0], 1230, 420, "Quảng Ngãi, tháng 02 năm 2025");
+    bld_title_subject(&r->page[0], "QUYẾT ĐỊNH", NULL);
+    extract(r);
+    assert_null(S(r, META_NOTATION));
+    free_run(r);
+}
+
+/* The inner separator lost between two words ("BC BNCTU", "QĐ UBND")
+ * is put back where the words meet, to be checked. */
+static void notation_inner_separator_lost(void **st)
+{
+    run *r = new_run();
+    const char *bodies[] = {"TỈNH ỦY TRÀ VINH", "BAN NỘI CHÍNH", "*", NULL};
+    bld_party_header(&r->page[0], bodies, "Số 99-BC BNCTU", "Trà Vinh, ngày 23 tháng 02 năm 2022");
+    bld_body(&r->page[0], 560, 4, NULL);
+    extract(r);
+    assert_field(r, META_NOTATION, "BC/BNCTU");
+    free_run(r);
+
+    r = state_doc("Số: 12/QĐ UBND", DATE_QNG, NULL);
+    extract(r);
+    assert_field(r, META_NOTATION, "QĐ-UBND");
+    assert_true(flagged(r, META_NOTATION));
+    free_run(r);
+}
+
 /* A notation without its format's inner separator lost one ("TTrBDVTU"
  * for "TTr/BDVTU"): read, but to be checked. */
 static void notation_without_separator(void **st)
@@ -2056,6 +2186,11 @@ int main(void)
         cmocka_unit_test(name_doubt_found),
         cmocka_unit_test(number_glued_to_notation),
         cmocka_unit_test(number_apart_from_separator),
+        cmocka_unit_test(number_label_noise),
+        cmocka_unit_test(notation_past_split),
+        cmocka_unit_test(notation_in_next_row),
+        cmocka_unit_test(notation_without_label),
+        cmocka_unit_test(notation_inner_separator_lost),
         cmocka_unit_test(notation_without_separator),
         cmocka_unit_test(notation_glued_prose_cut),
         cmocka_unit_test(notation_unknown_code_from_title),
