@@ -404,6 +404,7 @@ typedef struct hline {
     char *text;
     int cx;
     float conf;
+    bool named; /* a word named by the lexicon across the seam */
 } hline;
 
 /* "TỈNH-YÊN": a hyphen glued between letters is a lost space; names print
@@ -468,6 +469,9 @@ static char *join_lines(hline *l, size_t a, size_t b, float *conf)
     *conf = b > a ? sum / (float)(b - a) : 0;
     if (*conf > lo + 0.2f)
         *conf = lo + 0.2f;
+    for (size_t i = a; i < b; i++)
+        if (l[i].named && *conf > 0.6f)
+            *conf = 0.6f;
     if (!acc)
         return NULL;
     /* names broken over lines ("SỞ LAO ĐỘNG - THƯƠNG BINH / VÀ XÃ HỘI") */
@@ -487,6 +491,44 @@ static int header_limit_y(const extract_ctx *c)
     if (c->title_row != EX_NONE)
         return pl->rows[c->title_row].box.y0;
     return pl->height / 4;
+}
+
+/* The last word of a body's name that the row's right column took: read
+ * on its own past the seam ("SỞ LAO ĐỘNG - THƯƠNG || BINH Độc lập"), or
+ * glued to the motto's first word ("BỘ ... VÀ CÔNG || NGH‡ỘNG HÒA").
+ * The lexicon names the word from the left column's words and the
+ * letters read of its start (lex_complete_name). Returns the word in
+ * capitals (malloc'd) or NULL. */
+static char *seam_word(const page_layout *pl, const lay_row *r, size_t to, const char *left)
+{
+    size_t k = to;
+    while (k < r->n && (lay_at(pl, r, k)->stamp || lay_at(pl, r, k)->noise))
+        k++;
+    if (k >= r->n)
+        return NULL;
+    const lay_word *w = lay_at(pl, r, k);
+    const char *next = k + 1 < r->n ? lay_at(pl, r, k + 1)->fold : "";
+    char frag[48];
+    size_t n = 0;
+    for (const char *p = w->fold; *p && n + 1 < sizeof frag; p++)
+        if (isalpha((unsigned char)*p))
+            frag[n++] = *p;
+    frag[n] = '\0';
+    /* the motto's words are its own, unless the name's end is glued
+     * to its first one ("ngh?ong hoa": CỘNG lost its C) */
+    bool motto_next = vn_fold_like(next, "hoa") || vn_fold_like(next, "san");
+    if (motto_next) {
+        size_t cut = n >= 4 && strcmp(frag + n - 4, "cong") == 0   ? 4
+                     : n >= 3 && strcmp(frag + n - 3, "ong") == 0 ? 3
+                                                                   : 0;
+        if (!cut || n == cut)
+            return NULL;
+        frag[n - cut] = '\0';
+    } else if (vn_fold_like(w->fold, "cong") || vn_fold_like(w->fold, "doc") ||
+               vn_fold_like(w->fold, "dang")) {
+        return NULL;
+    }
+    return lex_complete_name(left, frag);
 }
 
 static size_t collect_lines(extract_ctx *c, hline *l, size_t cap)
@@ -555,8 +597,16 @@ static size_t collect_lines(extract_ctx *c, hline *l, size_t cap)
         }
         trim_specks(t);
         unglue_hyphens(t);
+        char *more = to < r->n ? seam_word(pl, r, to, t) : NULL;
+        bool named = more != NULL;
+        if (more) {
+            /* named by the lexicon across the seam: to be checked */
+            if (append(&t, more) != 0)
+                c->oom = true;
+            free(more);
+        }
         int changed;
-        char *fixed = lex_repair(t, &changed);
+        char *fixed = t ? lex_repair(t, &changed) : NULL;
         free(t);
         if (!fixed) {
             c->oom = true;
@@ -565,6 +615,7 @@ static size_t collect_lines(extract_ctx *c, hline *l, size_t cap)
         l[n].text = fixed;
         l[n].cx = (b.x0 + b.x1) / 2;
         l[n].conf = conf;
+        l[n].named = named;
         n++;
     }
     /* the lines of the column are centred on one axis: drop strays */

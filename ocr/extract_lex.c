@@ -485,6 +485,99 @@ static bool words_short_of(const char *tail, const char *full)
     return false;
 }
 
+#define NAME_WORDS 16
+#define NAME_WORD_LEN 48
+
+/* The words of `s` that hold a letter ("-" and "," dropped), printed in
+ * `printed` and folded to their letters in `folded`. */
+static size_t name_words(const char *s, char printed[][NAME_WORD_LEN],
+                         char folded[][NAME_WORD_LEN], size_t cap)
+{
+    size_t n = 0;
+    for (const char *p = s; *p && n < cap;) {
+        while (*p == ' ')
+            p++;
+        size_t len = strcspn(p, " ");
+        if (len && len < NAME_WORD_LEN) {
+            memcpy(printed[n], p, len);
+            printed[n][len] = '\0';
+            char *f = vn_fold(printed[n]);
+            size_t k = 0;
+            for (size_t i = 0; f && f[i] && k + 1 < NAME_WORD_LEN; i++)
+                if (isalpha((unsigned char)f[i]))
+                    folded[n][k++] = f[i];
+            folded[n][k] = '\0';
+            free(f);
+            if (k)
+                n++;
+        }
+        p += len;
+    }
+    return n;
+}
+
+/* Whether `frag` is how the start of `word` reads: a prefix of it, one
+ * letter misread when three or more are given. Folds. */
+static bool starts_like(const char *frag, const char *word)
+{
+    size_t fl = strlen(frag), miss = 0;
+    if (fl == 0 || fl > strlen(word))
+        return false;
+    for (size_t i = 0; i < fl; i++)
+        miss += frag[i] != word[i];
+    return miss == 0 || (miss == 1 && fl >= 3);
+}
+
+/* Checks one name of the lexicon against the line's words: when the
+ * name's first words are the line's last two or more, and its next word
+ * starts like `frag`, that word is a candidate. Counts distinct ones. */
+static void complete_with(const char *name, char lw[][NAME_WORD_LEN], size_t nl, const char *frag,
+                          char *best, size_t *found)
+{
+    char pw[NAME_WORDS][NAME_WORD_LEN], fw[NAME_WORDS][NAME_WORD_LEN];
+    size_t nn = name_words(name, pw, fw, NAME_WORDS);
+    for (size_t from = 0; from + 2 <= nl; from++) {
+        size_t len = nl - from;
+        if (len >= nn)
+            continue;
+        bool same = true;
+        for (size_t i = 0; i < len && same; i++)
+            same = strcmp(lw[from + i], fw[i]) == 0;
+        if (!same || !starts_like(frag, fw[len]))
+            continue;
+        char *f = vn_fold(best);
+        char *g = vn_fold(pw[len]);
+        if (*found == 0 || (f && g && strcmp(f, g) != 0)) {
+            if (*found == 0)
+                snprintf(best, NAME_WORD_LEN, "%s", pw[len]);
+            (*found)++;
+        }
+        free(f);
+        free(g);
+    }
+}
+
+char *lex_complete_name(const char *line, const char *frag)
+{
+    char pw[NAME_WORDS][NAME_WORD_LEN], lw[NAME_WORDS][NAME_WORD_LEN];
+    size_t nl = name_words(line, pw, lw, NAME_WORDS);
+    if (nl < 2 || !frag || !frag[0])
+        return NULL;
+    char best[NAME_WORD_LEN] = "";
+    size_t found = 0;
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        complete_with(names[i], lw, nl, frag, best, &found);
+    for (size_t h = 0; h < sizeof sector_heads / sizeof sector_heads[0]; h++)
+        for (size_t i = 0; i < sizeof sectors / sizeof sectors[0]; i++) {
+            char name[128];
+            snprintf(name, sizeof name, "%s %s", sector_heads[h], sectors[i]);
+            complete_with(name, lw, nl, frag, best, &found);
+        }
+    if (found != 1)
+        return NULL;
+    return vn_upper(best);
+}
+
 bool lex_sector_short(const char *issuer)
 {
     char *f = vn_fold(issuer);

@@ -61,4 +61,13 @@ char *lex_province_named(const char *text);
  * checked. */
 bool lex_sector_short(const char *issuer);
 
+/* The word that goes on from a body's name cut short at the end of
+ * `line` ("BỘ KHOA HỌC VÀ CÔNG"), given `frag`, the letters of that word
+ * as the OCR read its start (folded: "ngh" of a "NGH" glued to the
+ * motto). Found when exactly one name of the lexicon runs on from the
+ * line's last two or more words with a word that starts like `frag`;
+ * returned in capitals (malloc'd; NULL when none or several, or on
+ * ENOMEM). */
+char *lex_complete_name(const char *line, const char *frag);
+
 #endif

@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "ocr/extract.h"
+#include "ocr/extract_lex.h"
 #include "ocr/vntext.h"
 #include "test_extract_builder.h"
 
@@ -489,6 +490,81 @@ static void hand_slots_named(void **st)
 }
 
 /* ---- bodies, subject ---- */
+
+/* A header whose two columns meet on `left`'s row: `left` centred in the
+ * left column, `right` (the motto's first line as read) in the right. */
+static run *seam_run(const char *left, const char *right)
+{
+    run *r = new_run();
+    bld_centred(&r->page[0], LEFT_CX, 190, left);
+    bld_text(&r->page[0], 1080, 190, right);
+    bld_centred(&r->page[0], RIGHT_CX, 250, "Độc lập - Tự do - Hạnh phúc");
+    bld_text(&r->page[0], 480, 420, "Số: 180/QĐ-BKHCN");
+    bld_text(&r->page[0], 1230, 420, "Hà Nội, ngày 30 tháng 11 năm 2021");
+    bld_title_subject(&r->page[0], "QUYẾT ĐỊNH", NULL);
+    extract(r);
+    return r;
+}
+
+/* The name's last word glued to the motto's first ("NGH‡ỘNG HÒA": CỘNG
+ * lost its C) or read past the seam is named by the lexicon from the
+ * words before it and the letters read, to be checked; nothing is added
+ * where no name goes on so, or where the letters fit none. */
+static void issuer_word_across_seam(void **st)
+{
+    run *r = seam_run("BỘ KHOA HỌC VÀ CÔNG", "NGH‡ỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM");
+    assert_field(r, META_ISSUER, "BỘ KHOA HỌC VÀ CÔNG NGHỆ");
+    assert_true(flagged(r, META_ISSUER));
+    free_run(r);
+
+    r = seam_run("HỘI ĐỒNG NHÂN", "DÂM?ỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM");
+    assert_field(r, META_ISSUER, "HỘI ĐỒNG NHÂN DÂN");
+    free_run(r);
+
+    r = seam_run("SỞ LAO ĐỘNG - THƯƠNG", "BINH CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM");
+    assert_field(r, META_ISSUER, "SỞ LAO ĐỘNG - THƯƠNG BINH");
+    assert_true(flagged(r, META_ISSUER));
+    free_run(r);
+
+    /* no name of the lexicon goes on from "DỰ ÁN" */
+    r = seam_run("BAN QUẢN LÝ DỰ ÁN", "NGH‡ỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM");
+    assert_field(r, META_ISSUER, "BAN QUẢN LÝ DỰ ÁN");
+    free_run(r);
+
+    /* "XY" is the start of no word that goes on from "VÀ CÔNG" */
+    r = seam_run("BỘ KHOA HỌC VÀ CÔNG", "XYỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM");
+    assert_field(r, META_ISSUER, "BỘ KHOA HỌC VÀ CÔNG");
+    assert_true(flagged(r, META_ISSUER));
+    free_run(r);
+}
+
+/* The lexicon names a cut word only when exactly one name goes on so. */
+static void lex_name_completion(void **st)
+{
+    static const struct {
+        const char *line, *frag, *want;
+    } cases[] = {
+        {"BỘ CÔNG", "th", "THƯƠNG"},
+        {"BỘ CÔNG", "a", "AN"},
+        {"SỞ CÔNG", "thuong", "THƯƠNG"},
+        {"ỦY BAN NHÂN", "dam", "DÂN"}, /* one letter of three misread */
+        {"ỦY BAN NHÂN", "da", "DÂN"},
+        {"ỦY BAN NHÂN", "dm", NULL}, /* a misread needs three letters */
+        {"BỘ", "y", NULL},           /* one word of the line says too little */
+        {"BỘ VĂN HÓA", "v", "VÀ"}, /* "Văn hóa và Thể thao" */
+        {"BỘ VĂN HÓA", "t", "THỂ"}, /* "Văn hóa, Thể thao và Du lịch" */
+        {"BAN QUẢN LÝ DỰ ÁN", "ngh", NULL},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *got = lex_complete_name(cases[i].line, cases[i].frag);
+        if (cases[i].want) {
+            assert_non_null(got);
+            assert_string_equal(got, cases[i].want);
+        } else
+            assert_null(got);
+        free(got);
+    }
+}
 
 static void issuer_and_superior(void **st)
 {
@@ -2147,6 +2223,8 @@ int main(void)
         cmocka_unit_test(hand_read_number_is_never_sure),
         cmocka_unit_test(hand_slots_named),
         cmocka_unit_test(issuer_and_superior),
+        cmocka_unit_test(issuer_word_across_seam),
+        cmocka_unit_test(lex_name_completion),
         cmocka_unit_test(issuer_single_body_repaired),
         cmocka_unit_test(title_with_stray_word),
         cmocka_unit_test(subject_multiline_stops),
