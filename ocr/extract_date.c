@@ -195,13 +195,15 @@ static bool has_letter(const char *fold)
 /* A province's name the column split or a glued notation cut ("Tiền" in
  * "…/NQ-HĐNDTiền | Giang", "Bà | Rịa - Vũng Tàu", "Thành | phố Hồ Chí
  * Minh"): the place with the end of one or two words before it, when that
- * makes a province's name. Returns it (malloc'd) or NULL. */
-static char *province_completed(const page_layout *pl, const lay_row *r, size_t from,
-                                const char *place)
+ * makes a province's name (`loose`: with its first letter lost or
+ * misread). Returns the longest (malloc'd) or NULL. */
+static char *province_joined(const page_layout *pl, const lay_row *r, size_t from,
+                             const char *place, bool loose)
 {
     char *best = NULL;
+    bool several = false;
     size_t first = from > 2 ? from - 2 : 0;
-    for (size_t k = first; k < from; k++) {
+    for (size_t k = first; k < from && !several; k++) {
         const char *fold = lay_at(pl, r, k)->fold;
         for (size_t i = 0; fold[i]; i++) {
             char cand[256];
@@ -211,7 +213,10 @@ static char *province_completed(const page_layout *pl, const lay_row *r, size_t 
             if (n <= 0 || (size_t)n >= sizeof cand)
                 continue;
             snprintf(cand + n, sizeof cand - (size_t)n, " %s", place);
-            char *name = lex_province_named(cand);
+            char *name = loose ? lex_province_named_loosely(cand, &several) : lex_province_named(cand);
+            /* a letter lost leaves one name to mean, or none is taken */
+            if (loose && name && best && strcmp(name, best) != 0)
+                several = true;
             if (name && (!best || strlen(name) > strlen(best))) {
                 free(best);
                 best = name;
@@ -220,7 +225,33 @@ static char *province_completed(const page_layout *pl, const lay_row *r, size_t 
             }
         }
     }
+    if (several) {
+        free(best);
+        return NULL;
+    }
     return best;
+}
+
+/* The place made whole from the words it touches; its first letter may
+ * be lost in them ("…KCNhành | phố Hồ Chí Minh"), looked for when no
+ * join as read is a name. */
+static char *province_completed(const page_layout *pl, const lay_row *r, size_t from,
+                                const char *place)
+{
+    char *name = province_joined(pl, r, from, place, false);
+    if (name)
+        return name;
+    char *as_read = lex_province_named(place);
+    name = province_joined(pl, r, from, place, true);
+    /* a place that is a name as read is only lengthened ("Hồ Chí Minh"
+     * after "…hành phố" is the city's "Thành phố Hồ Chí Minh") */
+    size_t nl = name ? strlen(name) : 0, rl = as_read ? strlen(as_read) : 0;
+    if (as_read && name && !(nl > rl && strcmp(name + nl - rl, as_read) == 0)) {
+        free(name);
+        name = NULL;
+    }
+    free(as_read);
+    return name;
 }
 
 /* The place: words [from, to) of the date line, less a notation's tail

@@ -461,6 +461,46 @@ char *lex_province_named(const char *text)
     return out;
 }
 
+/* Whether `f` is `g` with its first letter lost or misread. Unspaced
+ * folds. */
+static bool first_letter_off(const char *f, const char *g)
+{
+    size_t fl = strlen(f), gl = strlen(g);
+    if (gl < 6)
+        return false;
+    return (fl + 1 == gl && strcmp(f, g + 1) == 0) ||
+           (fl == gl && f[0] != g[0] && strcmp(f + 1, g + 1) == 0);
+}
+
+char *lex_province_named_loosely(const char *text, bool *several)
+{
+    char *f = fold_unspaced(text);
+    if (!f)
+        return NULL;
+    const char *found = NULL;
+    bool city = false;
+    for (size_t i = 0; i < sizeof provinces / sizeof provinces[0] && !*several; i++) {
+        char *g = fold_unspaced(provinces[i]);
+        char cg[96];
+        snprintf(cg, sizeof cg, "thanhpho%s", g ? g : "");
+        bool plain = g && first_letter_off(f, g), as_city = g && first_letter_off(f, cg);
+        if (plain || as_city) {
+            *several = found != NULL;
+            found = provinces[i];
+            city = as_city;
+        }
+        free(g);
+    }
+    free(f);
+    if (!found || *several)
+        return NULL;
+    size_t n = strlen(found) + sizeof "Thành phố ";
+    char *out = malloc(n);
+    if (out)
+        snprintf(out, n, "%s%s", city ? "Thành phố " : "", found);
+    return out;
+}
+
 /* Whether the words of `tail` are those of `full` but one, in order: the
  * last ones missing ("cong" of "cong thuong"), or one inside ("lao dong
  * - thuong va xa hoi"). Folds, single spaces. */

@@ -55,6 +55,13 @@ bool lex_near_province(const char *place);
  * spelling (malloc'd), or NULL when it names none or on ENOMEM. */
 char *lex_province_named(const char *text);
 
+/* The province `text` names with its first letter lost or misread
+ * ("hành phố Hồ Chí Minh", "ihành phố Hồ Chí Minh": the T run into the
+ * notation before it), when exactly one does; as lex_province_named.
+ * Sets *several when more than one could be meant ("iên Giang": Kiên or
+ * Tiền), and then returns NULL. */
+char *lex_province_named_loosely(const char *text, bool *several);
+
 /* Whether `issuer` is a department or ministry ("SỞ", "BỘ") whose sector
  * lacks a word of a sector's name ("SỞ CÔNG" for SỞ CÔNG THƯƠNG, "THƯƠNG
  * VÀ" without BINH): the OCR lost a word, and the issuer is to be
