@@ -33,8 +33,10 @@ static size_t so_label(const char *f)
     while (s < 2 && f[s] && strchr("'\"~`^*_.,", f[s]))
         s++;
     f += s;
+    if (f[0] != 's' && f[0] != '5')
+        return 0;
     bool o_like = f[1] == 'o' || f[1] == '0' || f[1] == '6';
-    if (!(f[0] == 's' || f[0] == '5') || !(o_like || f[1] == 'd'))
+    if (!o_like && f[1] != 'd')
         return 0;
     size_t n = 2;
     while (f[n] == ':' || f[n] == ';' || f[n] == '.' || f[n] == ',')
