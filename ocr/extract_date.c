@@ -196,7 +196,8 @@ static bool has_letter(const char *fold)
  * "…/NQ-HĐNDTiền | Giang", "Bà | Rịa - Vũng Tàu", "Thành | phố Hồ Chí
  * Minh"): the place with the end of one or two words before it, when that
  * makes a province's name (`loose`: with its first letter lost or
- * misread). Returns the longest (malloc'd) or NULL. */
+ * misread). Returns the longest (malloc'd), or NULL when none is, or
+ * when a loose reading could mean several ("iên Giang"). */
 static char *province_joined(const page_layout *pl, const lay_row *r, size_t from,
                              const char *place, bool loose)
 {
@@ -214,9 +215,6 @@ static char *province_joined(const page_layout *pl, const lay_row *r, size_t fro
                 continue;
             snprintf(cand + n, sizeof cand - (size_t)n, " %s", place);
             char *name = loose ? lex_province_named_loosely(cand, &several) : lex_province_named(cand);
-            /* a letter lost leaves one name to mean, or none is taken */
-            if (loose && name && best && strcmp(name, best) != 0)
-                several = true;
             if (name && (!best || strlen(name) > strlen(best))) {
                 free(best);
                 best = name;

@@ -353,6 +353,12 @@ static char *notation_text(const char *tail, const size_t *owner, size_t at, cha
 /* How far right of "Số:" a number written without its separator may run. */
 #define SLOT_MM 40
 
+/* SLOT_MM in pixels of the page. */
+static int slot_px(const page_layout *pl)
+{
+    return (pl->dpi > 0 ? pl->dpi : 300) * SLOT_MM * 10 / 254;
+}
+
 /* True when some piece holds a number's separator. */
 static bool pieces_have_sep(const piece *pc, size_t np)
 {
@@ -371,8 +377,7 @@ static const lay_word *notation_beyond(const page_layout *pl, const lay_word *la
 {
     int h = label->box.y1 - label->box.y0;
     int cy = (label->box.y0 + label->box.y1) / 2;
-    int dpi = pl->dpi > 0 ? pl->dpi : 300;
-    int reach = label->box.x1 + dpi * 2 * SLOT_MM * 10 / 254;
+    int reach = label->box.x1 + 2 * slot_px(pl);
     const lay_word *best = NULL;
     for (size_t r = 0; r < pl->nrows; r++) {
         const lay_row *rw = &pl->rows[r];
@@ -436,7 +441,6 @@ static bool find_row(extract_ctx *c, size_t *row, size_t *word, size_t *skip)
 static void number_slot(extract_ctx *c, const page_layout *pl, const lay_word *label,
                         const lay_word *sep_word, bool sep_starts_word)
 {
-    int dpi = pl->dpi > 0 ? pl->dpi : 300;
     int x0 = label->box.x1 + 1, x1;
     bool bounded = sep_word && sep_word != label && sep_starts_word;
     if (bounded)
@@ -444,7 +448,7 @@ static void number_slot(extract_ctx *c, const page_layout *pl, const lay_word *l
     else if (sep_word && sep_word != label)
         x1 = sep_word->box.x1;
     else
-        x1 = label->box.x1 + dpi * SLOT_MM * 10 / 254;
+        x1 = label->box.x1 + slot_px(pl);
     if (!bounded && pl->split_x > x0 && x1 > pl->split_x)
         x1 = pl->split_x;
     ex_add_slot(c, HAND_NUMBER, x0, x1, &label->box, bounded);
@@ -517,7 +521,7 @@ void ex_find_number(extract_ctx *c)
          * is named for that reading */
         np = 0;
         const lay_word *prev = j > from ? lay_at(pl, row, j - 1) : NULL;
-        int dpi = pl->dpi > 0 ? pl->dpi : 300, slot = dpi * SLOT_MM * 10 / 254;
+        int slot = slot_px(pl);
         if (prev && !prev->stamp && !prev->noise && label->box.x0 - prev->box.x1 < slot &&
             strspn(prev->text, "0123456789") == strlen(prev->text) && strlen(prev->text) <= 6)
             pc[np++] = (piece){prev->text, strlen(prev->text), prev};
