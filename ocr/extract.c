@@ -366,6 +366,9 @@ void ex_add_slot(extract_ctx *c, hand_slot_kind kind, int x0, int x1, const ocr_
     s->box.x1 = x1;
     s->box.y0 = line->y0 - h > 0 ? line->y0 - h : 0;
     s->box.y1 = line->y1 + h / 2;
+    s->line_y0 = line->y0;
+    s->line_y1 = line->y1;
+    s->under_stamp = false;
 }
 
 size_t extract_hand_slots(const ocr_page_text *page, hand_slot *slots)

@@ -69,6 +69,8 @@ typedef struct hand_slot {
     bool bounded; /* both sides are print (Số: | /QĐ-UBND, ngày | tháng), so
                      any ink between is the writing; otherwise only pen-
                      coloured ink inside `box` is */
+    int line_y0, line_y1; /* the printed line the blank is on */
+    bool under_stamp;     /* a ĐẾN stamp lies over it (set by the reader) */
 } hand_slot;
 
 #define HAND_MAX_SLOTS 3

@@ -435,6 +435,29 @@ static bool find_row(extract_ctx *c, size_t *row, size_t *word, size_t *skip)
     return false;
 }
 
+/* The piece from `at` on where the print after the blank starts: the
+ * first that holds a code (two capitals: "/QĐ-STC", "-HD/BTCTU"). The
+ * pen's writing read as print can come before it and start with a
+ * separator itself ("Số: /Z /QĐ-STC" for 78, "Số /⁄7 -HD/BTCTU" for 13);
+ * the blank runs over it. A piece of separators alone ("/" split from
+ * "QĐ-STC") is the print's. `at` itself when no piece holds a code. */
+static size_t code_piece(const piece *pc, size_t np, size_t at)
+{
+    for (size_t i = at; i < np; i++) {
+        if (strspn(pc[i].text, "/-") >= pc[i].len)
+            return i;
+        vn_case_stats st;
+        char buf[64];
+        size_t n = pc[i].len < sizeof buf ? pc[i].len : sizeof buf - 1;
+        memcpy(buf, pc[i].text, n);
+        buf[n] = '\0';
+        vn_case_count(buf, &st);
+        if (st.upper >= 2)
+            return i;
+    }
+    return at;
+}
+
 /* The blank between "Số:" and the notation, for a second reading:
  * bounded by the separator's word when the separator starts it (the pen
  * stopped before the print), else open to the right. */
@@ -620,9 +643,12 @@ void ex_find_number(extract_ctx *c)
     c->number_sep = sep;
     c->number_printed = usable_num && !nr.fixed && !hand && !glued && nr.ndigits >= 2 &&
                         nr.ndigits <= 5 && !(nr.ndigits >= 3 && nr.digits[0] == '0');
-    if (!c->number_printed && !bare && label->fold[skip] == '\0')
-        number_slot(c, pl, label, sep && owner[nr.end] < np ? pc[owner[nr.end]].w : NULL,
-                    sep && !glued && (nr.end == 0 || owner[nr.end - 1] != owner[nr.end]));
+    if (!c->number_printed && !bare && label->fold[skip] == '\0') {
+        size_t at = sep && owner[nr.end] < np ? owner[nr.end] : np;
+        bool starts = sep && !glued && (nr.end == 0 || owner[nr.end - 1] != owner[nr.end]);
+        size_t code = starts ? code_piece(pc, np, at) : at;
+        number_slot(c, pl, label, at < np ? pc[code].w : NULL, starts);
+    }
     if (usable_num) {
         if (nr.fixed)
             conf *= 0.5f;

@@ -89,8 +89,10 @@ static PIX *dark_ink(PIX *gray)
 
 /* Keeps the components that can be digits: not specks or dots, not a
  * rule, not cut by the top or bottom of the blank (a neighbour line's
- * letters). */
-static PIX *digit_parts(PIX *mask, int dpi)
+ * letters), and, when `mid_y` is not negative, across that row of the
+ * crop (the printed line's middle: the number written on it reaches
+ * there, the stamp's own writing above it does not). */
+static PIX *digit_parts(PIX *mask, int dpi, int mid_y)
 {
     BOXA *boxa = NULL;
     PIXA *pixa = NULL;
@@ -112,6 +114,8 @@ static PIX *digit_parts(PIX *mask, int dpi)
             continue;
         if (bw > 6 * bh)
             continue;
+        if (mid_y >= 0 && (by > mid_y || by + bh < mid_y))
+            continue;
         PIX *part = pixaGetPix(pixa, i, L_CLONE);
         pixRasterop(keep, bx, by, bw, bh, PIX_SRC | PIX_DST, part, 0, 0);
         pixDestroy(&part);
@@ -119,6 +123,33 @@ static PIX *digit_parts(PIX *mask, int dpi)
     boxaDestroy(&boxa);
     pixaDestroy(&pixa);
     return keep;
+}
+
+/* The mask without a stamp's frame: straight runs of ink longer than a
+ * digit's bar across (RULE_ACROSS_MM, gaps of a copied line bridged) or
+ * than a digit is tall down (RULE_DOWN_MM) are taken out; where the frame
+ * crosses a digit, the digit loses that much and is still read. */
+#define RULE_ACROSS_MM 4.5
+#define RULE_DOWN_MM 9.0
+
+static PIX *without_rules(PIX *mask, int dpi)
+{
+    PIX *bridged = pixCloseSafeBrick(NULL, mask, 5, 1);
+    PIX *across = bridged ? pixOpenBrick(NULL, bridged, mm_px(RULE_ACROSS_MM, dpi), 1) : NULL;
+    pixDestroy(&bridged);
+    PIX *down = pixOpenBrick(NULL, mask, 1, mm_px(RULE_DOWN_MM, dpi));
+    PIX *out = pixCopy(NULL, mask);
+    if (!across || !down || !out) {
+        pixDestroy(&across);
+        pixDestroy(&down);
+        pixDestroy(&out);
+        return NULL;
+    }
+    pixSubtract(out, out, across);
+    pixSubtract(out, out, down);
+    pixDestroy(&across);
+    pixDestroy(&down);
+    return out;
 }
 
 /* Handwriting leans; print does not. Shears the writing upright: the
@@ -200,6 +231,117 @@ static PIX *normalise(PIX *ink, int height)
     return out;
 }
 
+/* A pen's "1" is often a bare straight stroke, with no flag or foot for
+ * the engine to know it by: it is dropped or read as "/". A glyph is such
+ * a stroke when its ink lies along one line (the spread across its main
+ * axis under a third of the spread along it: a pen's 1 bends a little, a
+ * 7's bar or a 2's foot takes it over half), steep (within 35° of
+ * upright), and as tall as the tallest glyph but a quarter. */
+#define STROKE_SPREAD 3.0
+#define STROKE_STEEP 35.0
+
+static bool straight_stroke(PIX *ink, const BOX *g)
+{
+    PIX *part = pixClipRectangle(ink, (BOX *)g, NULL);
+    if (!part)
+        return false;
+    int w = pixGetWidth(part), h = pixGetHeight(part), wpl = pixGetWpl(part);
+    l_uint32 *data = pixGetData(part);
+    double n = 0, sx = 0, sy = 0, sxx = 0, syy = 0, sxy = 0;
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++)
+            if (GET_DATA_BIT(data + y * wpl, x)) {
+                n++;
+                sx += x;
+                sy += y;
+                sxx += (double)x * x;
+                syy += (double)y * y;
+                sxy += (double)x * y;
+            }
+    pixDestroy(&part);
+    if (n < 10)
+        return false;
+    double vx = sxx / n - (sx / n) * (sx / n), vy = syy / n - (sy / n) * (sy / n);
+    double cxy = sxy / n - (sx / n) * (sy / n);
+    /* the covariance's eigenvalues: the spreads along and across */
+    double mean = (vx + vy) / 2, d = sqrt((vx - vy) * (vx - vy) / 4 + cxy * cxy);
+    double along = mean + d, across = mean - d;
+    if (across < 0.25)
+        across = 0.25;
+    double lean = fabs(0.5 * atan2(2 * cxy, vy - vx)) * 180.0 / M_PI;
+    return along > STROKE_SPREAD * STROKE_SPREAD * across && lean < STROKE_STEEP;
+}
+
+/* The writing's glyphs, left to right: its pieces, those that share most
+ * of their columns merged (a 5's flag, a 4 written in two strokes), those
+ * far lower than the tallest dropped (dots, a stray tick). */
+static BOXA *glyphs(PIX *ink)
+{
+    BOXA *parts = pixConnComp(ink, NULL, 8);
+    BOXA *sorted = parts ? boxaSort(parts, L_SORT_BY_X, L_SORT_INCREASING, NULL) : NULL;
+    boxaDestroy(&parts);
+    BOXA *out = boxaCreate(8);
+    int n = sorted ? boxaGetCount(sorted) : 0, tallest = 0;
+    for (int i = 0; i < n && out; i++) {
+        BOX *b = boxaGetBox(sorted, i, L_COPY);
+        int last = boxaGetCount(out) - 1;
+        BOX *prev = last >= 0 ? boxaGetBox(out, last, L_CLONE) : NULL;
+        l_int32 bx, bw, px = 0, pw = 0;
+        boxGetGeometry(b, &bx, NULL, &bw, NULL);
+        if (prev)
+            boxGetGeometry(prev, &px, NULL, &pw, NULL);
+        int shared = (px + pw < bx + bw ? px + pw : bx + bw) - bx;
+        if (prev && 2 * shared > (bw < pw ? bw : pw)) {
+            BOX *u = boxBoundingRegion(prev, b);
+            boxaReplaceBox(out, last, u);
+            boxDestroy(&b);
+        } else {
+            boxaAddBox(out, b, L_INSERT);
+        }
+        boxDestroy(&prev);
+    }
+    boxaDestroy(&sorted);
+    for (int i = 0; out && i < boxaGetCount(out); i++) {
+        l_int32 bh;
+        boxaGetBoxGeometry(out, i, NULL, NULL, NULL, &bh);
+        tallest = bh > tallest ? bh : tallest;
+    }
+    for (int i = out ? boxaGetCount(out) : 0; i-- > 0;) {
+        l_int32 bh;
+        boxaGetBoxGeometry(out, i, NULL, NULL, NULL, &bh);
+        if (4 * bh < 3 * tallest)
+            boxaRemoveBox(out, i);
+    }
+    return out;
+}
+
+/* The engine's reading `read` with the bare strokes it skipped put back
+ * as 1s: when the writing has as many other glyphs as `read` has digits
+ * and at least one stroke, the glyphs are spelled left to right, a stroke
+ * as 1, the others by `read` in order. False (and `out` untouched) when
+ * the counts do not say so. */
+static bool strokes_as_ones(PIX *ink, const char *read, char *out, size_t n)
+{
+    BOXA *g = glyphs(ink);
+    int count = g ? boxaGetCount(g) : 0;
+    bool stroke[16] = {false};
+    int strokes = 0;
+    for (int i = 0; i < count && count <= 16; i++) {
+        BOX *b = boxaGetBox(g, i, L_CLONE);
+        stroke[i] = b && straight_stroke(ink, b);
+        strokes += stroke[i];
+        boxDestroy(&b);
+    }
+    boxaDestroy(&g);
+    size_t len = strlen(read);
+    if (count > 16 || strokes == 0 || (size_t)(count - strokes) != len || (size_t)count >= n)
+        return false;
+    for (int i = 0, k = 0; i < count; i++)
+        out[i] = stroke[i] ? '1' : read[k++];
+    out[count] = '\0';
+    return true;
+}
+
 int hand_read_slot(ocr_engine *e, PIX *page, int dpi, const hand_slot *slot, ocr_word *out,
                    char *buf, size_t n)
 {
@@ -223,6 +365,11 @@ int hand_read_slot(ocr_engine *e, PIX *page, int dpi, const hand_slot *slot, ocr
         pixDestroy(&g);
     }
     pixDestroy(&crop);
+    if (mask && slot->under_stamp) {
+        PIX *clean = without_rules(mask, dpi);
+        pixDestroy(&mask);
+        mask = clean;
+    }
     /* outlined or broken strokes closed into solid ones (the loops of
      * 0, 6, 8 and 9 are wider than this and stay open) */
     if (mask) {
@@ -231,7 +378,8 @@ int hand_read_slot(ocr_engine *e, PIX *page, int dpi, const hand_slot *slot, ocr
         pixDestroy(&mask);
         mask = closed;
     }
-    PIX *ink = mask ? digit_parts(mask, dpi) : NULL;
+    int mid = (slot->line_y0 + slot->line_y1) / 2 - y0;
+    PIX *ink = mask ? digit_parts(mask, dpi, !slot->under_stamp ? -1 : mid < 0 ? 0 : mid) : NULL;
     pixDestroy(&mask);
     BOX *bb = NULL;
     int rc = 0;
@@ -270,12 +418,22 @@ int hand_read_slot(ocr_engine *e, PIX *page, int dpi, const hand_slot *slot, ocr
             best_votes = votes;
         }
     }
-    if (best >= 0 && strlen(reads[best]) < n) {
+    char whole[16];
+    bool ones = strokes_as_ones(ink, best >= 0 ? reads[best] : "", whole, sizeof whole);
+    if (ones && best < 0) {
+        /* nothing but strokes: 1, 11 */
+        best = 0;
+        best_votes = NREADS / 2;
+        confs[0] = 0.8f;
+    }
+    if (best >= 0 && strlen(ones ? whole : reads[best]) < n) {
         memset(out, 0, sizeof *out);
-        strcpy(buf, reads[best]);
+        strcpy(buf, ones ? whole : reads[best]);
         out->text = buf;
         /* a read the others do not share is a guess */
         out->conf = confs[best] * (float)best_votes / (float)NREADS;
+        if (slot->under_stamp)
+            out->conf *= 0.5f;
         out->hand = true;
         out->box = (ocr_box){x0 + bx, y0 + by, x0 + bx + bw, y0 + by + bh};
         rc = 1;
@@ -362,9 +520,15 @@ int hand_reread(ocr_engine *e, PIX *page, int dpi, const stamp_set *stamps, ocr_
     for (size_t i = 0; i < n; i++) {
         char digits[16];
         ocr_word w;
+        /* under a ĐẾN stamp the clerk's own writing is near: only a blank
+         * between two pieces of print is read, and only what crosses its
+         * line */
         if (stamps && stamp_holds(stamps, &slots[i].box)) {
-            log_debug("handwritten %s: its blank is under the ĐẾN stamp", names[slots[i].kind]);
-            continue;
+            if (!slots[i].bounded) {
+                log_debug("handwritten %s: its blank is under the ĐẾN stamp", names[slots[i].kind]);
+                continue;
+            }
+            slots[i].under_stamp = true;
         }
         if (hand_read_slot(e, page, dpi, &slots[i], &w, digits, sizeof digits) != 1) {
             log_debug("handwritten %s: nothing read in its blank", names[slots[i].kind]);

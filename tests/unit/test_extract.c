@@ -489,6 +489,38 @@ static void hand_slots_named(void **st)
     free_run(r);
 }
 
+/* The pen's writing read as print that starts with a separator itself
+ * ("Số: /Z /QĐ-STC" for 78): the blank runs on over it to the notation's
+ * code, so the second reading sees the writing; a lone "/" the engine split
+ * from the notation is print and still bounds it. */
+static void hand_slot_over_misread(void **st)
+{
+    run *r = new_run();
+    bld_state_header(&r->page[0], UBND_QNG, NULL, DATE_QNG);
+    bld_text(&r->page[0], 480, 420, "Số:");
+    bld_word_at(&r->page[0], "/Z", 640, 410, 60, 60, 0.3f, 0);
+    bld_text(&r->page[0], 760, 420, "/QĐ-STC");
+    bld_title_subject(&r->page[0], "QUYẾT ĐỊNH", NULL);
+    hand_slot s[HAND_MAX_SLOTS];
+    assert_int_equal(extract_hand_slots(&r->page[0], s), 1);
+    assert_int_equal(s[0].kind, HAND_NUMBER);
+    assert_true(s[0].bounded);
+    assert_true(s[0].box.x0 < 640);
+    assert_int_equal(s[0].box.x1, 760);
+    assert_true(s[0].line_y0 >= 405 && s[0].line_y1 <= 475);
+    free_run(r);
+
+    r = new_run();
+    bld_state_header(&r->page[0], UBND_QNG, NULL, DATE_QNG);
+    bld_text(&r->page[0], 480, 420, "Số:");
+    bld_word_at(&r->page[0], "/", 700, 420, 16, 40, 0.9f, 0);
+    bld_text(&r->page[0], 720, 420, "QĐ-STC");
+    bld_title_subject(&r->page[0], "QUYẾT ĐỊNH", NULL);
+    assert_int_equal(extract_hand_slots(&r->page[0], s), 1);
+    assert_int_equal(s[0].box.x1, 700);
+    free_run(r);
+}
+
 /* ---- bodies, subject ---- */
 
 /* A header whose two columns meet on `left`'s row: `left` centred in the
@@ -2248,6 +2280,7 @@ int main(void)
         cmocka_unit_test(hand_read_day_is_never_sure),
         cmocka_unit_test(hand_read_number_is_never_sure),
         cmocka_unit_test(hand_slots_named),
+        cmocka_unit_test(hand_slot_over_misread),
         cmocka_unit_test(issuer_and_superior),
         cmocka_unit_test(issuer_word_across_seam),
         cmocka_unit_test(lex_name_completion),
