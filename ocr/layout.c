@@ -230,6 +230,83 @@ static void finish_rows(page_layout *pl)
     }
 }
 
+/* The middle of row r's line: the median centre of its words. */
+static int row_mid(const page_layout *pl, const lay_row *r)
+{
+    int cy[64];
+    size_t n = 0;
+    for (size_t j = 0; j < r->n && n < 64; j++)
+        cy[n++] = box_cy(&pl->words[r->w[j]].box);
+    return median(cy, n);
+}
+
+/* Whether the words of row a belong to row b's line, though grouped
+ * apart: a stamp's frame or text taken into a word ("Châu," under the ĐẾN
+ * stamp, read with a line of the stamp) makes it far taller than the
+ * line, and its centre moves off. Each word of a (a few) is that tall,
+ * spans b's middle, and stands among b's words: no overlap with any, next
+ * to one. */
+static bool rides_on(const page_layout *pl, const lay_row *a, const lay_row *b)
+{
+    if (a->n == 0 || a->n > 3 || b->n < 2)
+        return false;
+    int mid = row_mid(pl, b);
+    for (size_t i = 0; i < a->n; i++) {
+        const ocr_box *wa = &pl->words[a->w[i]].box;
+        if (box_h(wa) * 10 < b->h * 14 || wa->y0 > mid || wa->y1 < mid)
+            return false;
+        int gap = -1;
+        for (size_t j = 0; j < b->n; j++) {
+            const ocr_box *wb = &pl->words[b->w[j]].box;
+            int d = wb->x0 >= wa->x1 ? wb->x0 - wa->x1 : wa->x0 >= wb->x1 ? wa->x0 - wb->x1 : -1;
+            if (d < 0)
+                return false;
+            if (gap < 0 || d < gap)
+                gap = d;
+        }
+        if (gap > 2 * b->h)
+            return false;
+    }
+    return true;
+}
+
+/* Moves the words of each row that rides on a neighbour's line into it.
+ * Returns 0 or -1 on ENOMEM. */
+static int merge_riding_rows(page_layout *pl)
+{
+    bool merged = false;
+    for (size_t a = 0; a < pl->nrows; a++) {
+        lay_row *ra = &pl->rows[a];
+        for (size_t b = a > 3 ? a - 3 : 0; b < pl->nrows && b <= a + 3; b++) {
+            lay_row *rb = &pl->rows[b];
+            if (b == a || !rides_on(pl, ra, rb))
+                continue;
+            size_t *w = realloc(rb->w, (rb->n + ra->n) * sizeof *w);
+            if (!w)
+                return -1;
+            memcpy(w + rb->n, ra->w, ra->n * sizeof *w);
+            rb->w = w;
+            rb->n += ra->n;
+            ra->n = 0;
+            merged = true;
+            break;
+        }
+    }
+    if (!merged)
+        return 0;
+    size_t k = 0;
+    for (size_t r = 0; r < pl->nrows; r++) {
+        if (pl->rows[r].n == 0) {
+            free(pl->rows[r].w);
+            continue;
+        }
+        pl->rows[k++] = pl->rows[r];
+    }
+    pl->nrows = k;
+    finish_rows(pl);
+    return 0;
+}
+
 /* Body margins: the 10th / 90th percentiles of the extents of long rows. */
 static void find_margins(page_layout *pl)
 {
@@ -578,6 +655,10 @@ int layout_build(page_layout *pl, const ocr_page_text *pt)
         return -1;
     }
     finish_rows(pl);
+    if (merge_riding_rows(pl) != 0) {
+        layout_free(pl);
+        return -1;
+    }
     find_margins(pl);
     if (unglue_header(pl) != 0) {
         layout_free(pl);

@@ -1953,6 +1953,34 @@ static void place_first_letter_lost(void **st)
     }
 }
 
+/* The ĐẾN stamp over the date line: words read together with a line of
+ * the stamp come out far taller than the line, centred off it
+ * ("Châu,", "4Uăm'2024" for "4 năm 2024"). They are still the line's
+ * words: the place is whole, the date read from its digits, to be
+ * checked. */
+static void date_words_taken_tall(void **st)
+{
+    run *r = new_run();
+    bld_state_header(&r->page[0], UBND_QNG, "Số: 12/TTr-UBND", NULL);
+    static const struct {
+        const char *text;
+        int dy, h;
+    } words[] = {{"Lai", 0, WORD_H},  {"Châu,", -50, 95}, {"ngày", 0, WORD_H},
+                 {"03", 0, WORD_H},   {"tháng", 0, WORD_H}, {"4Uăm'2024", -45, 90}};
+    int x = 1230;
+    for (size_t i = 0; i < sizeof words / sizeof words[0]; i++) {
+        int w = bld_word_w(words[i].text);
+        bld_word_at(&r->page[0], words[i].text, x, 420 + words[i].dy, w, words[i].h, 0.9f, 0);
+        x += w + SPACE_W;
+    }
+    bld_title_subject(&r->page[0], "TỜ TRÌNH", NULL);
+    extract(r);
+    assert_field(r, META_PLACE, "Lai Châu");
+    assert_field(r, META_DATE, "2024-04-03");
+    assert_true(flagged(r, META_DATE));
+    free_run(r);
+}
+
 /* A place is words of a name: a notation's tail before it is no part of
  * it (taken off, to be checked), and a name a letter or two off a
  * province's ("Hiệu Giang") is checked, while one far from any province
@@ -2337,6 +2365,7 @@ int main(void)
         cmocka_unit_test(party_body_citing_motto),
         cmocka_unit_test(place_touching_notation),
         cmocka_unit_test(place_first_letter_lost),
+        cmocka_unit_test(date_words_taken_tall),
         cmocka_unit_test(place_touching_is_unsure),
         cmocka_unit_test(place_province_whole),
         cmocka_unit_test(place_words_checked),
