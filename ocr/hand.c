@@ -91,8 +91,9 @@ static PIX *dark_ink(PIX *gray)
  * rule, not cut by the top or bottom of the blank (a neighbour line's
  * letters), and, when `mid_y` is not negative, across that row of the
  * crop (the printed line's middle: the number written on it reaches
- * there, the stamp's own writing above it does not). */
-static PIX *digit_parts(PIX *mask, int dpi, int mid_y)
+ * there, the stamp's own writing above it does not) and not up from
+ * above row `top_y` (a stamp's frame the pen's stroke ran into). */
+static PIX *digit_parts(PIX *mask, int dpi, int mid_y, int top_y)
 {
     BOXA *boxa = NULL;
     PIXA *pixa = NULL;
@@ -114,7 +115,7 @@ static PIX *digit_parts(PIX *mask, int dpi, int mid_y)
             continue;
         if (bw > 6 * bh)
             continue;
-        if (mid_y >= 0 && (by > mid_y || by + bh < mid_y))
+        if (mid_y >= 0 && (by > mid_y || by + bh < mid_y || by < top_y))
             continue;
         PIX *part = pixaGetPix(pixa, i, L_CLONE);
         pixRasterop(keep, bx, by, bw, bh, PIX_SRC | PIX_DST, part, 0, 0);
@@ -379,7 +380,9 @@ int hand_read_slot(ocr_engine *e, PIX *page, int dpi, const hand_slot *slot, ocr
         mask = closed;
     }
     int mid = (slot->line_y0 + slot->line_y1) / 2 - y0;
-    PIX *ink = mask ? digit_parts(mask, dpi, !slot->under_stamp ? -1 : mid < 0 ? 0 : mid) : NULL;
+    int top = slot->line_y0 - (slot->line_y1 - slot->line_y0) - y0;
+    PIX *ink =
+        mask ? digit_parts(mask, dpi, !slot->under_stamp ? -1 : mid < 0 ? 0 : mid, top) : NULL;
     pixDestroy(&mask);
     BOX *bb = NULL;
     int rc = 0;
@@ -436,6 +439,12 @@ int hand_read_slot(ocr_engine *e, PIX *page, int dpi, const hand_slot *slot, ocr
             out->conf *= 0.5f;
         out->hand = true;
         out->box = (ocr_box){x0 + bx, y0 + by, x0 + bx + bw, y0 + by + bh};
+        /* under a stamp, what is left of its frame on the writing must not
+         * move the word off the line it is read for */
+        if (slot->under_stamp) {
+            out->box.y0 = slot->line_y0;
+            out->box.y1 = slot->line_y1;
+        }
         rc = 1;
     }
 out:
@@ -459,6 +468,18 @@ static long print_start(const char *text, double written_share)
     return s[1] ? s - text : -1;
 }
 
+/* Whether word box b stands on the slot's printed line (half a line's
+ * height either side): the writing replaces only words of its own line,
+ * never print on the line above that the blank's room reaches. */
+static bool on_slot_line(const hand_slot *slot, const ocr_box *b)
+{
+    int cy = (b->y0 + b->y1) / 2;
+    if (cy < slot->box.y0 || cy >= slot->box.y1)
+        return false;
+    int h = slot->line_y1 - slot->line_y0;
+    return h <= 0 || (cy >= slot->line_y0 - h / 2 && cy <= slot->line_y1 + h / 2);
+}
+
 int hand_apply(ocr_page_text *pt, const hand_slot *slot, const ocr_word *w)
 {
     /* first pass: decide, so that nothing changes when a word cannot be
@@ -467,8 +488,7 @@ int hand_apply(ocr_page_text *pt, const hand_slot *slot, const ocr_word *w)
     const ocr_word *left = NULL;
     for (size_t i = 0; i < pt->nwords; i++) {
         const ocr_word *o = &pt->words[i];
-        int cy = (o->box.y0 + o->box.y1) / 2;
-        if (cy < slot->box.y0 || cy >= slot->box.y1)
+        if (!on_slot_line(slot, &o->box))
             continue;
         if (o->box.x1 <= slot->box.x0 + 2 && (!left || o->box.x1 > left->box.x1))
             left = o;
@@ -500,8 +520,7 @@ int hand_apply(ocr_page_text *pt, const hand_slot *slot, const ocr_word *w)
     }
     for (size_t i = pt->nwords; i-- > 0;) {
         const ocr_word *o = &pt->words[i];
-        int cy = (o->box.y0 + o->box.y1) / 2;
-        if (cy < slot->box.y0 || cy >= slot->box.y1 || (long)i == cut_word)
+        if (!on_slot_line(slot, &o->box) || (long)i == cut_word)
             continue;
         int ov = (o->box.x1 < w->box.x1 ? o->box.x1 : w->box.x1) -
                  (o->box.x0 > w->box.x0 ? o->box.x0 : w->box.x0);

@@ -163,8 +163,10 @@ static void stamp_over_blank(void **state)
     char buf[16];
     assert_int_equal(hand_read_slot(*state, p, DPI, &s, &w, buf, sizeof buf), 1);
     assert_string_equal(w.text, "47");
-    /* never as sure as a blank of its own */
+    /* never as sure as a blank of its own; set on the line it is for */
     assert_true(w.conf <= 0.5f);
+    assert_int_equal(w.box.y0, 200);
+    assert_int_equal(w.box.y1, 240);
     s.under_stamp = false;
     if (hand_read_slot(*state, p, DPI, &s, &w, buf, sizeof buf) == 1)
         assert_string_not_equal(w.text, "47");
@@ -229,6 +231,27 @@ static void apply_splits_run_on_word(void **state)
     ocr_page_text_free(&pt);
 }
 
+/* Writing that reaches up to the line above (a stamp's frame joined to
+ * it) replaces only words of its own line: the body's name above stays. */
+static void apply_keeps_line_above(void **state)
+{
+    ocr_page_text pt = {0};
+    add(&pt, "Số:", 100, 170);
+    add(&pt, "72", 300, 370);
+    ocr_word above = {.text = "HOẠCH", .box = {300, 150, 400, 188}, .conf = 0.9f, .line = 2};
+    assert_int_equal(ocr_page_add_word(&pt, &above), 0);
+    hand_slot s = blank_slot(true);
+    s.line_y0 = 200;
+    s.line_y1 = 240;
+    ocr_word w = pen("727", 295, 390);
+    w.box.y0 = 140;
+    assert_int_equal(hand_apply(&pt, &s, &w), 1);
+    assert_non_null(find(&pt, "HOẠCH"));
+    assert_null(find(&pt, "72"));
+    assert_non_null(find(&pt, "727"));
+    ocr_page_text_free(&pt);
+}
+
 /* A day glued to "tháng" cannot be split: nothing changes. */
 static void apply_refuses_unmatched(void **state)
 {
@@ -254,6 +277,7 @@ int main(void)
         cmocka_unit_test(apply_replaces_misread),
         cmocka_unit_test(apply_splits_run_on_word),
         cmocka_unit_test(apply_refuses_unmatched),
+        cmocka_unit_test(apply_keeps_line_above),
     };
     return cmocka_run_group_tests(tests, tu_ocr_engine_setup, tu_ocr_engine_teardown);
 }
