@@ -236,8 +236,8 @@ static PIX *normalise(PIX *ink, int height)
  * the engine to know it by: it is dropped or read as "/". A glyph is such
  * a stroke when its ink lies along one line (the spread across its main
  * axis under a third of the spread along it: a pen's 1 bends a little, a
- * 7's bar or a 2's foot takes it over half), steep (within 35° of
- * upright), and as tall as the tallest glyph but a quarter. */
+ * 7's bar or a 2's foot takes it over half) and steep (within 35° of
+ * upright). */
 #define STROKE_SPREAD 3.0
 #define STROKE_STEEP 35.0
 
@@ -435,13 +435,12 @@ int hand_read_slot(ocr_engine *e, PIX *page, int dpi, const hand_slot *slot, ocr
         out->text = buf;
         /* a read the others do not share is a guess */
         out->conf = confs[best] * (float)best_votes / (float)NREADS;
-        if (slot->under_stamp)
-            out->conf *= 0.5f;
         out->hand = true;
         out->box = (ocr_box){x0 + bx, y0 + by, x0 + bx + bw, y0 + by + bh};
-        /* under a stamp, what is left of its frame on the writing must not
-         * move the word off the line it is read for */
+        /* under a stamp: half as sure, and what is left of its frame on
+         * the writing must not move the word off the line it is read for */
         if (slot->under_stamp) {
+            out->conf *= 0.5f;
             out->box.y0 = slot->line_y0;
             out->box.y1 = slot->line_y1;
         }

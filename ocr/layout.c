@@ -270,13 +270,17 @@ static bool rides_on(const page_layout *pl, const lay_row *a, const lay_row *b)
     return true;
 }
 
-/* Moves the words of each row that rides on a neighbour's line into it.
+/* Moves the words of each row that rides on a neighbour's line into it,
+ * in the page's top third only: the ĐẾN stamp is set on the header, while
+ * a seal's rings over the signer block make tall words of another kind.
  * Returns 0 or -1 on ENOMEM. */
 static int merge_riding_rows(page_layout *pl)
 {
     bool merged = false;
     for (size_t a = 0; a < pl->nrows; a++) {
         lay_row *ra = &pl->rows[a];
+        if (ra->box.y0 > pl->height / 3)
+            break;
         for (size_t b = a > 3 ? a - 3 : 0; b < pl->nrows && b <= a + 3; b++) {
             lay_row *rb = &pl->rows[b];
             if (b == a || !rides_on(pl, ra, rb))
