@@ -352,12 +352,12 @@ static bool has_red(const ocr_page_text *pages, size_t npages)
     return false;
 }
 
-void ex_add_slot(extract_ctx *c, hand_slot_kind kind, int x0, int x1, const ocr_box *line,
-                 bool bounded)
+hand_slot *ex_add_slot(extract_ctx *c, hand_slot_kind kind, int x0, int x1, const ocr_box *line,
+                       bool bounded)
 {
     int h = line->y1 - line->y0;
     if (c->nslots >= HAND_MAX_SLOTS || x1 - x0 < h / 2 || h <= 0)
-        return;
+        return NULL;
     /* writing runs above the printed line more than below it */
     hand_slot *s = &c->slots[c->nslots++];
     s->kind = kind;
@@ -369,6 +369,8 @@ void ex_add_slot(extract_ctx *c, hand_slot_kind kind, int x0, int x1, const ocr_
     s->line_y0 = line->y0;
     s->line_y1 = line->y1;
     s->under_stamp = false;
+    s->label_lost = false;
+    return s;
 }
 
 size_t extract_hand_slots(const ocr_page_text *page, hand_slot *slots)

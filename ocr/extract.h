@@ -71,6 +71,8 @@ typedef struct hand_slot {
                      coloured ink inside `box` is */
     int line_y0, line_y1; /* the printed line the blank is on */
     bool under_stamp;     /* a ĐẾN stamp lies over it (set by the reader) */
+    bool label_lost;      /* the number's blank found from its notation alone:
+                             the "Số:" the OCR lost may be inside on the left */
 } hand_slot;
 
 #define HAND_MAX_SLOTS 3

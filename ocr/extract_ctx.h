@@ -72,9 +72,10 @@ void ex_find_issuer(extract_ctx *c);
 void ex_find_marks(extract_ctx *c);
 void ex_find_signer(extract_ctx *c);
 
-/* Notes a blank written by hand, for a second reading (extract_hand_slots). */
-void ex_add_slot(extract_ctx *c, hand_slot_kind kind, int x0, int x1, const ocr_box *line,
-                 bool bounded);
+/* Notes a blank written by hand, for a second reading (extract_hand_slots);
+ * the slot, or NULL when there was no room or the blank is too narrow. */
+hand_slot *ex_add_slot(extract_ctx *c, hand_slot_kind kind, int x0, int x1, const ocr_box *line,
+                       bool bounded);
 
 /* The word was read from the writing in a form's blank (hand.c): its
  * value is the pen's, never clean print. */

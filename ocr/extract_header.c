@@ -606,7 +606,7 @@ static size_t collect_lines(extract_ctx *c, hline *l, size_t cap)
             free(more);
         }
         int changed;
-        char *fixed = t ? lex_repair(t, &changed) : NULL;
+        char *fixed = t ? lex_repair_loose(t, &changed) : NULL;
         free(t);
         if (!fixed) {
             c->oom = true;

@@ -322,7 +322,68 @@ static size_t all_phrases(cand *c, size_t cap)
     return n;
 }
 
-char *lex_repair(const char *text, int *changed)
+/* Letters a name may be misread by and still be recognised: one OCR
+ * error in this many letters, and no name shorter (a short one is too
+ * near its neighbours: "Hà Nam", "Hà Nội"). */
+#define LOOSE_LETTERS_PER_ERROR 8
+
+/* The loose pass of lex_repair_loose(): the run of whole words that
+ * starts the text, not covered yet, whose letters are within
+ * LOOSE_LETTERS_PER_ERROR of exactly one name's ("ÓÝ BAN NHÂN DÂN",
+ * "SỞ?ÉƯ PHÁP") is recorded for that name; a tie between names names
+ * none. Only at the start: a line of a header starts with a name, while
+ * inside a line a piece of a longer one broken over lines is near some
+ * other name ("ĐỘNG - THƯƠNG" of "SỞ LAO ĐỘNG - THƯƠNG / BINH VÀ XÃ HỘI"
+ * is one letter from "CÔNG THƯƠNG"). */
+static void try_near(const sq *q, const cand *c, size_t nc, bool *covered, repl *r, size_t *nr,
+                     size_t cap)
+{
+    if (q->n == 0 || covered[0] || *nr >= cap)
+        return;
+    char **sqz = calloc(nc, sizeof *sqz);
+    if (!sqz)
+        return;
+    for (size_t i = 0; i < nc; i++)
+        sqz[i] = squeeze(c[i].text);
+    char window[128];
+    int best_d = 99;
+    size_t best_end = 0;
+    const char *best = NULL;
+    bool tie = false;
+    for (size_t end = 1; end <= q->n && end < sizeof window && !covered[end - 1]; end++) {
+        if (!q->wend[end - 1])
+            continue;
+        memcpy(window, q->s, end);
+        window[end] = '\0';
+        for (size_t i = 0; i < nc; i++) {
+            size_t pl = sqz[i] ? strlen(sqz[i]) : 0;
+            int allowed = (int)(pl / LOOSE_LETTERS_PER_ERROR);
+            if (allowed == 0 || end + 1 < pl || end > pl + 1)
+                continue;
+            int d = vn_edit_distance(window, sqz[i], allowed);
+            if (d <= allowed && d < best_d) {
+                best_d = d;
+                best = c[i].text;
+                best_end = end;
+                tie = false;
+            } else if (d <= allowed && d == best_d && strcmp(best, c[i].text) != 0)
+                tie = true;
+        }
+    }
+    for (size_t i = 0; i < nc; i++)
+        free(sqz[i]);
+    free(sqz);
+    if (!best || tie || best_d == 0 || strlen(best) >= sizeof r[0].phrase)
+        return;
+    for (size_t k = 0; k < best_end; k++)
+        covered[k] = true;
+    r[*nr].q0 = 0;
+    r[*nr].q1 = best_end;
+    strcpy(r[*nr].phrase, best);
+    (*nr)++;
+}
+
+static char *repair(const char *text, bool loose, int *changed)
 {
     vn_text t;
     sq q;
@@ -345,6 +406,8 @@ char *lex_repair(const char *text, int *changed)
     size_t nc = all_phrases(c, NC);
     for (size_t i = 0; i < nc; i++)
         try_phrase(&q, c[i].text, covered, r, &nr, 32);
+    if (loose)
+        try_near(&q, c, nc, covered, r, &nr, 32);
     qsort(r, nr, sizeof *r, cmp_repl);
     size_t cap = len + 1;
     for (size_t i = 0; i < nr; i++)
@@ -641,4 +704,14 @@ bool lex_sector_short(const char *issuer)
     }
     free(f);
     return short_of;
+}
+
+char *lex_repair(const char *text, int *changed)
+{
+    return repair(text, false, changed);
+}
+
+char *lex_repair_loose(const char *text, int *changed)
+{
+    return repair(text, true, changed);
 }

@@ -39,6 +39,12 @@ const char *lex_code_spelling(const char *code, bool party);
  * replaced runs whose text actually changed. */
 char *lex_repair(const char *text, int *changed);
 
+/* lex_repair(), then the runs of whole words left whose letters are one
+ * OCR error in eight from exactly one long name's ("ÓÝ BAN NHÂN DÂN",
+ * "SỞ?ÉƯ PHÁP" for SỞ TƯ PHÁP): for a body's name, whose words are the
+ * vocabulary's, not for free text. */
+char *lex_repair_loose(const char *text, int *changed);
+
 /* True when the fold of a line starts with an organisation head noun
  * ("SỞ", "BAN", "ỦY BAN", "VĂN PHÒNG" ...): a new body in the left header
  * column, as opposed to a continuation ("TỈNH QUẢNG NAM", "VÀ XÃ HỘI"). */

@@ -458,6 +458,17 @@ static size_t code_piece(const piece *pc, size_t np, size_t at)
     return at;
 }
 
+/* Whether piece `at`, holding the separator read after the number but
+ * not at its start ("20⁄4 UBND-KGVX": the pen's 2604, the notation's "/"
+ * lost), is a word of its own that starts with a code: the notation's
+ * print, before which the writing stands. */
+static bool notation_word_after(const piece *pc, size_t at, const lay_word *label)
+{
+    const unsigned char *t = (const unsigned char *)pc[at].text;
+    bool code = (t[0] >= 'A' && t[0] <= 'Z') || (t[0] == 0xc4 && t[1] == 0x90); /* Đ */
+    return code && at > 0 && pc[at].w != label && pc[at].text == pc[at].w->text;
+}
+
 /* The blank between "Số:" and the notation, for a second reading:
  * bounded by the separator's word when the separator starts it (the pen
  * stopped before the print), else open to the right. */
@@ -548,9 +559,12 @@ void ex_find_number(extract_ctx *c)
         if (prev && !prev->stamp && !prev->noise && label->box.x0 - prev->box.x1 < slot &&
             strspn(prev->text, "0123456789") == strlen(prev->text) && strlen(prev->text) <= 6)
             pc[np++] = (piece){prev->text, strlen(prev->text), prev};
-        else
-            ex_add_slot(c, HAND_NUMBER, label->box.x0 - slot > 0 ? label->box.x0 - slot : 0,
-                        label->box.x0, &label->box, true);
+        else {
+            hand_slot *s = ex_add_slot(c, HAND_NUMBER, label->box.x0 - slot > 0 ? label->box.x0 - slot : 0,
+                                       label->box.x0, &label->box, true);
+            if (s)
+                s->label_lost = true;
+        }
         pc[np++] = (piece){label->text, strlen(label->text), label};
     } else {
         np = gather(pl, row, j, to, skip, pc);
@@ -647,7 +661,8 @@ void ex_find_number(extract_ctx *c)
         size_t at = sep && owner[nr.end] < np ? owner[nr.end] : np;
         bool starts = sep && !glued && (nr.end == 0 || owner[nr.end - 1] != owner[nr.end]);
         size_t code = starts ? code_piece(pc, np, at) : at;
-        number_slot(c, pl, label, at < np ? pc[code].w : NULL, starts);
+        number_slot(c, pl, label, at < np ? pc[code].w : NULL,
+                    starts || (at < np && notation_word_after(pc, at, label)));
     }
     if (usable_num) {
         if (nr.fixed)

@@ -89,11 +89,13 @@ static PIX *dark_ink(PIX *gray)
 
 /* Keeps the components that can be digits: not specks or dots, not a
  * rule, not cut by the top or bottom of the blank (a neighbour line's
- * letters), and, when `mid_y` is not negative, across that row of the
- * crop (the printed line's middle: the number written on it reaches
- * there, the stamp's own writing above it does not) and not up from
- * above row `top_y` (a stamp's frame the pen's stroke ran into). */
-static PIX *digit_parts(PIX *mask, int dpi, int mid_y, int top_y)
+ * letters) unless across row `line_mid` of the crop (the printed line's
+ * middle, or -1: a pen's long stroke on its own line that runs out of the
+ * blank, which a neighbour line's letters never reach), and, when `cross`,
+ * across that row (the number written on the line reaches there, a
+ * stamp's own writing above it does not) and not up from above row
+ * `top_y` (a stamp's frame the pen's stroke ran into). */
+static PIX *digit_parts(PIX *mask, int dpi, int line_mid, bool cross, int top_y)
 {
     BOXA *boxa = NULL;
     PIXA *pixa = NULL;
@@ -111,11 +113,12 @@ static PIX *digit_parts(PIX *mask, int dpi, int mid_y, int top_y)
         boxaGetBoxGeometry(boxa, i, &bx, &by, &bw, &bh);
         if (bw < min && bh < min)
             continue;
-        if (by == 0 || by + bh >= h)
+        bool across = line_mid >= 0 && by <= line_mid && by + bh >= line_mid;
+        if ((by == 0 || by + bh >= h) && !across)
             continue;
         if (bw > 6 * bh)
             continue;
-        if (mid_y >= 0 && (by > mid_y || by + bh < mid_y || by < top_y))
+        if (cross && (!across || by < top_y))
             continue;
         PIX *part = pixaGetPix(pixa, i, L_CLONE);
         pixRasterop(keep, bx, by, bw, bh, PIX_SRC | PIX_DST, part, 0, 0);
@@ -126,10 +129,37 @@ static PIX *digit_parts(PIX *mask, int dpi, int mid_y, int top_y)
     return keep;
 }
 
+/* Clears, in `ink`, what stands left of the group of ink that ends at its
+ * right: a run of columns with no gap wider than `gap`. A number's blank
+ * found from its notation alone reaches over the "Số:" the OCR lost,
+ * print that the digits-only reading would take for a 6; the writing is
+ * the ink next to the notation, set off from the label by the blank. */
+static void keep_right_group(PIX *ink, int gap)
+{
+    NUMA *cols = pixCountPixelsByColumn(ink);
+    if (!cols)
+        return;
+    int w = pixGetWidth(ink), x = w - 1, empty = 0;
+    l_float32 v = 0;
+    while (x >= 0 && (numaGetFValue(cols, x, &v), v == 0))
+        x--;
+    for (; x >= 0; x--) {
+        numaGetFValue(cols, x, &v);
+        empty = v == 0 ? empty + 1 : 0;
+        if (empty > gap)
+            break;
+    }
+    numaDestroy(&cols);
+    if (x >= 0)
+        pixRasterop(ink, 0, 0, x + empty, pixGetHeight(ink), PIX_CLR, NULL, 0, 0);
+}
+
 /* The mask without a stamp's frame: straight runs of ink longer than a
  * digit's bar across (RULE_ACROSS_MM, gaps of a copied line bridged) or
- * than a digit is tall down (RULE_DOWN_MM) are taken out; where the frame
- * crosses a digit, the digit loses that much and is still read. */
+ * than a digit is tall down (RULE_DOWN_MM, or four fifths of the blank's
+ * height where that is less: no digit is so tall) are taken out; where
+ * the frame crosses a digit, the digit loses that much and is still
+ * read. */
 #define RULE_ACROSS_MM 4.5
 #define RULE_DOWN_MM 9.0
 
@@ -138,7 +168,8 @@ static PIX *without_rules(PIX *mask, int dpi)
     PIX *bridged = pixCloseSafeBrick(NULL, mask, 5, 1);
     PIX *across = bridged ? pixOpenBrick(NULL, bridged, mm_px(RULE_ACROSS_MM, dpi), 1) : NULL;
     pixDestroy(&bridged);
-    PIX *down = pixOpenBrick(NULL, mask, 1, mm_px(RULE_DOWN_MM, dpi));
+    int tall = mm_px(RULE_DOWN_MM, dpi), most = pixGetHeight(mask) * 4 / 5;
+    PIX *down = pixOpenBrick(NULL, mask, 1, tall < most ? tall : most);
     PIX *out = pixCopy(NULL, mask);
     if (!across || !down || !out) {
         pixDestroy(&across);
@@ -366,7 +397,9 @@ int hand_read_slot(ocr_engine *e, PIX *page, int dpi, const hand_slot *slot, ocr
         pixDestroy(&g);
     }
     pixDestroy(&crop);
-    if (mask && slot->under_stamp) {
+    /* a stamp's frame may run through the blank or beside it, in the
+     * pen's own blue (the ĐẾN stamp's side through the day's "1") */
+    if (mask) {
         PIX *clean = without_rules(mask, dpi);
         pixDestroy(&mask);
         mask = clean;
@@ -381,9 +414,14 @@ int hand_read_slot(ocr_engine *e, PIX *page, int dpi, const hand_slot *slot, ocr
     }
     int mid = (slot->line_y0 + slot->line_y1) / 2 - y0;
     int top = slot->line_y0 - (slot->line_y1 - slot->line_y0) - y0;
-    PIX *ink =
-        mask ? digit_parts(mask, dpi, !slot->under_stamp ? -1 : mid < 0 ? 0 : mid, top) : NULL;
+    if (slot->line_y1 <= slot->line_y0)
+        mid = -1;
+    else if (mid < 0)
+        mid = 0;
+    PIX *ink = mask ? digit_parts(mask, dpi, mid, slot->under_stamp, top) : NULL;
     pixDestroy(&mask);
+    if (ink && slot->label_lost && slot->line_y1 > slot->line_y0)
+        keep_right_group(ink, slot->line_y1 - slot->line_y0);
     BOX *bb = NULL;
     int rc = 0;
     if (!ink || pixClipToForeground(ink, NULL, &bb) != 0 || !bb)

@@ -489,6 +489,48 @@ static void hand_slots_named(void **st)
     free_run(r);
 }
 
+/* The notation's separator lost between the pen's number and the print
+ * ("Số: 20⁄4 UBND-KGVX"): the word that starts with a code is print, and
+ * bounds the blank, so a gray page's dark writing in it is read. */
+static void hand_slot_before_code_word(void **st)
+{
+    run *r = new_run();
+    bld_state_header(&r->page[0], UBND_QNG, NULL, DATE_QNG);
+    bld_text(&r->page[0], 480, 420, "Số:");
+    bld_word_at(&r->page[0], "20⁄4", 600, 405, 110, 60, 0.4f, 0);
+    bld_text(&r->page[0], 760, 420, "UBND-KGVX");
+    bld_title_subject(&r->page[0], "CÔNG VĂN", NULL);
+    hand_slot s[HAND_MAX_SLOTS];
+    assert_int_equal(extract_hand_slots(&r->page[0], s), 1);
+    assert_true(s[0].bounded);
+    assert_int_equal(s[0].box.x1, 760);
+    free_run(r);
+    (void)st;
+}
+
+/* "Số:" and the number lost, the notation standing alone on the date's
+ * row: the notation is the document's, and the blank before it, where
+ * the lost label may be too, is read again. */
+static void hand_slot_before_bare_notation(void **st)
+{
+    run *r = new_run();
+    bld_state_header(&r->page[0], UBND_QNG, NULL, DATE_QNG);
+    bld_text(&r->page[0], 760, 420, "/QĐ-UBND");
+    bld_title_subject(&r->page[0], "QUYẾT ĐỊNH", NULL);
+    hand_slot s[HAND_MAX_SLOTS];
+    assert_int_equal(extract_hand_slots(&r->page[0], s), 1);
+    assert_int_equal(s[0].kind, HAND_NUMBER);
+    assert_true(s[0].label_lost);
+    assert_int_equal(s[0].box.x1, 760);
+    assert_true(s[0].box.x0 < 480);
+    /* a blank after a label read is no such blank */
+    bld_text(&r->page[0], 480, 420, "Số:");
+    assert_int_equal(extract_hand_slots(&r->page[0], s), 1);
+    assert_false(s[0].label_lost);
+    free_run(r);
+    (void)st;
+}
+
 /* The pen's writing read as print that starts with a separator itself
  * ("Số: /Z /QĐ-STC" for 78): the blank runs on over it to the notation's
  * code, so the second reading sees the writing; a lone "/" the engine split
@@ -630,6 +672,29 @@ static void issuer_single_body_repaired(void **st)
     extract(r);
     assert_field(r, META_ISSUER, "BAN QUẢN LÝ CÁC KHU CÔNG NGHIỆP");
     free_run(r);
+}
+
+/* A body's name with one letter misread in eight ("ÓÝ" for "ỦY", "?É"
+ * for "T"): named from the vocabulary; a short name so misread ("HÀ
+ * NỘP") and a word off by more are kept as read. */
+static void issuer_near_name_repaired(void **st)
+{
+    static const struct {
+        const char *lines[3];
+        const char *issuer;
+    } cases[] = {
+        {{"ÓÝ BAN NHÂN DÂN", "TỈNH LAI CHÂU", NULL}, "ỦY BAN NHÂN DÂN TỈNH LAI CHÂU"},
+        {{"UBND TỈNH HƯNG YÊN", "SỞ?ÉƯ PHÁP", NULL}, "SỞ TƯ PHÁP"},
+        {{"ÓÝ BAN NHÂN DÂN", "THÀNH PHỐ HÀ NỘP", NULL}, "ỦY BAN NHÂN DÂN THÀNH PHỐ HÀ NỘP"},
+        {{"UBND TỈNH HƯNG YÊN", "SỞ XÁC PHÁP", NULL}, "SỞ XÁC PHÁP"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        run *r = new_run();
+        bld_state_header(&r->page[0], cases[i].lines, "Số: 09/TTr-UBND", DATE_QNG);
+        extract(r);
+        assert_field(r, META_ISSUER, cases[i].issuer);
+        free_run(r);
+    }
 }
 
 /* A subject ending on a word that leads into more lost its last line:
@@ -2309,10 +2374,13 @@ int main(void)
         cmocka_unit_test(hand_read_number_is_never_sure),
         cmocka_unit_test(hand_slots_named),
         cmocka_unit_test(hand_slot_over_misread),
+        cmocka_unit_test(hand_slot_before_bare_notation),
+        cmocka_unit_test(hand_slot_before_code_word),
         cmocka_unit_test(issuer_and_superior),
         cmocka_unit_test(issuer_word_across_seam),
         cmocka_unit_test(lex_name_completion),
         cmocka_unit_test(issuer_single_body_repaired),
+        cmocka_unit_test(issuer_near_name_repaired),
         cmocka_unit_test(title_with_stray_word),
         cmocka_unit_test(subject_multiline_stops),
         cmocka_unit_test(subject_unfinished_flagged),

@@ -73,6 +73,15 @@ static hand_slot blank_slot(bool bounded)
     return s;
 }
 
+/* The bounded blank with its printed line known (y 200 to 240). */
+static hand_slot line_slot(void)
+{
+    hand_slot s = blank_slot(true);
+    s.line_y0 = 200;
+    s.line_y1 = 240;
+    return s;
+}
+
 /* Blue pen digits, leaning, with the black notation inside the slot: the
  * pen is told by its colour, the print is not read. */
 static void colour_pen_read(void **state)
@@ -155,9 +164,7 @@ static void stamp_over_blank(void **state)
     paint(p, "47", 220, 185, 48, BALLPOINT, 0.15f);
     pixRenderLineArb(p, 100, 226, 900, 228, 3, 0x20, 0x40, 0xb0);
     paint(p, "5", 360, 163, 26, BALLPOINT, 0.15f);
-    hand_slot s = blank_slot(true);
-    s.line_y0 = 200;
-    s.line_y1 = 240;
+    hand_slot s = line_slot();
     s.under_stamp = true;
     ocr_word w;
     char buf[16];
@@ -170,6 +177,42 @@ static void stamp_over_blank(void **state)
     s.under_stamp = false;
     if (hand_read_slot(*state, p, DPI, &s, &w, buf, sizeof buf) == 1)
         assert_string_not_equal(w.text, "47");
+    pixDestroy(&p);
+}
+
+/* Writing on the line that runs out of the blank's bottom is the pen's
+ * (a neighbour line's letters never reach the line's middle); the side
+ * of a ĐẾN stamp's frame beside the blank, in the same blue and as tall
+ * as the blank, is no "1". */
+static void pen_past_blank_frame_beside(void **state)
+{
+    PIX *p = form_page(32);
+    paint(p, "47", 300, 190, 76, BALLPOINT, 0.15f);
+    pixRenderLineArb(p, 420, 120, 420, 300, 3, 0x20, 0x40, 0xb0);
+    hand_slot s = line_slot();
+    s.box.x1 = 440;
+    ocr_word w;
+    char buf[16];
+    assert_int_equal(hand_read_slot(*state, p, DPI, &s, &w, buf, sizeof buf), 1);
+    assert_string_equal(w.text, "47");
+    assert_true(w.box.x1 < 420);
+    pixDestroy(&p);
+}
+
+/* A blank found from the notation alone (the OCR lost "So:"): it reaches
+ * over the label's print, which is not read with the pen's digits. */
+static void blank_over_lost_label(void **state)
+{
+    PIX *p = form_page(8);
+    paint(p, "2352", 300, 180, 56, 0x30000000, 0.15f);
+    hand_slot s = line_slot();
+    s.box.x0 = 40;
+    s.label_lost = true;
+    ocr_word w;
+    char buf[16];
+    assert_int_equal(hand_read_slot(*state, p, DPI, &s, &w, buf, sizeof buf), 1);
+    assert_string_equal(w.text, "2352");
+    assert_true(w.box.x0 >= 290);
     pixDestroy(&p);
 }
 
@@ -240,9 +283,7 @@ static void apply_keeps_line_above(void **state)
     add(&pt, "72", 300, 370);
     ocr_word above = {.text = "HOẠCH", .box = {300, 150, 400, 188}, .conf = 0.9f, .line = 2};
     assert_int_equal(ocr_page_add_word(&pt, &above), 0);
-    hand_slot s = blank_slot(true);
-    s.line_y0 = 200;
-    s.line_y1 = 240;
+    hand_slot s = line_slot();
     ocr_word w = pen("727", 295, 390);
     w.box.y0 = 140;
     assert_int_equal(hand_apply(&pt, &s, &w), 1);
@@ -274,6 +315,8 @@ int main(void)
         cmocka_unit_test(empty_blank),
         cmocka_unit_test(pen_one_bare_stroke),
         cmocka_unit_test(stamp_over_blank),
+        cmocka_unit_test(blank_over_lost_label),
+        cmocka_unit_test(pen_past_blank_frame_beside),
         cmocka_unit_test(apply_replaces_misread),
         cmocka_unit_test(apply_splits_run_on_word),
         cmocka_unit_test(apply_refuses_unmatched),
