@@ -646,6 +646,21 @@ static size_t collect_lines(extract_ctx *c, hline *l, size_t cap)
     return n;
 }
 
+/* The word of `name` that starts at `at` of its fold `fold`, counted by
+ * words (the fold keeps the offsets of plain ASCII only), or NULL. */
+static const char *word_after(const char *name, const char *fold, const char *at)
+{
+    size_t words = 0;
+    for (const char *q = fold; q < at; q++)
+        words += *q == ' ';
+    const char *w = name;
+    for (size_t k = 0; k < words && w; k++) {
+        w = strchr(w, ' ');
+        w = w ? w + 1 : NULL;
+    }
+    return w;
+}
+
 /* A body's name as printed is words of letters ("/TỈNH": a stroke left
  * by a stamp) that name their place whole: a local people's committee or
  * council names its province, district or commune ("ỦY BAN NHÂN DÂN"
@@ -666,18 +681,68 @@ static bool body_name_whole(const char *name)
     /* the province: the rest of the name after "tỉnh", in the printed
      * spelling (the fold keeps the offsets of plain ASCII only) */
     if (whole && prov && (prov == f || prov[-1] == ' ')) {
-        size_t words = 0;
-        for (const char *p = f; p < prov; p++)
-            words += *p == ' ';
-        const char *tail = name;
-        for (size_t k = 0; k <= words && tail; k++) {
-            tail = strchr(tail, ' ');
-            tail = tail ? tail + 1 : NULL;
-        }
+        const char *tail = word_after(name, f, prov + strlen("tinh "));
         whole = !(tail && lex_near_province(tail));
     }
     free(f);
     return whole;
+}
+
+/* A province's name cut short at the end of a body's name ("UBND TỈNH
+ * THÁI", "UBND THÀNH PHỐ CẦN": its last word lost to the motto beside it
+ * or under a stamp; "TỈNH VĨNH PHÚ", a letter): a provincial body's place
+ * is its province (Nghị định 30/2020, Phụ lục I), so the date line's
+ * place, when it is a province whose name starts with what was read (or
+ * is a letter from it), completes the name. Returns the completed name
+ * (malloc'd) or NULL when there is nothing to complete. */
+static char *complete_province(const char *name, const char *place)
+{
+    if (!name || !place)
+        return NULL;
+    char *named = lex_province_named(place);
+    char *f = vn_fold(name), *p = named ? vn_fold(named) : NULL;
+    /* "Thành phố Hồ Chí Minh": the province's own name after its kind */
+    const char *prov = named;
+    if (p && strncmp(p, "thanh pho ", strlen("thanh pho ")) == 0) {
+        memmove(p, p + strlen("thanh pho "), strlen(p + strlen("thanh pho ")) + 1);
+        prov = strchr(strchr(named, ' ') + 1, ' ') + 1;
+    }
+    char *out = NULL;
+    const char *tail = NULL;
+    for (const char *at = f; f && (at = strstr(at, "tinh ")) != NULL; at++)
+        if (at == f || at[-1] == ' ')
+            tail = at + strlen("tinh ");
+    for (const char *at = f; f && (at = strstr(at, "thanh pho ")) != NULL; at++)
+        if ((at == f || at[-1] == ' ') && (!tail || at + strlen("thanh pho ") > tail))
+            tail = at + strlen("thanh pho ");
+    size_t tl = tail ? strlen(tail) : 0, pl = p ? strlen(p) : 0;
+    bool cut = tl >= 2 && tl < pl && strncmp(p, tail, tl) == 0;
+    bool misread = tl >= 2 && pl >= 6 && vn_edit_distance(tail, p, 1) == 1;
+    if (p && tail && (cut || misread)) {
+        const char *keep = word_after(name, f, tail);
+        char *up = keep ? vn_upper(prov) : NULL;
+        if (up && asprintf(&out, "%.*s%s", (int)(keep - name), name, up) < 0)
+            out = NULL;
+        free(up);
+    }
+    free(f);
+    free(p);
+    free(named);
+    return out;
+}
+
+/* Sets a body's name (issuer or superior) with its province completed
+ * from the place where it was cut short: to be checked, as the place is. */
+static void set_body(extract_ctx *c, meta_field field, const char *name, float conf)
+{
+    char *whole = complete_province(name, c->out->str[META_PLACE]);
+    if (whole) {
+        float pc = c->out->confidence[META_PLACE];
+        conf = conf < pc ? conf : pc;
+        conf = conf < 0.6f ? conf : 0.6f;
+    }
+    ex_set(c, field, whole ? whole : name, conf);
+    free(whole);
 }
 
 void ex_find_issuer(extract_ctx *c)
@@ -703,7 +768,7 @@ void ex_find_issuer(extract_ctx *c)
     if (issuer && (lex_sector_short(issuer) || !body_name_whole(issuer)) && conf > 0.6f)
         conf = 0.6f;
     if (issuer)
-        ex_set(c, META_ISSUER, issuer, conf);
+        set_body(c, META_ISSUER, issuer, conf);
     else
         c->oom = true;
     free(issuer);
@@ -717,7 +782,7 @@ void ex_find_issuer(extract_ctx *c)
             conf = 0.6f;
         free(sf);
         if (sup)
-            ex_set(c, META_ISSUER_SUPERIOR, sup, conf);
+            set_body(c, META_ISSUER_SUPERIOR, sup, conf);
         else
             c->oom = true;
         free(sup);

@@ -697,6 +697,34 @@ static void issuer_near_name_repaired(void **st)
     }
 }
 
+/* A province cut short at the end of a body's name (its last word lost
+ * to the motto, or a letter): completed from the date line's place, and
+ * checked; a place that does not go on from it completes nothing. */
+static void issuer_province_from_place(void **st)
+{
+    static const struct {
+        const char *sup, *date, *want;
+        bool flagged;
+    } cases[] = {
+        {"UBND TỈNH QUẢNG", DATE_QNG, "UBND TỈNH QUẢNG NGÃI", true},
+        {"UBND TỈNH QUẢNG NGÁ", DATE_QNG, "UBND TỈNH QUẢNG NGÃI", true},
+        {"UBND THÀNH PHỐ HỒ", "Thành phố Hồ Chí Minh, ngày 05 tháng 02 năm 2025",
+         "UBND THÀNH PHỐ HỒ CHÍ MINH", true},
+        {"UBND TỈNH QUẢNG", "Hà Nội, ngày 05 tháng 02 năm 2025", "UBND TỈNH QUẢNG", true},
+        {"UBND TỈNH QUẢNG NGÃI", DATE_QNG, "UBND TỈNH QUẢNG NGÃI", false},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        run *r = new_run();
+        const char *lines[] = {cases[i].sup, "SỞ TƯ PHÁP", NULL};
+        bld_state_header(&r->page[0], lines, "Số: 09/TTr-STP", cases[i].date);
+        extract(r);
+        assert_field(r, META_ISSUER_SUPERIOR, cases[i].want);
+        assert_field(r, META_ISSUER, "SỞ TƯ PHÁP");
+        assert_int_equal(flagged(r, META_ISSUER_SUPERIOR), cases[i].flagged);
+        free_run(r);
+    }
+}
+
 /* A subject ending on a word that leads into more lost its last line:
  * checked; "cây trồng" (not "trong") and "chữ ký số" end a subject. */
 static void subject_unfinished_flagged(void **st)
@@ -2381,6 +2409,7 @@ int main(void)
         cmocka_unit_test(lex_name_completion),
         cmocka_unit_test(issuer_single_body_repaired),
         cmocka_unit_test(issuer_near_name_repaired),
+        cmocka_unit_test(issuer_province_from_place),
         cmocka_unit_test(title_with_stray_word),
         cmocka_unit_test(subject_multiline_stops),
         cmocka_unit_test(subject_unfinished_flagged),
