@@ -80,12 +80,17 @@ static bool is_upper_line(const char *t)
 }
 
 /* Vietnamese surnames: a closed set. A name read without any diacritic
- * ("Dinh") takes the surname's spelling ("Đinh"). */
+ * ("Dinh") takes the surname's spelling ("Đinh"). Words as common among
+ * middle names as among surnames (Văn, Kim) are left out: a name whose
+ * surname was lost must not read as whole. */
 static const char *const surnames[] = {
     "Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Huỳnh", "Phan", "Vũ", "Võ", "Đặng", "Bùi",
     "Đỗ", "Hồ", "Ngô", "Dương", "Lý", "Đinh", "Đào", "Cao", "Lâm", "Mai", "Trịnh", "Đoàn",
     "Lương", "Tạ", "Tô", "Hà", "Cầm", "Lò", "Quách", "Chu", "Triệu", "Thái", "Tăng", "Lưu",
     "Hứa", "Kiều", "Vương", "Đàm", "Nông", "Lục", "Âu", "Mạc", "Tống", "Thân", "Khổng",
+    "Trương", "Phùng", "Lại", "Nghiêm", "Từ", "Ông", "La", "Lã", "Khúc", "Quan", "Tôn",
+    "Thạch", "Giáp", "Bạch", "Doãn", "Ninh", "Vi", "Hàn", "Diệp", "Đồng", "Hầu", "Tiêu",
+    "Khương", "Châu", "Lù", "Sầm",
 };
 
 /* The surname a name's first word stands for. Surnames are a closed set,
@@ -110,6 +115,33 @@ static const char *surname_spelling(const char *w)
     }
     free(g);
     return match ? match : w;
+}
+
+/* The name with its first word, when that is no surname but one letter
+ * from exactly one of four letters or more ("Clâu" for Châu, "Lưưng" for
+ * Lương), spelt as that surname (malloc'd); NULL otherwise ("Cau" is as
+ * near Cao, Châu and Cầm). */
+static char *near_surname(const char *name)
+{
+    size_t n = strcspn(name, " ");
+    char *first = strndup(name, n);
+    char *g = first ? vn_fold(first) : NULL;
+    const char *match = NULL;
+    bool several = false;
+    for (size_t k = 0; g && strlen(g) >= 4 && k < sizeof surnames / sizeof surnames[0]; k++) {
+        char *f = vn_fold(surnames[k]);
+        if (f && vn_edit_distance(f, g, 1) == 1) {
+            several |= match != NULL;
+            match = surnames[k];
+        }
+        free(f);
+    }
+    char *out = NULL;
+    if (match && !several && asprintf(&out, "%s%s", match, name + n) < 0)
+        out = NULL;
+    free(g);
+    free(first);
+    return out;
 }
 
 /* Whether the name's first word is one of the surnames. */
@@ -934,7 +966,14 @@ static bool signer_on_page(extract_ctx *c, size_t page)
             conf = l[name].conf * (st.words >= 2 && st.words <= 5 ? 1.0f : 0.7f);
             /* a first word that is no surname: the real one may be lost
              * under the seal ("Thu Việt" for "Nguyễn Thu Việt"), or it is
-             * a rare surname; either way the clerk should look */
+             * a rare surname; either way the clerk should look. One a
+             * letter from a surname is that one misread, to be checked. */
+            char *near = is_surname(title) ? NULL : near_surname(title);
+            if (near) {
+                free(title);
+                title = near;
+                conf = conf < 0.5f ? conf : 0.5f;
+            }
             if ((!is_surname(title) || name_cut) && conf > 0.55f)
                 conf = 0.55f;
             ex_set(c, META_SIGNER, title, conf);
