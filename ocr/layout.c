@@ -243,9 +243,11 @@ static int row_mid(const page_layout *pl, const lay_row *r)
 /* Whether the words of row a belong to row b's line, though grouped
  * apart: a stamp's frame or text taken into a word ("Châu," under the ĐẾN
  * stamp, read with a line of the stamp) makes it far taller than the
- * line, and its centre moves off. Each word of a (a few) is that tall,
- * spans b's middle, and stands among b's words: no overlap with any, next
- * to one. */
+ * line, and its centre moves off; the stamp's wiping left a word only its
+ * top ("TẾ" of "BỘ Y TẾ" read from its marks, a quarter of the line
+ * high), centred off the line too. Each word of a (a few) is that tall and
+ * spans b's middle, or is that small and centred within b's band, and
+ * stands among b's words: no overlap with any, next to one. */
 static bool rides_on(const page_layout *pl, const lay_row *a, const lay_row *b)
 {
     if (a->n == 0 || a->n > 3 || b->n < 2)
@@ -253,7 +255,9 @@ static bool rides_on(const page_layout *pl, const lay_row *a, const lay_row *b)
     int mid = row_mid(pl, b);
     for (size_t i = 0; i < a->n; i++) {
         const ocr_box *wa = &pl->words[a->w[i]].box;
-        if (box_h(wa) * 10 < b->h * 14 || wa->y0 > mid || wa->y1 < mid)
+        bool tall = box_h(wa) * 10 >= b->h * 14 && wa->y0 <= mid && wa->y1 >= mid;
+        bool piece = box_h(wa) * 2 < b->h && box_cy(wa) >= b->box.y0 && box_cy(wa) <= b->box.y1;
+        if (!tall && !piece)
             return false;
         int gap = -1;
         for (size_t j = 0; j < b->n; j++) {

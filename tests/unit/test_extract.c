@@ -2095,6 +2095,24 @@ static void date_words_taken_tall(void **st)
     free_run(r);
 }
 
+/* The ĐẾN stamp's wiping left of a body's last word only its top, read
+ * from its marks a quarter of the line high and centred off it ("TẾ" of
+ * "BỘ Y TẾ"): it is put back in its line, not taken for a line (and a
+ * body) of its own. */
+static void body_word_left_small(void **st)
+{
+    run *r = new_run();
+    const char *bodies[] = {"BỘ Y", NULL};
+    bld_state_header(&r->page[0], bodies, "Số: 351/TB-BYT", "Hà Nội, ngày 04 tháng 11 năm 2021");
+    int end = LEFT_CX + (bld_word_w("BỘ") + SPACE_W + bld_word_w("Y")) / 2;
+    bld_word_at(&r->page[0], "TẾ", end + SPACE_W, 188, bld_word_w("TẾ"), 12, 0.9f, 0);
+    bld_title_subject(&r->page[0], "THÔNG BÁO", NULL);
+    extract(r);
+    assert_field(r, META_ISSUER, "BỘ Y TẾ");
+    assert_null(S(r, META_ISSUER_SUPERIOR));
+    free_run(r);
+}
+
 /* A place is words of a name: a notation's tail before it is no part of
  * it (taken off, to be checked), and a name a letter or two off a
  * province's ("Hiệu Giang") is checked, while one far from any province
@@ -2484,6 +2502,7 @@ int main(void)
         cmocka_unit_test(place_touching_notation),
         cmocka_unit_test(place_first_letter_lost),
         cmocka_unit_test(date_words_taken_tall),
+        cmocka_unit_test(body_word_left_small),
         cmocka_unit_test(place_touching_is_unsure),
         cmocka_unit_test(place_province_whole),
         cmocka_unit_test(place_words_checked),
