@@ -94,27 +94,40 @@ static const char *const surnames[] = {
 };
 
 /* The surname a name's first word stands for. Surnames are a closed set,
- * so a word that is not one but has the letters of exactly one ("Dinh",
- * or "Đỉnh" with a tone mark misread on a seal or a scribble) takes that
- * surname's spelling; anything else is kept as read. */
+ * so a word that is not one but has the letters of one ("Dinh", or
+ * "Đỉnh" with a tone mark misread on a seal or a scribble) takes that
+ * surname's spelling; of two with the same letters (Đoàn, Doãn), the one
+ * nearer in its marks ("Đoán": Đoàn), none when they are as near;
+ * anything else is kept as read. */
 static const char *surname_spelling(const char *w)
 {
     const char *match = NULL;
+    int match_d = 99;
+    bool tie = false;
     char *g = vn_fold(w);
     if (!g)
         return w;
     for (size_t k = 0; k < sizeof surnames / sizeof surnames[0]; k++) {
         if (strcmp(surnames[k], w) == 0) {
             match = surnames[k];
+            tie = false;
             break;
         }
         char *f = vn_fold(surnames[k]);
-        if (f && strcmp(f, g) == 0)
-            match = match ? w : surnames[k]; /* two candidates: keep as read */
+        if (f && strcmp(f, g) == 0) {
+            /* the bytes' distance: a mark is a byte or two of UTF-8 */
+            int d = vn_edit_distance(surnames[k], w, 8);
+            if (d < match_d) {
+                match = surnames[k];
+                match_d = d;
+                tie = false;
+            } else if (d == match_d)
+                tie = true;
+        }
         free(f);
     }
     free(g);
-    return match ? match : w;
+    return match && !tie ? match : w;
 }
 
 /* The name with its first word, when that is no surname but one letter

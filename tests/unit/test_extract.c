@@ -1263,6 +1263,8 @@ static void signer_surname_spelling(void **st)
         {"Clâu Minh Nga", "Châu Minh Nga", true},
         {"Lưưng Anh Hùng", "Lương Anh Hùng", true},
         {"Cau Kim Vinh", "Cau Kim Vinh", true},
+        {"Đoán Đức Minh", "Đoàn Đức Minh", false},
+        {"Doăn Đức Minh", "Doãn Đức Minh", false},
         {"Trương Thị Hoa", "Trương Thị Hoa", false},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
