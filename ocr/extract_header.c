@@ -699,26 +699,26 @@ static char *complete_province(const char *name, const char *place)
 {
     if (!name || !place)
         return NULL;
+    static const char *const kinds[] = {"tinh ", "thanh pho "};
     char *named = lex_province_named(place);
-    char *f = vn_fold(name), *p = named ? vn_fold(named) : NULL;
+    char *f = vn_fold(name), *pf = named ? vn_fold(named) : NULL;
     /* "Thành phố Hồ Chí Minh": the province's own name after its kind */
-    const char *prov = named;
-    if (p && strncmp(p, "thanh pho ", strlen("thanh pho ")) == 0) {
-        memmove(p, p + strlen("thanh pho "), strlen(p + strlen("thanh pho ")) + 1);
-        prov = strchr(strchr(named, ' ') + 1, ' ') + 1;
+    const char *p = pf, *prov = named;
+    if (pf && strncmp(pf, kinds[1], strlen(kinds[1])) == 0) {
+        p = pf + strlen(kinds[1]);
+        prov = word_after(named, pf, p);
     }
-    char *out = NULL;
+    /* the name's province: what follows its last "tỉnh" or "thành phố" */
     const char *tail = NULL;
-    for (const char *at = f; f && (at = strstr(at, "tinh ")) != NULL; at++)
-        if (at == f || at[-1] == ' ')
-            tail = at + strlen("tinh ");
-    for (const char *at = f; f && (at = strstr(at, "thanh pho ")) != NULL; at++)
-        if ((at == f || at[-1] == ' ') && (!tail || at + strlen("thanh pho ") > tail))
-            tail = at + strlen("thanh pho ");
+    for (size_t k = 0; f && k < sizeof kinds / sizeof kinds[0]; k++)
+        for (const char *at = f; (at = strstr(at, kinds[k])) != NULL; at++)
+            if ((at == f || at[-1] == ' ') && (!tail || at + strlen(kinds[k]) > tail))
+                tail = at + strlen(kinds[k]);
     size_t tl = tail ? strlen(tail) : 0, pl = p ? strlen(p) : 0;
     bool cut = tl >= 2 && tl < pl && strncmp(p, tail, tl) == 0;
     bool misread = tl >= 2 && pl >= 6 && vn_edit_distance(tail, p, 1) == 1;
-    if (p && tail && (cut || misread)) {
+    char *out = NULL;
+    if (prov && tail && (cut || misread)) {
         const char *keep = word_after(name, f, tail);
         char *up = keep ? vn_upper(prov) : NULL;
         if (up && asprintf(&out, "%.*s%s", (int)(keep - name), name, up) < 0)
@@ -726,7 +726,7 @@ static char *complete_province(const char *name, const char *place)
         free(up);
     }
     free(f);
-    free(p);
+    free(pf);
     free(named);
     return out;
 }

@@ -398,7 +398,7 @@ int hand_read_slot(ocr_engine *e, PIX *page, int dpi, const hand_slot *slot, ocr
     }
     pixDestroy(&crop);
     /* a stamp's frame may run through the blank or beside it, in the
-     * pen's own blue (the ĐẾN stamp's side through the day's "1") */
+     * pen's own blue (the ĐẾN stamp's side next to the day's blank) */
     if (mask) {
         PIX *clean = without_rules(mask, dpi);
         pixDestroy(&mask);
