@@ -373,20 +373,34 @@ hand_slot *ex_add_slot(extract_ctx *c, hand_slot_kind kind, int x0, int x1, cons
     return s;
 }
 
-size_t extract_hand_slots(const ocr_page_text *page, hand_slot *slots)
+/* The number and the date of the first page alone, as the second readings
+ * need them (extract_hand_slots, extract_date_doubt): `c` is set up over
+ * `pl`, `opt` and `scratch`, which the caller frees. */
+static bool header_only(const ocr_page_text *page, extract_ctx *c, page_layout *pl,
+                        extract_options *opt, doc_metadata *scratch)
 {
     if (!page || page->nwords == 0)
-        return 0;
-    extract_options opt = extract_defaults();
-    doc_metadata scratch = {0};
+        return false;
+    *opt = extract_defaults();
+    *scratch = (doc_metadata){0};
+    if (layout_build(pl, page) != 0)
+        return false;
+    *c = (extract_ctx){.opt = opt, .npages = 1, .out = scratch, .raw0 = page, .pages = pl};
+    c->number_row = c->date_row = c->title_row = c->subject_end = EX_NONE;
+    c->type_from_title = -1;
+    ex_find_number(c);
+    ex_find_date(c);
+    return true;
+}
+
+size_t extract_hand_slots(const ocr_page_text *page, hand_slot *slots)
+{
+    extract_options opt;
+    doc_metadata scratch;
     page_layout pl;
-    if (layout_build(&pl, page) != 0)
+    extract_ctx c;
+    if (!header_only(page, &c, &pl, &opt, &scratch))
         return 0;
-    extract_ctx c = {.opt = &opt, .npages = 1, .out = &scratch, .raw0 = page, .pages = &pl};
-    c.number_row = c.date_row = c.title_row = c.subject_end = EX_NONE;
-    c.type_from_title = -1;
-    ex_find_number(&c);
-    ex_find_date(&c);
     layout_free(&pl);
     meta_free(&scratch);
     for (size_t i = 0; i < c.nslots; i++) {
@@ -397,6 +411,77 @@ size_t extract_hand_slots(const ocr_page_text *page, hand_slot *slots)
             slots[i].box.x1 = page->width;
     }
     return c.oom ? 0 : c.nslots;
+}
+
+/* How far the date line's band reaches above and below its words, in
+ * line heights: its marks, and no more of the lines around it. */
+#define DATE_BAND_MARGIN 0.1
+
+/* The date line as the first page's header reads it: none found, a date
+ * read, none read but a blank left for the pen's reading (hand.c), or
+ * none read at all; for the last, the band of the line in `region`. */
+typedef enum { DATE_NO_LINE, DATE_READ, DATE_PEN, DATE_NONE } date_state;
+
+static date_state read_date_line(const ocr_page_text *page, ocr_box *region)
+{
+    extract_options opt;
+    doc_metadata scratch;
+    page_layout pl;
+    extract_ctx c;
+    if (!header_only(page, &c, &pl, &opt, &scratch))
+        return DATE_NO_LINE;
+    bool pen = false; /* a blank of the date that reads like a pen's */
+    for (size_t i = 0; i < c.nslots; i++)
+        pen = pen || c.slots[i].kind != HAND_NUMBER;
+    date_state st = c.oom || c.date_row == EX_NONE ? DATE_NO_LINE
+                    : scratch.str[META_DATE]       ? DATE_READ
+                    : pen                          ? DATE_PEN
+                                                   : DATE_NONE;
+    if (st == DATE_NONE) {
+        const lay_row *r = &pl.rows[c.date_row];
+        size_t from, to;
+        ex_right(&pl, r, &from, &to);
+        if (c.number_row == c.date_row && c.number_last + 1 > from)
+            from = c.number_last + 1;
+        /* a dash or a dot before the place is no measure of the line */
+        while (from < to && 2 * (lay_at(&pl, r, from)->box.y1 - lay_at(&pl, r, from)->box.y0) < r->h)
+            from++;
+        if (from >= to) {
+            st = DATE_NO_LINE;
+        } else {
+            /* the line's extent from its first words, the place (and
+             * "ngày"), which nothing written over the line's end has
+             * merged into: ascenders, marks and tails, no more */
+            ocr_box line = lay_at(&pl, r, from)->box;
+            int h = line.y1 - line.y0;
+            for (size_t j = from + 1; j < to && j < from + 3; j++) {
+                const ocr_box *b = &lay_at(&pl, r, j)->box;
+                if ((b->y1 - b->y0) * 4 > h * 5 || b->y1 < line.y0 || b->y0 > line.y1)
+                    continue;
+                line.y0 = b->y0 < line.y0 ? b->y0 : line.y0;
+                line.y1 = b->y1 > line.y1 ? b->y1 : line.y1;
+            }
+            h = line.y1 - line.y0;
+            int m = (int)(DATE_BAND_MARGIN * h);
+            region->x0 = line.x0 - m > 0 ? line.x0 - m : 0;
+            region->x1 = pl.width;
+            region->y0 = line.y0 - m > 0 ? line.y0 - m : 0;
+            region->y1 = line.y1 + m < pl.height ? line.y1 + m : pl.height;
+        }
+    }
+    layout_free(&pl);
+    meta_free(&scratch);
+    return st;
+}
+
+bool extract_date_lost(const ocr_page_text *page, ocr_box *region)
+{
+    return read_date_line(page, region) == DATE_NONE;
+}
+
+bool extract_date_unread(const ocr_page_text *page, ocr_box *region)
+{
+    return read_date_line(page, region) != DATE_READ;
 }
 
 int extract_metadata(const ocr_page_text *pages, size_t npages, const extract_options *opt,

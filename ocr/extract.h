@@ -58,6 +58,20 @@ bool extract_name_doubt(const ocr_page_text *page, ocr_box *region);
  * name's band must pass. */
 bool extract_name_unsure(const ocr_page_text *page, ocr_box *region);
 
+/* A date line whose date was not read: "<Place>, ngày" stands at the
+ * head of the header's right column but no date follows, nor a blank the
+ * pen filled in (extract_hand_slots), typically because the registry's ĐẾN
+ * stamp lies over the line's end and the page's layout analysis cut the
+ * line among the stamp's own lines. Sets `region` (page pixels) to the
+ * band of the line, as high as its first words, for a second, single-line
+ * reading whose words should replace those there. */
+bool extract_date_lost(const ocr_page_text *page, ocr_box *region);
+
+/* Whether the first page's date line reads no date: the test a second
+ * reading of the line's band must pass (its confidence is the reading's
+ * own, and a doubtful date is flagged as on the page's first reading). */
+bool extract_date_unread(const ocr_page_text *page, ocr_box *region);
+
 /* A blank of the printed form the registry fills in by pen (standards §5):
  * the number between "Số:" and its separator, the day between "ngày" and
  * "tháng", the month between "tháng" and "năm". */

@@ -625,7 +625,7 @@ static void mark_stamp(page_layout *pl)
                 int cx = (w->box.x0 + w->box.x1) / 2, cy = box_cy(&w->box);
                 if (cx < zx0 || cx > zx1 || cy < zy0 || cy > zy1)
                     continue;
-                if (w->conf < 0.5f || w == a)
+                if ((w->conf < 0.5f && !(w->src && w->src->line_read)) || w == a)
                     w->stamp = true;
                 if (strstr(w->fold, "...") != NULL) {
                     /* "....LJBND": the dotted field ran into the issuer */

@@ -150,27 +150,29 @@ static int straighten(PIX **pix, PIX **gray, int dpi, ocr_engine *engine, const 
     return 0;
 }
 
-/* A band of the signer block read again, in place of the page's reading
- * of it, which was found wanting (the position under the prefix that is
- * no title, the name that does not start with a surname). The second
+/* A band of the page read again, in place of the page's reading of it,
+ * which was found wanting (the position under the prefix that is no
+ * title, the name that does not start with a surname, the date line with
+ * no date): as a block, or with `one_line` as a single line. The second
  * reading is kept only when `poor` finds nothing wrong with it: the first,
  * poor as it is, may still be repaired from the words it dropped as
- * unreadable. */
-static int reread_band(ocr_engine *engine, PIX *src, int dpi, const ocr_box *band,
+ * unreadable, or from the pen's writing. */
+static int reread_band(ocr_engine *engine, PIX *src, int dpi, const ocr_box *band, bool one_line,
                        bool (*poor)(const ocr_page_text *, ocr_box *), const char *what,
                        ocr_page_text *text, sohoa_err *err)
 {
     ocr_page_text trial;
     if (ocr_page_copy(&trial, text) != 0)
-        return err_set(err, SOHOA_EWORK, "out of memory reading the signer block again");
+        return err_set(err, SOHOA_EWORK, "out of memory reading the %s again", what);
     /* the image is not read again elsewhere in this band but by the name
      * gap's pass, which the cleaning serves as well */
     prep_whiten_light(src, band->x0, band->y0, band->x1, band->y1);
-    int rc = ocr_recognize_region(engine, src, dpi, band, 1.0f, true, &trial, err);
+    int rc = one_line ? ocr_recognize_line(engine, src, dpi, band, &trial, err)
+                      : ocr_recognize_region(engine, src, dpi, band, 1.0f, true, &trial, err);
     ocr_box still;
     bool better = rc == 0 && !poor(&trial, &still);
-    log_debug("signer's %s re-read at %d,%d-%d,%d: %s", what, band->x0, band->y0, band->x1,
-              band->y1, better ? "read right" : "no better, first reading kept");
+    log_debug("%s re-read at %d,%d-%d,%d: %s", what, band->x0, band->y0, band->x1, band->y1,
+              better ? "read right" : "no better, first reading kept");
     if (better) {
         ocr_page_text old = *text;
         *text = trial;
@@ -236,14 +238,20 @@ static int recognise(ocr_engine *engine, PIX *gray, PIX *pix, int dpi, int ocr_d
          * scan's full resolution (a few hundred ms, only when needed). */
         ocr_box gap;
         if (extract_position_gap(text, &gap))
-            rc = reread_band(engine, src, dpi, &gap, extract_position_gap, "position", text, err);
+            rc = reread_band(engine, src, dpi, &gap, false, extract_position_gap,
+                             "signer's position", text, err);
         if (rc == 0 && extract_signer_gap(text, &gap)) {
             size_t before = text->nwords;
             rc = ocr_recognize_region(engine, src, dpi, &gap, 1.0f, false, text, err);
             log_debug("signer block re-read: %zu word(s) added", text->nwords - before);
         }
         if (rc == 0 && extract_name_doubt(text, &gap))
-            rc = reread_band(engine, src, dpi, &gap, extract_name_unsure, "name", text, err);
+            rc = reread_band(engine, src, dpi, &gap, false, extract_name_unsure, "signer's name",
+                             text, err);
+        /* a date line the stamp's lines cut apart: read as one line */
+        if (rc == 0 && first_page && extract_date_lost(text, &gap))
+            rc = reread_band(engine, src, dpi, &gap, true, extract_date_unread, "date line", text,
+                             err);
         /* numbers and days written by pen into the form: read again from
          * the pen's ink (the colour page: the pen is told by its blue).
          * Only the first page carries the document's own. */

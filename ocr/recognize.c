@@ -1,4 +1,5 @@
 #include "recognize.h"
+#include "line_band.h"
 #include "preprocess.h"
 
 #include <ctype.h>
@@ -342,32 +343,81 @@ static bool centre_inside(const ocr_box *b, const ocr_box *r)
     return cx >= r->x0 && cx < r->x1 && cy >= r->y0 && cy < r->y1;
 }
 
-int ocr_recognize_region(ocr_engine *e, PIX *pix, int dpi, const ocr_box *region, float scale,
-                         bool replace, ocr_page_text *out, sohoa_err *err)
+/* The region x0,y0-x1,y1 of `pix`, clamped to it; false when too small to
+ * hold a line. */
+static bool clamp_region(PIX *pix, const ocr_box *region, float scale, ocr_box *r)
 {
-    int x0 = (int)((float)region->x0 / scale), y0 = (int)((float)region->y0 / scale);
-    int x1 = (int)((float)region->x1 / scale), y1 = (int)((float)region->y1 / scale);
     int w = pixGetWidth(pix), h = pixGetHeight(pix);
-    x0 = x0 < 0 ? 0 : x0;
-    y0 = y0 < 0 ? 0 : y0;
-    x1 = x1 > w ? w : x1;
-    y1 = y1 > h ? h : y1;
-    if (x1 - x0 < 16 || y1 - y0 < 16)
-        return 0;
-    ocr_page_text found = {0};
+    r->x0 = (int)((float)region->x0 / scale);
+    r->y0 = (int)((float)region->y0 / scale);
+    r->x1 = (int)((float)region->x1 / scale);
+    r->y1 = (int)((float)region->y1 / scale);
+    r->x0 = r->x0 < 0 ? 0 : r->x0;
+    r->y0 = r->y0 < 0 ? 0 : r->y0;
+    r->x1 = r->x1 > w ? w : r->x1;
+    r->y1 = r->y1 > h ? h : r->y1;
+    return r->x1 - r->x0 >= 16 && r->y1 - r->y0 >= 16;
+}
+
+/* OCR of rectangle `r` of `pix` in page segmentation `mode` into `found`. */
+static int read_rect(ocr_engine *e, PIX *pix, int dpi, const ocr_box *r, TessPageSegMode mode,
+                     ocr_page_text *found, sohoa_err *err)
+{
     TessBaseAPISetImage2(e->ocr, pix);
     TessBaseAPISetSourceResolution(e->ocr, dpi);
-    TessBaseAPISetRectangle(e->ocr, x0, y0, x1 - x0, y1 - y0);
-    TessBaseAPISetPageSegMode(e->ocr, PSM_SINGLE_BLOCK);
+    TessBaseAPISetRectangle(e->ocr, r->x0, r->y0, r->x1 - r->x0, r->y1 - r->y0);
+    TessBaseAPISetPageSegMode(e->ocr, mode);
     int rc = 0;
     if (TessBaseAPIRecognize(e->ocr, NULL) == 0)
-        rc = collect_words(e->ocr, &found, err);
+        rc = collect_words(e->ocr, found, err);
     TessBaseAPISetPageSegMode(e->ocr, PSM_AUTO);
     TessBaseAPIClear(e->ocr);
-    /* the page's own reading of the region gives way, when it is to be
-     * replaced and the second look read something */
-    for (size_t i = out->nwords; rc == 0 && replace && found.nwords > 0 && i-- > 0;)
-        if (centre_inside(&out->words[i].box, region))
+    return rc;
+}
+
+static void shift_box(ocr_box *b, int dx, int dy)
+{
+    b->x0 += dx;
+    b->x1 += dx;
+    b->y0 += dy;
+    b->y1 += dy;
+}
+
+static void place_word(ocr_word *wd, int dx, int dy, float scale)
+{
+    shift_box(&wd->box, dx, dy);
+    shift_box(&wd->line_box, dx, dy);
+    wd->baseline += dy;
+    scale_box(&wd->box, scale);
+    scale_box(&wd->line_box, scale);
+    wd->baseline = (int)((float)wd->baseline * scale);
+}
+
+/* Whether `b` and a word of `found` (placed) overlap over half of either. */
+static bool overlaps_found(const ocr_box *b, const ocr_page_text *found, int dx, int dy,
+                           float scale)
+{
+    for (size_t k = 0; k < found->nwords; k++) {
+        ocr_word wd = found->words[k];
+        place_word(&wd, dx, dy, scale);
+        if (boxes_overlap(b, &wd.box) || boxes_overlap(&wd.box, b))
+            return true;
+    }
+    return false;
+}
+
+/* Adds the words of a second look at `region` to `out`: moved by dx,dy and
+ * scaled by `scale` into page coordinates. With `replace`, the page's
+ * own words centred in the region give way (when the second look read
+ * something); with `prevail` too, so do those a new word overlaps (a word
+ * that ran into the region from outside it), else a new word overlapping
+ * an old one is dropped. */
+static int merge_found(ocr_page_text *out, const ocr_page_text *found, const ocr_box *region,
+                       int dx, int dy, float scale, bool replace, bool prevail, sohoa_err *err)
+{
+    for (size_t i = out->nwords; replace && found->nwords > 0 && i-- > 0;)
+        if (centre_inside(&out->words[i].box, region) ||
+            (prevail && overlaps_found(&out->words[i].box, found, dx, dy, scale)))
             ocr_page_remove_word(out, i);
     int line0 = 0, block0 = 0;
     for (size_t i = 0; i < out->nwords; i++) {
@@ -376,11 +426,9 @@ int ocr_recognize_region(ocr_engine *e, PIX *pix, int dpi, const ocr_box *region
         if (out->words[i].block >= block0)
             block0 = out->words[i].block + 1;
     }
-    for (size_t i = 0; rc == 0 && i < found.nwords; i++) {
-        ocr_word wd = found.words[i];
-        scale_box(&wd.box, scale);
-        scale_box(&wd.line_box, scale);
-        wd.baseline = (int)((float)wd.baseline * scale);
+    for (size_t i = 0; i < found->nwords; i++) {
+        ocr_word wd = found->words[i];
+        place_word(&wd, dx, dy, scale);
         bool dup = false;
         for (size_t k = 0; k < out->nwords && !dup; k++)
             dup = boxes_overlap(&wd.box, &out->words[k].box);
@@ -389,9 +437,43 @@ int ocr_recognize_region(ocr_engine *e, PIX *pix, int dpi, const ocr_box *region
         wd.line += line0;
         wd.block += block0;
         if (ocr_page_add_word(out, &wd) != 0)
-            rc = err_set(err, SOHOA_EWORK, "out of memory storing OCR words");
+            return err_set(err, SOHOA_EWORK, "out of memory storing OCR words");
     }
+    return 0;
+}
+
+int ocr_recognize_region(ocr_engine *e, PIX *pix, int dpi, const ocr_box *region, float scale,
+                         bool replace, ocr_page_text *out, sohoa_err *err)
+{
+    ocr_box r;
+    if (!clamp_region(pix, region, scale, &r))
+        return 0;
+    ocr_page_text found = {0};
+    int rc = read_rect(e, pix, dpi, &r, PSM_SINGLE_BLOCK, &found, err);
+    if (rc == 0)
+        rc = merge_found(out, &found, region, 0, 0, scale, replace, false, err);
     ocr_page_text_free(&found);
+    return rc;
+}
+
+int ocr_recognize_line(ocr_engine *e, PIX *pix, int dpi, const ocr_box *band, ocr_page_text *out,
+                       sohoa_err *err)
+{
+    ocr_box r;
+    if (!clamp_region(pix, band, 1.0f, &r))
+        return 0;
+    PIX *line = line_band_cut(pix, r.x0, r.y0, r.x1, r.y1);
+    if (!line)
+        return err_set(err, SOHOA_EWORK, "out of memory reading a line again");
+    ocr_page_text found = {0};
+    ocr_box whole = {0, 0, pixGetWidth(line), pixGetHeight(line)};
+    int rc = read_rect(e, line, dpi, &whole, PSM_SINGLE_LINE, &found, err);
+    for (size_t i = 0; i < found.nwords; i++)
+        found.words[i].line_read = true;
+    if (rc == 0)
+        rc = merge_found(out, &found, band, r.x0, r.y0, 1.0f, true, true, err);
+    ocr_page_text_free(&found);
+    pixDestroy(&line);
     return rc;
 }
 

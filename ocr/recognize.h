@@ -54,6 +54,13 @@ int ocr_recognize(ocr_engine *e, struct Pix *pix, int dpi, ocr_page_text *out, s
 int ocr_recognize_region(ocr_engine *e, struct Pix *pix, int dpi, const ocr_box *region,
                          float scale, bool replace, ocr_page_text *out, sohoa_err *err);
 
+/* The same for one text line, `band` (page coordinates, those of `pix`):
+ * read as a single line, whatever else its band cuts through (the lines
+ * of a stamp written over it, which the page's layout analysis let cut the
+ * line apart), its words replace those of `out` centred in the band. */
+int ocr_recognize_line(ocr_engine *e, struct Pix *pix, int dpi, const ocr_box *band,
+                       ocr_page_text *out, sohoa_err *err);
+
 /* Reads one line of digits from `pix` (a small image of a handwritten
  * number: dark ink on white, upright), writing at most n-1 digits to
  * `out` with Tesseract's mean confidence 0..1. Returns 1 when some digit

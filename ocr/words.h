@@ -28,6 +28,9 @@ typedef struct ocr_word {
     float red;        /* share of the word's ink that is red (stamps), 0..1 */
     bool hand;        /* digits read from the pen's writing in a blank of the
                          printed form (ocr/hand.c), not printed text */
+    bool line_read;   /* read again on its own, from the band of its line cut
+                         out of a stamp written over it (line_band.h): the
+                         line's own print, however poorly it reads */
 } ocr_word;
 
 /* A coloured blob that may be a stamp or a boxed mark (MẬT, KHẨN ...),

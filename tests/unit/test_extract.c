@@ -1106,16 +1106,21 @@ static void unread_ink_in_mark_zone(void **st)
 
 /* ---- the clerk's stamp ---- */
 
+/* The registry's ĐẾN stamp: its three lines at x, on rows y[]. */
+static void den_stamp(ocr_page_text *p, int x, const int y[3], const char *const lines[3])
+{
+    for (int i = 0; i < 3; i++) {
+        bld_line_no++;
+        bld_text(p, x, y[i], lines[i]);
+    }
+}
+
 static void den_stamp_ignored(void **st)
 {
     run *r = new_run();
     ocr_page_text *p = &r->page[0];
-    bld_line_no++;
-    bld_text(p, 230, 40, "ĐẾN Số: 192");
-    bld_line_no++;
-    bld_text(p, 230, 100, "Ngày: 12/02/2025");
-    bld_line_no++;
-    bld_text(p, 230, 160, "Chuyển: ......");
+    den_stamp(p, 230, (const int[]){40, 100, 160},
+              (const char *[]){"ĐẾN Số: 192", "Ngày: 12/02/2025", "Chuyển: ......"});
     /* the document's own number is unreadable */
     bld_state_header(p, UBND_QNG, "Số: /TTr-UBND", DATE_QNG);
     bld_title_subject(p, "TỜ TRÌNH", NULL);
@@ -2097,6 +2102,81 @@ static void date_words_taken_tall(void **st)
     free_run(r);
 }
 
+/* The date line cut apart among the lines of a stamp written over its end
+ * ("Quảng Ngãi, ngày t 404;Ä, nẤm 2020"): no date and no blank for the
+ * pen, so its band is named for a reading of its own, from the place's
+ * words (not the dash before them), as high as the line (not as a word
+ * read together with the stamp's line). */
+static void date_line_lost_named(void **st)
+{
+    run *r = state_doc("Số: 09/TTr-UBND", NULL, "TỜ TRÌNH");
+    ocr_page_text *p = &r->page[0];
+    bld_word_at(p, "-", 1200, 440, 14, 4, 0.5f, 0);
+    int x = bld_text(p, 1230, 420, "Quảng");
+    /* read together with a line of the stamp: far taller than the line */
+    bld_word_at(p, "Ngãi,", x, 370, bld_word_w("Ngãi,"), 95, 0.9f, 0);
+    bld_text(p, x + bld_word_w("Ngãi,") + SPACE_W, 420, "ngày");
+    /* the stamp's lines read into the line's end: tall and low */
+    bld_word_at(p, "t", 1700, 380, 30, 110, 0.3f, 0);
+    bld_word_at(p, "404;Ä,", 1750, 395, 150, 90, 0.2f, 0);
+    bld_text(p, 1920, 420, "nẤm 2020");
+    ocr_box band = {0};
+    assert_true(extract_date_lost(p, &band));
+    assert_true(extract_date_unread(p, &band));
+    assert_true(band.x0 < 1230 && band.x0 >= 1230 - WORD_H / 4);
+    assert_int_equal(band.x1, PAGE_W);
+    assert_true(band.y0 < 420 && band.y0 >= 420 - WORD_H / 4);
+    assert_true(band.y1 > 420 + WORD_H && band.y1 <= 420 + WORD_H + WORD_H / 4);
+    free_run(r);
+
+    /* a date read, however doubtfully: nothing to read again */
+    r = state_doc("Số: 09/TTr-UBND", "Quảng Ngãi, ngày 7 tháng 02 năm 2025", "TỜ TRÌNH");
+    assert_false(extract_date_lost(&r->page[0], &band));
+    assert_false(extract_date_unread(&r->page[0], &band));
+    free_run(r);
+
+    /* the day left blank for the pen: the pen's reading (hand.c) has it */
+    r = state_doc("Số: 09/TTr-UBND", NULL, "TỜ TRÌNH");
+    x = bld_text(&r->page[0], 1230, 420, "Quảng Ngãi, ngày");
+    bld_text(&r->page[0], x + 90, 420, "tháng 02 năm 2025");
+    assert_false(extract_date_lost(&r->page[0], &band));
+    assert_true(extract_date_unread(&r->page[0], &band));
+    free_run(r);
+    (void)st;
+}
+
+/* The date line read again on its own under the ĐẾN stamp: a word of it
+ * that reads poorly inside the stamp's frame ("2020" at 0.4, the stamp's
+ * lines crossing it) is the line's print, not the stamp's scribble; the
+ * date is read, to be checked. The same word from the page's reading is
+ * taken for the stamp's. */
+static void date_line_read_under_stamp(void **st)
+{
+    for (int again = 0; again < 2; again++) {
+        run *r = new_run();
+        ocr_page_text *p = &r->page[0];
+        /* its "Chuyển:" line under the date line */
+        den_stamp(p, 1800, (const int[]){330, 380, 480},
+                  (const char *[]){"ĐẾN Số: 3569", "Ngày: 29/8/2020", "Chuyển: Đ/c Lan"});
+        bld_state_header(p, UBND_QNG, "Số: 570/TB-VP", NULL);
+        int x = bld_text(p, 1230, 420, "Quảng Ngãi, ngày 20 tháng 8 năm");
+        bld_word_at(p, "2020", x, 420, bld_word_w("2020"), WORD_H, 0.4f, 0);
+        for (size_t i = 0; again && i < p->nwords; i++)
+            if (p->words[i].box.y0 == 420 && p->words[i].box.x0 >= 1230)
+                p->words[i].line_read = true;
+        bld_title_subject(p, "THÔNG BÁO", NULL);
+        extract(r);
+        if (again) {
+            assert_field(r, META_DATE, "2020-08-20");
+            assert_true(flagged(r, META_DATE));
+        } else {
+            assert_null(S(r, META_DATE));
+        }
+        free_run(r);
+    }
+    (void)st;
+}
+
 /* The ĐẾN stamp's wiping left of a body's last word only its top, read
  * from its marks a quarter of the line high and centred off it ("TẾ" of
  * "BỘ Y TẾ"): it is put back in its line, not taken for a line (and a
@@ -2504,6 +2584,8 @@ int main(void)
         cmocka_unit_test(place_touching_notation),
         cmocka_unit_test(place_first_letter_lost),
         cmocka_unit_test(date_words_taken_tall),
+        cmocka_unit_test(date_line_lost_named),
+        cmocka_unit_test(date_line_read_under_stamp),
         cmocka_unit_test(body_word_left_small),
         cmocka_unit_test(place_touching_is_unsure),
         cmocka_unit_test(place_province_whole),
