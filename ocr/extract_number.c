@@ -26,7 +26,7 @@
  * the number's separator (glued "Số:07/TB-UBND"). A speck or quote the
  * OCR set before it ("“Số:", "~Số") is part of the label; "Sđ" (the ố
  * read as đ, no word of the language) counts only glued to its colon or
- * number. */
+ * number; a dash between it and the number is the space read as one. */
 static size_t so_label(const char *f)
 {
     size_t s = 0;
@@ -45,6 +45,10 @@ static size_t so_label(const char *f)
         return 0;
     if (f[n] == '\0' || isdigit((unsigned char)f[n]) || (n > 2 && f[n] != ' '))
         return s + n;
+    /* the space after a Party document's "Số" read as a dash, glued to
+     * the number ("Số-31-QĐ/UBKTTU") */
+    if (o_like && n == 2 && f[n] == '-' && isdigit((unsigned char)f[n + 1]))
+        return s + n + 1;
     return 0;
 }
 
@@ -599,6 +603,9 @@ void ex_find_number(extract_ctx *c)
 
     /* "21UBND-NC": the separator after the number was lost */
     bool glued = unglue_number(&tail, &owner);
+    /* "Số-31-QĐ/TU": the space after the label read as a dash; the line
+     * is as damaged, though no pen wrote in it */
+    bool dashed = skip > 0 && label->fold[skip - 1] == '-';
     if (!tail || !owner) {
         free(tail);
         free(owner);
@@ -655,8 +662,9 @@ void ex_find_number(extract_ctx *c)
     long value = nr.ndigits ? strtol(nr.digits, NULL, 10) : 0;
     bool usable_num = nr.ndigits > 0 && !nr.bad && nr.ndigits <= 6 && value > 0;
     c->number_sep = sep;
-    c->number_printed = usable_num && !nr.fixed && !hand && !glued && nr.ndigits >= 2 &&
-                        nr.ndigits <= 5 && !(nr.ndigits >= 3 && nr.digits[0] == '0');
+    c->number_printed = usable_num && !nr.fixed && !hand && !glued && !dashed &&
+                        nr.ndigits >= 2 && nr.ndigits <= 5 &&
+                        !(nr.ndigits >= 3 && nr.digits[0] == '0');
     if (!c->number_printed && !bare && label->fold[skip] == '\0') {
         size_t at = sep && owner[nr.end] < np ? owner[nr.end] : np;
         bool starts = sep && !glued && (nr.end == 0 || owner[nr.end - 1] != owner[nr.end]);
@@ -667,7 +675,7 @@ void ex_find_number(extract_ctx *c)
     if (usable_num) {
         if (nr.fixed)
             conf *= 0.5f;
-        if ((hand || glued) && conf > 0.5f)
+        if ((hand || glued || dashed) && conf > 0.5f)
             conf = 0.5f;
         /* numbers under 10 carry a leading zero: a lone digit was probably
          * cut (standards §5) */
@@ -709,7 +717,7 @@ void ex_find_number(extract_ctx *c)
         nconf = nw ? sum / (float)nw : 0.5f;
         if (!notation_plausible(fixed))
             nconf *= 0.5f;
-        if ((glued || cut || inner_gap) && nconf > 0.6f)
+        if ((glued || dashed || cut || inner_gap) && nconf > 0.6f)
             nconf = 0.6f;
         /* read without its label: the place says it is the notation, no
          * word does */

@@ -84,6 +84,21 @@ check_pdf "$WORK/out3" "photocopy" 1 "$doc/truth.json"
 if pdfimages -list "$WORK/out3/document.pdf" 2>/dev/null | awk 'NR>2 && $9 == "ccitt"' | grep -q .; then
     pass "photocopy: stored as CCITT G4"; else fail "photocopy: encoding" "$(pdfimages -list "$WORK/out3/document.pdf")"; fi
 
+# 3b. A photocopy with the registry's ĐẾN stamp over the date line's end:
+#     the page's reading loses the date among the stamp's lines; the line,
+#     read again alone in its band, gives it back.
+gen stamped 13 --layout state --pages 1 --photocopy --stamp --no-handwritten --format png
+doc=$WORK/stamped/doc000
+"$SOHOA" process -vv -o "$WORK/out3b" "$doc"/page-1.png >/dev/null 2>"$WORK/log3b" \
+    && pass "stamped photocopy: processed" || fail "stamped photocopy: processed" "$(tail -3 "$WORK/log3b")"
+want=$(jq -r .date "$doc/truth.json")
+got=$(jq -r .date "$WORK/out3b/metadata.json")
+if grep -q "date line re-read at .*: read right" "$WORK/log3b" && [ "$got" = "$want" ]; then
+    pass "stamped photocopy: date read again under the stamp ($got)"
+else
+    fail "stamped photocopy: date" "got $got, want $want; $(grep -c 'date line' "$WORK/log3b") re-read line(s)"
+fi
+
 # 4. PNM input and explicit JPEG compression; output directory re-used.
 gen pnm 404 --layout state --pages 1 --format pnm --clean
 doc=$WORK/pnm/doc000

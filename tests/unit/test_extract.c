@@ -1718,6 +1718,18 @@ static void number_glued_to_notation(void **st)
     assert_field(r, META_NUMBER_NOTATION, "682-QĐ/TU");
     assert_true(flagged(r, META_NUMBER));
     free_run(r);
+
+    /* the space after "Số" read as a dash: the label is still the label,
+     * and the line as damaged as one glued */
+    r = new_run();
+    bld_party_header(&r->page[0], bodies, "Số-31-QĐ/TU", "Ninh Thuận, ngày 15 tháng 01 năm 2022");
+    bld_title_subject(&r->page[0], "QUYẾT ĐỊNH", NULL);
+    extract(r);
+    assert_int_equal(r->m.number, 31);
+    assert_field(r, META_NUMBER_NOTATION, "31-QĐ/TU");
+    assert_true(flagged(r, META_NUMBER));
+    assert_true(flagged(r, META_NOTATION));
+    free_run(r);
 }
 
 /* Print sets the number and its notation as one token: a number apart
