@@ -16,6 +16,9 @@
  * them gets a cast of up to 20 from JPEG), but for their neutral pixels:
  * black print that the ink crosses. */
 #define WIPE_FAINT_COLOUR 14
+/* How far past a colour frame's found bounds its ink is wiped, in tenths
+ * of a millimetre. */
+#define WIPE_MARGIN_MM10 15
 #define WIPE_COLOUR 30
 #define PRINT_DARK 100
 #define PRINT_NEUTRAL 10
@@ -594,10 +597,14 @@ void stamp_wipe(PIX *gray, PIX *color, const stamp_set *s)
     int gwpl = pixGetWpl(gray), cwpl = pixGetWpl(color);
     l_uint32 *gd = pixGetData(gray), *cd = pixGetData(color);
     tint t = s->tint;
+    /* a frame turned a few degrees, or inked unevenly, runs past the
+     * bounds its lines were found at: only coloured ink goes, so a margin
+     * costs the print nothing */
+    int m = s->dpi > 0 ? s->dpi * WIPE_MARGIN_MM10 / 254 : 0;
     for (size_t f = 0; f < s->n; f++) {
         const ocr_box *fr = &s->frame[f];
-        int x0 = fr->x0 < 0 ? 0 : fr->x0, y0 = fr->y0 < 0 ? 0 : fr->y0;
-        int x1 = fr->x1 > w ? w : fr->x1, y1 = fr->y1 > h ? h : fr->y1;
+        int x0 = fr->x0 - m < 0 ? 0 : fr->x0 - m, y0 = fr->y0 - m < 0 ? 0 : fr->y0 - m;
+        int x1 = fr->x1 + m > w ? w : fr->x1 + m, y1 = fr->y1 + m > h ? h : fr->y1 + m;
         if (x1 <= x0 || y1 <= y0)
             continue;
         /* the light pixels of faint colour: the stamp's faded strokes and

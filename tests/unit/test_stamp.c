@@ -280,6 +280,40 @@ static void wipe_keeps_print(void **state)
     pixDestroy(&p);
 }
 
+/* A frame turned a little, or inked unevenly, runs past the bounds its
+ * lines were found at: its side there goes too, and black print beside
+ * it stays. */
+static void wipe_reaches_past_bounds(void **state)
+{
+    (void)state;
+    PIX *p = paper();
+    header(p);
+    den_stamp(p, 20, 10, 0, BLUE);
+    /* print right of the frame's right side (at 70 mm), 1.5 mm off it */
+    text(p, "HD-STC", MM(71.5), MM(16), MM(3.5), BLACK);
+    p = scanned(p);
+    stamp_set f;
+    assert_int_equal(stamp_find(p, DPI, &f), 1);
+    /* found a millimetre short of the right side */
+    f.frame[0].x1 = MM(69);
+    PIX *gray = pixConvertRGBToLuminance(p);
+    assert_non_null(gray);
+    stamp_wipe(gray, p, &f);
+    /* the side, above the header's print and below it */
+    for (int y = MM(11); y < MM(44); y += y == MM(20) ? MM(15) : 1)
+        for (int x = MM(69); x < MM(70.5); x++) {
+            l_uint32 v = 0;
+            pixGetPixel(gray, x, y, &v);
+            assert_true(v > 150);
+        }
+    PIX *print = tu_text_mask("HD-STC", MM(3.5));
+    assert_non_null(print);
+    assert_true(dark_share(gray, print, MM(71.5), MM(16)) > 0.9);
+    pixDestroy(&print);
+    pixDestroy(&gray);
+    pixDestroy(&p);
+}
+
 /* A gray scan: the stamp's ink and the pen lose their colour but stay
  * lighter than black print (measured on gray scans: print's stroke cores
  * 10-40, the pen 65-90, the stamp 110-200). */
@@ -408,6 +442,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(frame_found), cmocka_unit_test(frame_cut_by_print),
         cmocka_unit_test(not_a_frame), cmocka_unit_test(wipe_keeps_print),
+        cmocka_unit_test(wipe_reaches_past_bounds),
         cmocka_unit_test(gray_frame_found_and_wiped), cmocka_unit_test(gray_frame_bottom_in_print),
         cmocka_unit_test(gray_not_a_frame), cmocka_unit_test(holds),
     };
