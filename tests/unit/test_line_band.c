@@ -138,6 +138,25 @@ static void stacked_glyphs_are_no_frame(void **st)
     pixDestroy(&p);
 }
 
+/* A pen's wavy stroke down through the line and past it (a long tail of
+ * the writing in the stamp) wanders off any straight line: no frame. */
+static void wavy_stroke_is_no_frame(void **st)
+{
+    (void)st;
+    PIX *p = white_page();
+    glyphs(p, 200, 1000);
+    static const int wave[8] = {0, 3, 6, 6, 6, 3, 0, 0};
+    for (int y = 150; y < 450; y++) {
+        int x = 660 + wave[(y / 4) % 8];
+        rect(p, x, y, x + 2, y);
+    }
+    PIX *band = line_band_cut(p, BAND_X0, BAND_Y0, BAND_X1, BAND_Y1);
+    assert_non_null(band);
+    assert_int_equal(ink_count(band, 655, BAND_Y0, 670, BAND_Y1 - 1), 3 * (BAND_Y1 - BAND_Y0));
+    pixDestroy(&band);
+    pixDestroy(&p);
+}
+
 static void edge_pieces_of_other_lines_go(void **st)
 {
     (void)st;
@@ -188,6 +207,7 @@ int main(void)
         cmocka_unit_test(frame_side_crossing_is_taken_out),
         cmocka_unit_test(frame_through_a_glyph_keeps_the_glyph),
         cmocka_unit_test(stacked_glyphs_are_no_frame),
+        cmocka_unit_test(wavy_stroke_is_no_frame),
         cmocka_unit_test(edge_pieces_of_other_lines_go),
         cmocka_unit_test(bad_input),
     };
