@@ -481,7 +481,8 @@ bool extract_date_lost(const ocr_page_text *page, ocr_box *region)
 
 bool extract_date_unread(const ocr_page_text *page, ocr_box *region)
 {
-    return read_date_line(page, region) != DATE_READ;
+    date_state st = read_date_line(page, region);
+    return st != DATE_READ && st != DATE_PEN;
 }
 
 int extract_metadata(const ocr_page_text *pages, size_t npages, const extract_options *opt,

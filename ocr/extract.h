@@ -67,9 +67,11 @@ bool extract_name_unsure(const ocr_page_text *page, ocr_box *region);
  * reading whose words should replace those there. */
 bool extract_date_lost(const ocr_page_text *page, ocr_box *region);
 
-/* Whether the first page's date line reads no date: the test a second
- * reading of the line's band must pass (its confidence is the reading's
- * own, and a doubtful date is flagged as on the page's first reading). */
+/* Whether the first page's date line reads no date, nor a blank for the
+ * digits-only reading (a day or month read as no digit at all: "tháng †Ù
+ * năm"): the test a second reading of the line's band must pass. Its
+ * confidence is the reading's own; a doubtful date is flagged, and a
+ * blank's reading always is (hand.h). */
 bool extract_date_unread(const ocr_page_text *page, ocr_box *region);
 
 /* A blank of the printed form the registry fills in by pen (standards §5):
