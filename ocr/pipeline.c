@@ -164,8 +164,10 @@ static int reread_band(ocr_engine *engine, PIX *src, int dpi, const ocr_box *ban
     ocr_page_text trial;
     if (ocr_page_copy(&trial, text) != 0)
         return err_set(err, SOHOA_EWORK, "out of memory reading the %s again", what);
-    /* the image is not read again elsewhere in this band but by the name
-     * gap's pass, which the cleaning serves as well */
+    /* the cleaning stays in `src`: no later pass reads these bands but
+     * the name gap's, which it serves as well (the pen's reading takes
+     * its ink from the page itself, and marks stand clear of the signer
+     * block and the date line's right column) */
     prep_whiten_light(src, band->x0, band->y0, band->x1, band->y1);
     int rc = one_line ? ocr_recognize_line(engine, src, dpi, band, &trial, err)
                       : ocr_recognize_region(engine, src, dpi, band, 1.0f, true, &trial, err);
