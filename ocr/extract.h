@@ -38,6 +38,12 @@ int extract_metadata(const ocr_page_text *pages, size_t npages, const extract_op
  * should be, for a second, block-mode OCR pass. */
 bool extract_signer_gap(const ocr_page_text *page, ocr_box *region);
 
+/* A signer's name with no title above it: the OCR lost the position and
+ * the prefix, typically in a picture region it made of them with the seal
+ * and the signature. Sets `region` (page pixels) to the band above the
+ * name where they should be, for a second, block-mode OCR pass. */
+bool extract_title_gap(const ocr_page_text *page, ocr_box *region);
+
 /* A signer block whose position the OCR did not read: a prefix line
  * (KT. GIÁM ĐỐC) with no title under it, typically because the OCR took
  * the position's marks for a line of their own and read the rest as

@@ -130,15 +130,13 @@ static const char *surname_spelling(const char *w)
     return match && !tie ? match : w;
 }
 
-/* The name with its first word, when that is no surname but one letter
- * from exactly one of four letters or more ("Clâu" for Châu, "Lưưng" for
- * Lương), spelt as that surname (malloc'd); NULL otherwise ("Cau" is as
- * near Cao, Châu and Cầm). */
-static char *near_surname(const char *name)
+/* The surname a misread word stands for: one letter off exactly one
+ * surname, marks and case aside ("Clâu" for Châu, "Lưưng" for Lương,
+ * "TrẦa" for Trần), for words of four letters or more. NULL otherwise
+ * ("Cau" is as near Cao, Châu and Cầm). */
+static const char *misread_surname(const char *word)
 {
-    size_t n = strcspn(name, " ");
-    char *first = strndup(name, n);
-    char *g = first ? vn_fold(first) : NULL;
+    char *g = vn_fold(word);
     const char *match = NULL;
     bool several = false;
     for (size_t k = 0; g && strlen(g) >= 4 && k < sizeof surnames / sizeof surnames[0]; k++) {
@@ -149,12 +147,43 @@ static char *near_surname(const char *name)
         }
         free(f);
     }
-    char *out = NULL;
-    if (match && !several && asprintf(&out, "%s%s", match, name + n) < 0)
-        out = NULL;
     free(g);
+    return several ? NULL : match;
+}
+
+/* The name with its first word, when that is a misread surname, spelt as
+ * that surname (malloc'd); NULL otherwise. */
+static char *near_surname(const char *name)
+{
+    size_t n = strcspn(name, " ");
+    char *first = strndup(name, n);
+    const char *match = first ? misread_surname(first) : NULL;
+    char *out = NULL;
+    if (match && asprintf(&out, "%s%s", match, name + n) < 0)
+        out = NULL;
     free(first);
     return out;
+}
+
+static bool in_surnames(const char *s)
+{
+    for (size_t k = 0; k < sizeof surnames / sizeof surnames[0]; k++)
+        if (s == surnames[k])
+            return true;
+    return false;
+}
+
+/* The surname a word outside a name's run stands for, the run's own
+ * first word being none, nor a misread one: the word's letters those of
+ * a surname ("Hũỳnh" dropped as unreadable), or a letter off one
+ * ("luỳnh", not capitalised for the seal's ring through its "H"). NULL
+ * when none. */
+static const char *lost_surname(const char *word, const char *first)
+{
+    if (in_surnames(surname_spelling(first)) || misread_surname(first))
+        return NULL;
+    const char *s = surname_spelling(word);
+    return in_surnames(s) ? s : misread_surname(word);
 }
 
 /* Whether the name's first word is one of the surnames. */
@@ -206,19 +235,52 @@ static char *strip_marks(char *w)
     return w;
 }
 
+/* The words of a line, their marks taken off, in `words` (pointing into
+ * `copy`, a copy of the line to be freed); how many. */
+static size_t split_words(const char *line, char **copy, char **words, size_t max)
+{
+    size_t n = 0;
+    *copy = strdup(line);
+    for (char *tok = *copy ? strtok(*copy, " ") : NULL; tok && n < max; tok = strtok(NULL, " "))
+        words[n++] = strip_marks(tok);
+    return n;
+}
+
+/* The word right before `first` in the line read with its unreadable
+ * words kept (`all`): one dropped before the run (malloc'd), or NULL. */
+static char *dropped_before(const char *all, const char *first)
+{
+    char *copy, *words[32], *out = NULL;
+    size_t n = split_words(all, &copy, words, 32);
+    for (size_t i = 1; i < n && !out; i++)
+        if (strcmp(words[i], first) == 0)
+            out = strdup(words[i - 1]);
+    free(copy);
+    return out;
+}
+
+/* Whether the word has a letter (not the OCR's dashes and dots). */
+static bool has_letters(const char *w)
+{
+    for (const char *q = w; *q; q++)
+        if ((unsigned char)*q >= 0x80 || isalpha((unsigned char)*q))
+            return true;
+    return false;
+}
+
 /* The longest run (last among equals) of two to six capitalised words in a
  * line: a name, with the signature's scribble around it left out. *cut
- * tells that a word with letters stands right before the run: the name's
- * first word may be that one, damaged ("+ống Đăng Long"). */
-static char *name_run(const char *line, bool *cut)
+ * tells that a word with letters stands right before the run, in the line
+ * or among its unreadable words (`all`, may be NULL): the name's first word
+ * may be that one, damaged ("+ống Đăng Long"). When that word stands for a
+ * surname and the run's first word is none ("luỳnh Anh Hải", the seal's
+ * ring through the "H"), the name starts with that surname. */
+static char *name_run(const char *line, const char *all, bool *cut)
 {
-    char *copy = strdup(line);
+    char *copy, *words[32];
+    size_t n = split_words(line, &copy, words, 32);
     if (!copy)
         return NULL;
-    char *words[32];
-    size_t n = 0;
-    for (char *tok = strtok(copy, " "); tok && n < 32; tok = strtok(NULL, " "))
-        words[n++] = strip_marks(tok);
     size_t best_a = 0, best_n = 0;
     for (size_t a = 0; a < n;) {
         size_t b = a;
@@ -232,26 +294,27 @@ static char *name_run(const char *line, bool *cut)
     }
     char *out = NULL;
     if (best_n >= 2 && best_n <= 6) {
-        size_t len = 1;
+        char *dropped = best_a == 0 && all ? dropped_before(all, words[0]) : NULL;
+        const char *before = best_a ? words[best_a - 1] : dropped;
+        const char *lost = before ? lost_surname(before, words[best_a]) : NULL;
+        size_t len = 1 + (lost ? strlen(lost) + 1 : 0);
         for (size_t i = 0; i < best_n; i++)
             len += strlen(words[best_a + i]) + 8; /* room for a surname's marks */
         out = malloc(len);
         if (out) {
-            out[0] = '\0';
+            strcpy(out, lost ? lost : "");
             for (size_t i = 0; i < best_n; i++) {
                 const char *w = words[best_a + i];
-                if (i == 0)
+                if (i == 0 && !lost)
                     w = surname_spelling(w);
-                if (i)
+                if (i || lost)
                     strcat(out, " ");
                 strcat(out, w);
             }
         }
-        if (cut) {
-            *cut = false;
-            for (const char *q = best_a ? words[best_a - 1] : ""; *q; q++)
-                *cut |= (unsigned char)*q >= 0x80 || isalpha((unsigned char)*q);
-        }
+        if (cut)
+            *cut = before && has_letters(before);
+        free(dropped);
     }
     free(copy);
     return out;
@@ -822,7 +885,7 @@ static size_t find_name(const sline *l, size_t n, char **name, bool *cut)
 {
     *name = NULL;
     for (size_t i = n; i-- > 0;)
-        if (!is_upper_line(l[i].text) && (*name = name_run(l[i].text, cut)) != NULL)
+        if (!is_upper_line(l[i].text) && (*name = name_run(l[i].text, l[i].all, cut)) != NULL)
             return i;
     return EX_NONE;
 }
@@ -1084,6 +1147,14 @@ static bool is_position_line(const char *text)
     return r;
 }
 
+/* A line reading as one of the titles, give or take the OCR's errors
+ * ("Q®IÁM ĐỐC", the seal's ring through the "G"). */
+static bool is_title(const char *text)
+{
+    int d;
+    return nearest(titles, sizeof titles / sizeof titles[0], text, &d) != NULL;
+}
+
 /* How far below the title the name is looked for: the signature and the
  * seal take 25-40 mm. */
 #define GAP_MM 45
@@ -1105,11 +1176,11 @@ bool extract_signer_gap(const ocr_page_text *pt, ocr_box *region)
             if (last_upper != EX_NONE && l[i].y0 - l[last_upper].y1 > 3 * (l[i].y1 - l[i].y0))
                 name_below = true;
             last_upper = i;
-            titled |= is_prefix(l[i].text) || is_position_line(l[i].text);
+            titled |= is_prefix(l[i].text) || is_position_line(l[i].text) || is_title(l[i].text);
             if (l[i].x0 < x0)
                 x0 = l[i].x0;
         } else if (last_upper != EX_NONE) {
-            char *nm = name_run(l[i].text, NULL);
+            char *nm = name_run(l[i].text, NULL, NULL);
             name_below |= nm != NULL;
             free(nm);
         }
@@ -1126,6 +1197,44 @@ bool extract_signer_gap(const ocr_page_text *pt, ocr_box *region)
             region->y1 = pl.height;
         gap = region->y1 - region->y0 > 2 * h;
     }
+    block_free(&pl, l, n);
+    return gap;
+}
+
+/* How far above the name its title is looked for: the signature's space
+ * and two lines of prefix and position. */
+#define TITLE_GAP_MM 50
+/* Half the width of the band, about the name's centre: the longest
+ * titles ("PHÓ CHÁNH VĂN PHÒNG") are 60-70 mm long. */
+#define TITLE_HALF_MM 40
+
+bool extract_title_gap(const ocr_page_text *pt, ocr_box *region)
+{
+    page_layout pl;
+    sline l[MAX_SLINES];
+    size_t n;
+    if (!page_block(pt, &pl, l, &n))
+        return false;
+    bool cut;
+    char *nm;
+    size_t name = find_name(l, n, &nm, &cut);
+    bool titled = false;
+    for (size_t i = 0; nm && i < name && !titled; i++)
+        titled = is_upper_line(l[i].text);
+    bool gap = nm && !titled;
+    if (gap) {
+        int h = l[name].y1 - l[name].y0;
+        int dpi = pl.dpi > 0 ? pl.dpi : 300;
+        int mid = (l[name].x0 + l[name].x1) / 2, half = dpi * TITLE_HALF_MM * 10 / 254;
+        region->x0 = mid - half < l[name].x0 - 3 * h ? mid - half : l[name].x0 - 3 * h;
+        region->x0 = region->x0 > 0 ? region->x0 : 0;
+        region->x1 = pl.width;
+        region->y1 = l[name].y0;
+        region->y0 = l[name].y0 - dpi * TITLE_GAP_MM * 10 / 254;
+        region->y0 = region->y0 > 0 ? region->y0 : 0;
+        gap = region->y1 - region->y0 > 2 * h;
+    }
+    free(nm);
     block_free(&pl, l, n);
     return gap;
 }
@@ -1171,7 +1280,7 @@ bool extract_position_gap(const ocr_page_text *pt, ocr_box *region)
         region->y1 = l[pre].y1 + (int)(POSITION_BAND * h);
         /* not into the name, when that was read */
         for (size_t i = pre + 1; i < n; i++) {
-            char *nm = is_upper_line(l[i].text) ? NULL : name_run(l[i].text, NULL);
+            char *nm = is_upper_line(l[i].text) ? NULL : name_run(l[i].text, NULL, NULL);
             if (nm && l[i].y0 < region->y1)
                 region->y1 = l[i].y0;
             free(nm);

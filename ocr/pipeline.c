@@ -184,6 +184,18 @@ static int reread_band(ocr_engine *engine, PIX *src, int dpi, const ocr_box *ban
     return rc;
 }
 
+/* A band of the page where a part of the signer's block was not read
+ * (the name under its title, the title over its name) read again, its
+ * words added to the page's. */
+static int read_gap(ocr_engine *engine, PIX *src, int dpi, const ocr_box *band, const char *what,
+                    ocr_page_text *text, sohoa_err *err)
+{
+    size_t before = text->nwords;
+    int rc = ocr_recognize_region(engine, src, dpi, band, 1.0f, false, text, err);
+    log_debug("%s re-read: %zu word(s) added", what, text->nwords - before);
+    return rc;
+}
+
 /* OCR at a moderate resolution: Tesseract normalises text lines to a fixed
  * height anyway, and layout analysis on a 200 dpi image costs half of a
  * 300 dpi one, for the same words (measured on the sample scans). */
@@ -236,17 +248,17 @@ static int recognise(ocr_engine *engine, PIX *gray, PIX *pix, int dpi, int ocr_d
     if (rc == 0) {
         scale_words(text, f, pixGetWidth(gray), pixGetHeight(gray), dpi);
         /* A signer's position read as noise, a name lost under a seal,
-         * or one whose first word was: read that area again, at the
-         * scan's full resolution (a few hundred ms, only when needed). */
+         * or one whose first word was, a title lost over its name: read
+         * that area again, at the scan's full resolution (a few hundred
+         * ms, only when needed). */
         ocr_box gap;
         if (extract_position_gap(text, &gap))
             rc = reread_band(engine, src, dpi, &gap, false, extract_position_gap,
                              "signer's position", text, err);
-        if (rc == 0 && extract_signer_gap(text, &gap)) {
-            size_t before = text->nwords;
-            rc = ocr_recognize_region(engine, src, dpi, &gap, 1.0f, false, text, err);
-            log_debug("signer block re-read: %zu word(s) added", text->nwords - before);
-        }
+        if (rc == 0 && extract_signer_gap(text, &gap))
+            rc = read_gap(engine, src, dpi, &gap, "signer block", text, err);
+        if (rc == 0 && extract_title_gap(text, &gap))
+            rc = read_gap(engine, src, dpi, &gap, "signer's title", text, err);
         if (rc == 0 && extract_name_doubt(text, &gap))
             rc = reread_band(engine, src, dpi, &gap, false, extract_name_unsure, "signer's name",
                              text, err);

@@ -1283,6 +1283,38 @@ static void signer_surname_spelling(void **st)
     }
 }
 
+/* The surname damaged under the seal's ring, outside the name's run of
+ * capitalised words: dropped as unreadable but with a surname's letters,
+ * or read a letter off one and not capitalised; the name starts with
+ * that surname, to be checked. A word dropped right before a name makes
+ * the name doubtful, even when its first word spells a surname ("Đăng",
+ * a middle name, is Đặng's letters). */
+static void signer_surname_outside_run(void **st)
+{
+    static const struct {
+        const char *read, *unreadable, *want;
+        bool flagged;
+    } cases[] = {
+        {"Hũỳnh Anh Hải", "Hũỳnh", "Huỳnh Anh Hải", true},
+        {"luỳnh Anh Hải", NULL, "Huỳnh Anh Hải", true},
+        {"TrẦa Văn Hòa", NULL, "Trần Văn Hòa", true},
+        {"HuỳnKÍ Đăng Phương", "HuỳnKÍ", "Đặng Phương", true},
+        {"~ Nguyễn Văn An", NULL, "Nguyễn Văn An", false},
+        {"luỳnh Trần Văn An", NULL, "Trần Văn An", true},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        run *r = new_run();
+        bld_state_header(&r->page[0], UBND_QNG, "Số: 09/TTr-UBND", DATE_QNG);
+        bld_signer(&r->page[0], "KT. GIÁM ĐỐC", "PHÓ GIÁM ĐỐC", cases[i].read);
+        if (cases[i].unreadable)
+            bld_set_word(&r->page[0], cases[i].unreadable, 0, 0.2f, 0.0f);
+        extract(r);
+        assert_field(r, META_SIGNER, cases[i].want);
+        assert_int_equal(r->m.review[META_SIGNER], cases[i].flagged);
+        free_run(r);
+    }
+}
+
 /* The seal lies over part of the block: a black word read well is partly
  * red and still part of the block; the seal's own letters (red, read
  * poorly) are not. */
@@ -1651,6 +1683,34 @@ static void position_gap_found(void **st)
 
     r = signer_doc(NULL, "GIÁM ĐỐC", "Lò Kim Loan");
     assert_false(extract_position_gap(&r->page[0], &gap));
+    free_run(r);
+}
+
+/* A name with no title above it (the OCR made a picture of the title,
+ * the seal and the signature): the band above it is read again, as wide
+ * as the longest title about the name's centre; not when a title was
+ * read. A title misread ("Q®IÁM ĐỐC", the ring through its "G") with no
+ * name under it has the band under it read again. */
+static void title_gap_found(void **st)
+{
+    run *r = signer_doc(NULL, "GIÁM ĐỐC", "Lò Ngọc Việt");
+    drop_row(&r->page[0], 2500);
+    ocr_box gap;
+    assert_true(extract_title_gap(&r->page[0], &gap));
+    assert_true(gap.y1 <= 2900 && gap.y1 > 2900 - WORD_H);
+    assert_true(gap.y0 < 2500 - WORD_H);
+    assert_true(gap.x0 < 1750 - bld_text_w("PHÓ CHÁNH VĂN PHÒNG") / 2);
+    assert_true(gap.x1 >= 1750 + bld_text_w("PHÓ CHÁNH VĂN PHÒNG") / 2);
+    free_run(r);
+
+    r = signer_doc(NULL, "GIÁM ĐỐC", "Lò Ngọc Việt");
+    assert_false(extract_title_gap(&r->page[0], &gap));
+    free_run(r);
+
+    r = signer_doc(NULL, "Q®IÁM ĐỐC", "Lò Đức Hiếu");
+    drop_row(&r->page[0], 2900);
+    assert_true(extract_signer_gap(&r->page[0], &gap));
+    assert_true(gap.y0 >= 2500 + WORD_H && gap.y1 > 2900 + WORD_H);
     free_run(r);
 }
 
@@ -2565,6 +2625,7 @@ int main(void)
         cmocka_unit_test(signer_deputy_restored),
         cmocka_unit_test(signer_lost_word_by_axis),
         cmocka_unit_test(signer_surname_spelling),
+        cmocka_unit_test(signer_surname_outside_run),
         cmocka_unit_test(signer_words_under_seal),
         cmocka_unit_test(signer_position_repaired),
         cmocka_unit_test(signer_prefix_repaired),
@@ -2579,6 +2640,7 @@ int main(void)
         cmocka_unit_test(signer_position_loose),
         cmocka_unit_test(signer_name_as_read),
         cmocka_unit_test(position_gap_found),
+        cmocka_unit_test(title_gap_found),
         cmocka_unit_test(name_doubt_found),
         cmocka_unit_test(number_glued_to_notation),
         cmocka_unit_test(number_apart_from_separator),
