@@ -1201,6 +1201,26 @@ bool extract_signer_gap(const ocr_page_text *pt, ocr_box *region)
     return gap;
 }
 
+/* The signer block's lines on the page and its name's line (EX_NONE, the
+ * block freed, when there is no name); *titled tells that a capitals line
+ * stands above the name: a title, however poorly read. */
+static size_t block_name(const ocr_page_text *pt, page_layout *pl, sline *l, size_t *n,
+                         char **nm, bool *cut, bool *titled)
+{
+    *nm = NULL;
+    *cut = *titled = false;
+    if (!page_block(pt, pl, l, n))
+        return EX_NONE;
+    size_t name = find_name(l, *n, nm, cut);
+    if (name == EX_NONE) {
+        block_free(pl, l, *n);
+        return EX_NONE;
+    }
+    for (size_t i = 0; i < name && !*titled; i++)
+        *titled = is_upper_line(l[i].text);
+    return name;
+}
+
 /* How far above the name its title is looked for: the signature's space
  * and two lines of prefix and position. */
 #define TITLE_GAP_MM 50
@@ -1213,15 +1233,12 @@ bool extract_title_gap(const ocr_page_text *pt, ocr_box *region)
     page_layout pl;
     sline l[MAX_SLINES];
     size_t n;
-    if (!page_block(pt, &pl, l, &n))
-        return false;
-    bool cut;
+    bool cut, titled;
     char *nm;
-    size_t name = find_name(l, n, &nm, &cut);
-    bool titled = false;
-    for (size_t i = 0; nm && i < name && !titled; i++)
-        titled = is_upper_line(l[i].text);
-    bool gap = nm && !titled;
+    size_t name = block_name(pt, &pl, l, &n, &nm, &cut, &titled);
+    if (name == EX_NONE)
+        return false;
+    bool gap = !titled;
     if (gap) {
         int h = l[name].y1 - l[name].y0;
         int dpi = pl.dpi > 0 ? pl.dpi : 300;
@@ -1302,15 +1319,12 @@ static name_state read_name(const ocr_page_text *pt, ocr_box *region)
     page_layout pl;
     sline l[MAX_SLINES];
     size_t n;
-    if (!page_block(pt, &pl, l, &n))
-        return NAME_NONE;
-    bool cut = false, titled = false;
+    bool cut, titled;
     char *nm;
-    size_t name = find_name(l, n, &nm, &cut);
-    /* a signer's block: a title above the name, however poorly read */
-    for (size_t i = 0; nm && i < name && !titled; i++)
-        titled = is_upper_line(l[i].text);
-    name_state st = !nm || !titled ? NAME_NONE : cut || !is_surname(nm) ? NAME_DOUBT : NAME_SURE;
+    size_t name = block_name(pt, &pl, l, &n, &nm, &cut, &titled);
+    if (name == EX_NONE)
+        return NAME_NONE;
+    name_state st = !titled ? NAME_NONE : cut || !is_surname(nm) ? NAME_DOUBT : NAME_SURE;
     if (st == NAME_DOUBT) {
         int h = l[name].y1 - l[name].y0;
         region->x0 = l[name].x0 - 4 * h > 0 ? l[name].x0 - 4 * h : 0;
