@@ -258,6 +258,7 @@ static void corroborate_number(extract_ctx *c)
     const char *nota = c->out->str[META_NOTATION];
     const char *fmt = c->out->str[META_FORMAT];
     if (!c->number_printed || !c->out->has_number || !nota || !fmt || c->notation_cut ||
+        c->code_from_name ||
         c->out->confidence[META_FORMAT] < 0.9f || c->date_row == EX_NONE)
         return;
     bool party = strcmp(fmt, "party") == 0;
@@ -523,6 +524,7 @@ int extract_metadata(const ocr_page_text *pages, size_t npages, const extract_op
         vote_prefix(&c);
         decide_format(&c);
         normalise_prefix(&c);
+        ex_check_issuer_code(&c);
         decide_type(&c);
         corroborate_number(&c);
         decide_review(&c);

@@ -49,6 +49,7 @@ typedef struct extract_ctx {
     char number_sep;  /* separator after the number: '/' State, '-' Party, 0 */
     bool notation_cut; /* prose or a dangling separator cut off its end */
     bool code_agrees; /* the notation's type code and the title name one type */
+    bool code_from_name; /* the issuer's code was corrected from its name */
     /* blanks whose reading looks like a pen's (extract_hand_slots) */
     hand_slot slots[HAND_MAX_SLOTS];
     size_t nslots;
@@ -83,5 +84,13 @@ static inline bool ex_hand_word(const lay_word *w) { return w && w->src && w->sr
 
 /* Rewrites the type code of the notation (extract_number.c). */
 void ex_replace_code(extract_ctx *c, const char *code, bool party, float conf);
+
+/* Sets the notation and rebuilds number_notation, neither surer than
+ * `conf` nor than they were (extract_number.c). */
+void ex_set_notation(extract_ctx *c, const char *nota, bool party, float conf);
+
+/* Checks the issuer's code in the notation against the issuer's name and
+ * corrects a misread one (extract_code.c). */
+void ex_check_issuer_code(extract_ctx *c);
 
 #endif

@@ -749,6 +749,33 @@ out:
     free(owner);
 }
 
+/* Sets the notation to `nota` and rebuilds number_notation from the
+ * number's digits, each no surer than `conf`. */
+void ex_set_notation(extract_ctx *c, const char *nota, bool party, float conf)
+{
+    float nconf = c->out->confidence[META_NOTATION];
+    char *n = strdup(nota);
+    if (!n) {
+        c->oom = true;
+        return;
+    }
+    ex_set(c, META_NOTATION, n, conf < nconf ? conf : nconf);
+    if (c->out->has_number && c->out->str[META_NUMBER_NOTATION]) {
+        const char *nn = c->out->str[META_NUMBER_NOTATION];
+        size_t digits = strspn(nn, "0123456789");
+        size_t l2 = digits + strlen(n) + 2;
+        char *m = malloc(l2);
+        if (m) {
+            snprintf(m, l2, "%.*s%c%s", (int)digits, nn, party ? '-' : '/', n);
+            float mc = c->out->confidence[META_NUMBER_NOTATION];
+            ex_set(c, META_NUMBER_NOTATION, m, conf < mc ? conf : mc);
+            free(m);
+        } else
+            c->oom = true;
+    }
+    free(n);
+}
+
 /* Replaces the type code in the notation (and number_notation) by `code`,
  * when the title shows what the code must be (QĐ ↔ QUYẾT ĐỊNH). */
 void ex_replace_code(extract_ctx *c, const char *code, bool party, float conf)
@@ -767,20 +794,6 @@ void ex_replace_code(extract_ctx *c, const char *code, bool party, float conf)
         return;
     }
     snprintf(n, l, "%.*s%s%s", (int)b, nota, code, nota + e);
-    float nconf = c->out->confidence[META_NOTATION];
-    ex_set(c, META_NOTATION, n, conf < nconf ? conf : nconf);
-    if (c->out->has_number && c->out->str[META_NUMBER_NOTATION]) {
-        const char *nn = c->out->str[META_NUMBER_NOTATION];
-        size_t digits = strspn(nn, "0123456789");
-        size_t l2 = digits + strlen(n) + 2;
-        char *m = malloc(l2);
-        if (m) {
-            snprintf(m, l2, "%.*s%c%s", (int)digits, nn, party ? '-' : '/', n);
-            float mc = c->out->confidence[META_NUMBER_NOTATION];
-            ex_set(c, META_NUMBER_NOTATION, m, conf < mc ? conf : mc);
-            free(m);
-        } else
-            c->oom = true;
-    }
+    ex_set_notation(c, n, party, conf);
     free(n);
 }

@@ -277,6 +277,58 @@ static void code_corrected_by_title(void **st)
     free_run(r);
 }
 
+/* The issuer's code is the initials of its name: a code the OCR misread
+ * by one letter, cut short or ran into the unit's is set right from the
+ * name, to be checked; a code the name does not explain (TTg, TW) or one
+ * of a name that lost its place is kept as read. */
+static void issuer_code_from_name(void **st)
+{
+    static const struct {
+        bool party;
+        const char *bodies[3];
+        const char *so, *title, *want;
+        bool fixed;
+    } cases[] = {
+        {false, {"UBND TỈNH BÌNH ĐỊNH", "SỞ KHOA HỌC VÀ CÔNG NGHỆ"}, "Số: 12/CTr-SKHCMN",
+         "CHƯƠNG TRÌNH", "CTr-SKHCN", true},
+        {true, {"TỈNH ỦY HẬU GIANG", "BAN NỘI CHÍNH"}, "Số 12-BC/BNCỶU", "BÁO CÁO",
+         "BC/BNCTU", true},
+        {false, {"UBND TỈNH HẬU GIANG", "SỞ TƯ PHÁP"}, "Số: 45/S5TP-NC", NULL, "STP-NC", true},
+        {false, {"UBND TỈNH SƠN LA", "SỞ GIÁO DỤC VÀ ĐÀO TẠO"}, "Số: 45/SGDĐTKHTC", NULL,
+         "SGDĐT-KHTC", true},
+        {false, {"UBND TỈNH THÁI BÌNH", "BAN QUẢN LÝ CÁC KHU CÔNG NGHIỆP"}, "Số: 316/TB-BQLKC",
+         "THÔNG BÁO", "TB-BQLKCN", true},
+        {false, {"UBND TỈNH THÁI BÌNH", "BAN QUẢN LÝ CÁC KHU CÔNG NGHIỆP"}, "Số: 85/QĐ:BQLKCN",
+         "QUYẾT ĐỊNH", "QĐ-BQLKCN", true},
+        {false, {"SỞ LAO ĐỘNG - THƯƠNG BINH", "VÀ XÃ HỘI"}, "Số: 182/QĐ-LĐTBXH", "QUYẾT ĐỊNH",
+         "QĐ-LĐTBXH", false},
+        {false, {"THỦ TƯỚNG CHÍNH PHỦ"}, "Số: 15/QĐ-TTg", "QUYẾT ĐỊNH", "QĐ-TTg", false},
+        {true, {"BAN TUYÊN GIÁO TRUNG ƯƠNG"}, "Số 5-HD/BTGTW", "HƯỚNG DẪN", "HD/BTGTW", false},
+        {false, {"ỦY BAN NHÂN DÂN TỈNH"}, "Số: 09/TTr-UBND", "TỜ TRÌNH", "TTr-UBND", false},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        run *r = new_run();
+        if (cases[i].party)
+            bld_party_header(&r->page[0], cases[i].bodies, cases[i].so,
+                             "Hậu Giang, ngày 15 tháng 01 năm 2022");
+        else
+            bld_state_header(&r->page[0], cases[i].bodies, cases[i].so,
+                             "Hậu Giang, ngày 15 tháng 01 năm 2022");
+        const char *subject[] = {"Về công tác cán bộ", NULL};
+        bld_title_subject(&r->page[0], cases[i].title, cases[i].title ? subject : NULL);
+        extract(r);
+        assert_field(r, META_NOTATION, cases[i].want);
+        if (cases[i].fixed) {
+            assert_true(flagged(r, META_NOTATION));
+            assert_true(flagged(r, META_NUMBER_NOTATION));
+            assert_non_null(strstr(S(r, META_NUMBER_NOTATION), cases[i].want));
+        } else {
+            assert_true(r->m.confidence[META_NOTATION] > 0.6f);
+        }
+        free_run(r);
+    }
+}
+
 /* Title unreadable: the code names the type. */
 static void type_from_code(void **st)
 {
@@ -2585,6 +2637,7 @@ int main(void)
         cmocka_unit_test(normative_year),
         cmocka_unit_test(code_corrected_by_title),
         cmocka_unit_test(type_from_code),
+        cmocka_unit_test(issuer_code_from_name),
         cmocka_unit_test(quoted_numbers_ignored),
         cmocka_unit_test(date_and_place),
         cmocka_unit_test(date_ocr_noise),
