@@ -404,19 +404,38 @@ typedef struct hline {
     char *text;
     int cx;
     float conf;
-    bool named; /* a word named by the lexicon across the seam */
+    /* the name is to be checked whatever its words scored: a word named
+     * by the lexicon across the seam, a stamp's stroke at its edge */
+    bool doubtful;
 } hline;
+
+/* The Party motto's first word read into the left column ("TỈNH ỦY BÌNH
+ * DƯƠNG ĐẢNG | CỘNG SẢN VIỆT NAM": the motto starts close to the name's
+ * end): it is the motto's, not the body's. */
+static bool motto_word_left(const page_layout *pl, const lay_row *r, size_t from, size_t to)
+{
+    if (to < from + 2 || to + 1 >= r->n)
+        return false;
+    const lay_word *last = lay_at(pl, r, to - 1);
+    return vn_edit_distance(last->fold, "dang", 1) <= 1 &&
+           vn_fold_like(lay_at(pl, r, to)->fold, "cong") &&
+           strcmp(lay_at(pl, r, to + 1)->fold, "san") == 0;
+}
 
 /* "TỈNH-YÊN": a hyphen glued between letters is a lost space; names print
  * their dash spaced ("LAO ĐỘNG - THƯƠNG BINH"). */
 /* Dots and commas of a stamp's dotted lines or of paper dust, read
  * before or after a name ("..„UBND TỈNH"): a body's name starts and ends
- * with a letter or digit. Trims in place. */
-static void trim_specks(char *t)
+ * with a letter or digit. Trims in place; true when a stroke was among
+ * what was trimmed. */
+static bool trim_specks(char *t)
 {
     static const char *const specks[] = {".", ",", ":", ";", "'", "\"", "`", "_", "~", "-",
-                                         "\u201e", "\u201c", "\u201d", "\u2018", "\u2019"};
-    bool again = true;
+                                         "\u201e", "\u201c", "\u201d", "\u2018", "\u2019",
+                                         "/", "|", "\\"};
+    /* the last three are strokes ("/BAN TUYÊN GIÁO"), the edge of a stamp */
+    const size_t first_stroke = sizeof specks / sizeof specks[0] - 3;
+    bool again = true, stroke = false;
     size_t len = strlen(t);
     while (again && len) {
         again = false;
@@ -426,10 +445,12 @@ static void trim_specks(char *t)
                 memmove(t, t + k, len - k + 1);
                 len -= k;
                 again = true;
+                stroke |= i >= first_stroke;
             }
             if (len >= k && memcmp(t + len - k, specks[i], k) == 0) {
                 t[len -= k] = '\0';
                 again = true;
+                stroke |= i >= first_stroke;
             }
         }
         while (len && t[0] == ' ') {
@@ -441,6 +462,7 @@ static void trim_specks(char *t)
             again = true;
         }
     }
+    return stroke;
 }
 
 static void unglue_hyphens(char *s)
@@ -470,7 +492,7 @@ static char *join_lines(hline *l, size_t a, size_t b, float *conf)
     if (*conf > lo + 0.2f)
         *conf = lo + 0.2f;
     for (size_t i = a; i < b; i++)
-        if (l[i].named && *conf > 0.6f)
+        if (l[i].doubtful && *conf > 0.6f)
             *conf = 0.6f;
     if (!acc)
         return NULL;
@@ -543,6 +565,8 @@ static size_t collect_lines(extract_ctx *c, hline *l, size_t cap)
             break;
         size_t from, to;
         ex_left(pl, r, &from, &to);
+        if (motto_word_left(pl, r, from, to))
+            to--;
         if (layout_span_count(pl, r, from, to) == 0)
             continue;
         char *t = layout_span_text(pl, r, from, to);
@@ -595,7 +619,9 @@ static size_t collect_lines(extract_ctx *c, hline *l, size_t cap)
             if (!clean_seam)
                 conf *= 0.5f;
         }
-        trim_specks(t);
+        /* a stroke before or after the name is a stamp's edge over it:
+         * its letters may be damaged too */
+        bool stroke = trim_specks(t);
         unglue_hyphens(t);
         char *more = to < r->n ? seam_word(pl, r, to, t) : NULL;
         bool named = more != NULL;
@@ -615,7 +641,7 @@ static size_t collect_lines(extract_ctx *c, hline *l, size_t cap)
         l[n].text = fixed;
         l[n].cx = (b.x0 + b.x1) / 2;
         l[n].conf = conf;
-        l[n].named = named;
+        l[n].doubtful = named || stroke;
         n++;
     }
     /* the lines of the column are centred on one axis: drop strays */

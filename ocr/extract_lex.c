@@ -318,6 +318,16 @@ static size_t all_phrases(cand *c, size_t cap)
         c[n].len = strlen(c[n].text);
         n++;
     }
+    /* a Party committee's line names its province ("TỈNH ỦY HẬU GIANG"):
+     * whole, the line is long enough to be known with a letter misread
+     * ("ĐÌNH ỦY HẬU GIANG"), where "TỈNH ỦY" alone is not */
+    static const char *const committees[] = {"Tỉnh ủy", "Thành ủy"};
+    for (size_t h = 0; h < 2; h++)
+        for (size_t i = 0; i < sizeof provinces / sizeof provinces[0] && n < cap; i++) {
+            snprintf(c[n].text, sizeof c[n].text, "%s %s", committees[h], provinces[i]);
+            c[n].len = strlen(c[n].text);
+            n++;
+        }
     qsort(c, n, sizeof *c, cmp_cand);
     return n;
 }
@@ -330,8 +340,8 @@ static size_t all_phrases(cand *c, size_t cap)
 /* The loose pass of lex_repair_loose(): the run of whole words that
  * starts the text, not covered yet, whose letters are within
  * LOOSE_LETTERS_PER_ERROR of exactly one name's ("ÓÝ BAN NHÂN DÂN",
- * "SỞ?ÉƯ PHÁP") is recorded for that name; a tie between names names
- * none. Only at the start: a line of a header starts with a name, while
+ * "SỞ?ÉƯ PHÁP") is recorded for that name, in place of the names found
+ * whole within it; a tie between names names none. Only at the start: a line of a header starts with a name, while
  * inside a line a piece of a longer one broken over lines is near some
  * other name ("ĐỘNG - THƯƠNG" of "SỞ LAO ĐỘNG - THƯƠNG / BINH VÀ XÃ HỘI"
  * is one letter from "CÔNG THƯƠNG"). */
@@ -350,8 +360,13 @@ static void try_near(const sq *q, const cand *c, size_t nc, bool *covered, repl 
     size_t best_end = 0;
     const char *best = NULL;
     bool tie = false;
-    for (size_t end = 1; end <= q->n && end < sizeof window && !covered[end - 1]; end++) {
-        if (!q->wend[end - 1])
+    for (size_t end = 1; end <= q->n && end < sizeof window; end++) {
+        /* the window may take in names found whole after the misread
+         * start ("ĐÌNH ỦY | HẬU GIANG"), never a part of one */
+        bool splits = false;
+        for (size_t k = 0; k < *nr; k++)
+            splits |= r[k].q0 < end && end < r[k].q1;
+        if (!q->wend[end - 1] || splits)
             continue;
         memcpy(window, q->s, end);
         window[end] = '\0';
@@ -377,6 +392,11 @@ static void try_near(const sq *q, const cand *c, size_t nc, bool *covered, repl 
         return;
     for (size_t k = 0; k < best_end; k++)
         covered[k] = true;
+    size_t kept = 0;
+    for (size_t k = 0; k < *nr; k++)
+        if (r[k].q1 > best_end)
+            r[kept++] = r[k];
+    *nr = kept;
     r[*nr].q0 = 0;
     r[*nr].q1 = best_end;
     strcpy(r[*nr].phrase, best);
@@ -395,7 +415,7 @@ static char *repair(const char *text, bool loose, int *changed)
         vn_text_free(&t);
         return NULL;
     }
-    static const size_t NC = 256;
+    static const size_t NC = 512;
     cand *c = malloc(NC * sizeof *c);
     bool *covered = calloc(q.n + 1, sizeof *covered);
     repl *r = malloc(32 * sizeof *r);

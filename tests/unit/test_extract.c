@@ -777,6 +777,54 @@ static void issuer_province_from_place(void **st)
     }
 }
 
+/* A Party committee's line with a letter misread ("ĐÌNH ỦY HẬU GIANG"),
+ * too short a misread for "TỈNH ỦY" alone, is known whole with its
+ * province, as a body's name one letter off in eight is; a stamp's
+ * stroke before a line ("/BAN") is no part of the name, and leaves it to
+ * be checked. */
+static void issuer_party_line_repaired(void **st)
+{
+    static const struct {
+        const char *lines[3];
+        const char *issuer;
+        int flagged; /* -1: not this rule's to say */
+    } cases[] = {
+        {{"ĐÌNH ỦY HẬU GIANG", "BAN TUYÊN GIÁO"}, "TỈNH ỦY HẬU GIANG BAN TUYÊN GIÁO", false},
+        {{"TỈNH ỦY HẬU GIANG", "/BAN TUYÊN GIÁO"}, "TỈNH ỦY HẬU GIANG BAN TUYÊN GIÁO", true},
+        {{"TỈNH ỦY HẬU GIANG", "BAN TUYÊN GIÁO"}, "TỈNH ỦY HẬU GIANG BAN TUYÊN GIÁO", false},
+        /* a line off by more than a letter in eight is kept as read */
+        {{"ĐÌNH ÚC HẬU GIANG", "BAN TUYÊN GIÁO"}, "ĐÌNH ÚC HẬU GIANG BAN TUYÊN GIÁO", -1},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        run *r = new_run();
+        bld_party_header(&r->page[0], cases[i].lines, "Số 618-CV/BTGTU",
+                         "Hậu Giang, ngày 14 tháng 9 năm 2020");
+        extract(r);
+        assert_field(r, META_ISSUER, cases[i].issuer);
+        if (cases[i].flagged >= 0)
+            assert_int_equal(flagged(r, META_ISSUER), cases[i].flagged);
+        free_run(r);
+    }
+}
+
+/* The Party motto begun close to the end of the committee's line: its
+ * first word read into the left column is the motto's, not the name's. */
+static void issuer_motto_word_apart(void **st)
+{
+    run *r = new_run();
+    bld_line_no++;
+    int x = bld_text(&r->page[0], 455, 190, "TỈNH ỦY BÌNH DƯƠNG ĐẢNG");
+    bld_text(&r->page[0], x + 480, 190, "CỘNG SẢN VIỆT NAM");
+    bld_line_no++;
+    bld_centred(&r->page[0], LEFT_CX, 250, "BAN TỔ CHỨC");
+    const char *none[] = {NULL};
+    bld_party_header(&r->page[0], none, "Số 395-TB/BTCTU", "Bình Dương, ngày 13 tháng 01 năm 2024");
+    extract(r);
+    assert_field(r, META_ISSUER, "TỈNH ỦY BÌNH DƯƠNG BAN TỔ CHỨC");
+    assert_field(r, META_FORMAT, "party");
+    free_run(r);
+}
+
 /* A subject ending on a word that leads into more lost its last line:
  * checked; "cây trồng" (not "trong") and "chữ ký số" end a subject. */
 static void subject_unfinished_flagged(void **st)
@@ -2657,6 +2705,8 @@ int main(void)
         cmocka_unit_test(issuer_single_body_repaired),
         cmocka_unit_test(issuer_near_name_repaired),
         cmocka_unit_test(issuer_province_from_place),
+        cmocka_unit_test(issuer_party_line_repaired),
+        cmocka_unit_test(issuer_motto_word_apart),
         cmocka_unit_test(title_with_stray_word),
         cmocka_unit_test(subject_multiline_stops),
         cmocka_unit_test(subject_unfinished_flagged),
