@@ -529,6 +529,34 @@ static bool find_bare_notation(const page_layout *pl, size_t *row, size_t *word)
     return false;
 }
 
+/* "Số: QĐ-TTT": the number left blank, or written by pen and not read;
+ * the notation starts at once. The run before the first separator is a
+ * type code of the format that separator names (State "QĐ-", Party
+ * "QĐ/"), not a misread number: it has no digit, and a letter no digit is
+ * misread as ("Đ", "T"; "lO" is 10). Sets *at to where the code starts. */
+static bool code_first(const char *tail, size_t *at)
+{
+    size_t i = strspn(tail, ":;., ");
+    size_t n = strcspn(tail + i, "-/");
+    if (n < 2 || !tail[i + n])
+        return false;
+    bool letter = false;
+    for (size_t k = i; k < i + n; k++) {
+        bool fixed = false;
+        unsigned char ch = (unsigned char)tail[k];
+        if (isdigit(ch) || ch == ' ')
+            return false;
+        letter |= read_digit(ch, &fixed) < 0;
+    }
+    char code[16] = "";
+    if (!letter || n >= sizeof code)
+        return false;
+    memcpy(code, tail + i, n);
+    bool amb = false;
+    *at = i;
+    return lex_type_by_code(code, tail[i + n] == '/', &amb) >= 0;
+}
+
 void ex_find_number(extract_ctx *c)
 {
     const page_layout *pl = &c->pages[0];
@@ -613,9 +641,16 @@ void ex_find_number(extract_ctx *c)
         return;
     }
     num_read nr;
-    read_number(tail, &nr);
-    char sep = tail[nr.end];
-    bool party = sep == '-';
+    size_t code_at = 0;
+    bool no_number = code_first(tail, &code_at);
+    if (no_number)
+        memset(&nr, 0, sizeof nr);
+    else
+        read_number(tail, &nr);
+    /* a missing number has no separator after it; the code's own tells
+     * the format: State "QĐ-TTT", Party "QĐ/TU" */
+    char sep = no_number ? 0 : tail[nr.end];
+    bool party = no_number ? tail[code_at + strcspn(tail + code_at, "-/")] == '/' : sep == '-';
     if (sep == '/')
         c->state_votes += 2;
     else if (sep == '-')
@@ -666,8 +701,8 @@ void ex_find_number(extract_ctx *c)
                         nr.ndigits >= 2 && nr.ndigits <= 5 &&
                         !(nr.ndigits >= 3 && nr.digits[0] == '0');
     if (!c->number_printed && !bare && label->fold[skip] == '\0') {
-        size_t at = sep && owner[nr.end] < np ? owner[nr.end] : np;
-        bool starts = sep && !glued && (nr.end == 0 || owner[nr.end - 1] != owner[nr.end]);
+        size_t at = no_number ? owner[code_at] : sep && owner[nr.end] < np ? owner[nr.end] : np;
+        bool starts = no_number || (sep && !glued && (nr.end == 0 || owner[nr.end - 1] != owner[nr.end]));
         size_t code = starts ? code_piece(pc, np, at) : at;
         number_slot(c, pl, label, at < np ? pc[code].w : NULL,
                     starts || (at < np && notation_word_after(pc, at, label)));
@@ -692,9 +727,10 @@ void ex_find_number(extract_ctx *c)
     }
 
     /* notation: everything after the separator */
-    if (sep) {
+    if (sep || no_number) {
         bool inner_gap = false;
-        char *nota = notation_text(tail, owner, nr.end + 1, party ? '/' : '-', &inner_gap);
+        size_t nota_at = no_number ? code_at : nr.end + 1;
+        char *nota = notation_text(tail, owner, nota_at, party ? '/' : '-', &inner_gap);
         if (!nota) {
             c->oom = true;
             goto out;
@@ -710,7 +746,7 @@ void ex_find_number(extract_ctx *c)
         }
         float nconf = 1.0f, sum = 0;
         int nw = 0;
-        for (size_t i = owner[nr.end]; i < np; i++) {
+        for (size_t i = owner[no_number ? code_at : nr.end]; i < np; i++) {
             sum += pc[i].w->conf;
             nw++;
         }

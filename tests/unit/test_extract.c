@@ -266,6 +266,38 @@ static void normative_year(void **st)
     free_run(r);
 }
 
+/* The number left blank (or the pen's not read) and the notation read
+ * right after the label ("Số: TTr-UBND", "Số QĐ/TU"): the type code is
+ * the notation's start, not a misread number, and its separator names the
+ * format; a run no type code is still a number misread. */
+static void number_blank_code_first(void **st)
+{
+    run *r = state_doc("Số: TTr-UBND", DATE_QNG, "TỜ TRÌNH");
+    extract(r);
+    assert_false(r->m.has_number);
+    assert_true(r->m.review[META_NUMBER]);
+    assert_field(r, META_NOTATION, "TTr-UBND");
+    assert_field(r, META_FORMAT, "state");
+    assert_field(r, META_TYPE, "Tờ trình");
+    free_run(r);
+
+    r = new_run();
+    const char *bodies[] = {"TỈNH ỦY NINH THUẬN", "*", NULL};
+    bld_party_header(&r->page[0], bodies, "Số QĐ/TU", "Ninh Thuận, ngày 15 tháng 01 năm 2022");
+    bld_title_subject(&r->page[0], "QUYẾT ĐỊNH", NULL);
+    extract(r);
+    assert_false(r->m.has_number);
+    assert_field(r, META_NOTATION, "QĐ/TU");
+    assert_field(r, META_FORMAT, "party");
+    free_run(r);
+
+    r = state_doc("Số: TE/TTr-UBND", DATE_QNG, "TỜ TRÌNH");
+    extract(r);
+    assert_false(r->m.has_number);
+    assert_field(r, META_NOTATION, "TTr-UBND");
+    free_run(r);
+}
+
 /* A code one letter off the title's is corrected from the title. */
 static void code_corrected_by_title(void **st)
 {
@@ -2686,6 +2718,7 @@ int main(void)
         cmocka_unit_test(code_corrected_by_title),
         cmocka_unit_test(type_from_code),
         cmocka_unit_test(issuer_code_from_name),
+        cmocka_unit_test(number_blank_code_first),
         cmocka_unit_test(quoted_numbers_ignored),
         cmocka_unit_test(date_and_place),
         cmocka_unit_test(date_ocr_noise),
