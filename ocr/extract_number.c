@@ -145,25 +145,28 @@ static int char_case(const char *p, size_t len)
 
 /* A notation is codes in capitals ("UBND"), a code's one lower-case
  * letter ("TTr", "CTr", "TTg") and digits. Two lower-case letters in a
- * row are a word of prose run into it ("HĐNDTiền": the date line's place,
- * or the clerk's pen), and a separator at its end was left dangling by
- * a word the OCR lost: neither was printed as part of the notation. Cuts
- * them off; true when something was cut. */
+ * row, or one with a mark (no code's is: "SCTBà"), are a word of prose
+ * run into it ("HĐNDTiền": the date line's place, or the clerk's pen),
+ * and a separator at its end was left dangling by a word the OCR lost:
+ * neither was printed as part of the notation. Cuts them off; true when
+ * something was cut. */
 static bool cut_glued_prose(char *nota)
 {
     size_t off[64], n = 0, len = strlen(nota);
     int kase[64];
+    bool marked[64];
     for (size_t i = 0; i < len && n < 64;) {
         size_t cl = 1;
         while (i + cl < len && ((unsigned char)nota[i + cl] & 0xC0) == 0x80)
             cl++;
         off[n] = i;
+        marked[n] = cl > 1;
         kase[n++] = char_case(nota + i, cl);
         i += cl;
     }
     bool cut = false;
-    for (size_t k = 0; k + 1 < n; k++)
-        if (kase[k] < 0 && kase[k + 1] < 0) {
+    for (size_t k = 0; k < n; k++)
+        if (kase[k] < 0 && (marked[k] || (k + 1 < n && kase[k + 1] < 0))) {
             nota[off[k > 0 && kase[k - 1] > 0 ? k - 1 : k]] = '\0';
             cut = true;
             break;

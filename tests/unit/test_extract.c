@@ -2087,10 +2087,17 @@ static void notation_without_separator(void **st)
 }
 
 /* A word of prose run into the notation (two lower-case letters in a
- * row: the place, the clerk's pen) and a dangling separator are cut off,
- * to be checked; a code's one lower-case letter (TTr, TTg) is its own. */
+ * row, or one with a mark: the place, the clerk's pen) and a dangling
+ * separator are cut off, to be checked; a code's one lower-case letter
+ * (TTr, TTg) is its own. */
 static void notation_glued_prose_cut(void **st)
 {
+    run *b = state_doc("Số: 1484/TB-SCTBà", DATE_QNG, "THÔNG BÁO");
+    extract(b);
+    assert_field(b, META_NOTATION, "TB-SCT");
+    assert_true(flagged(b, META_NOTATION));
+    free_run(b);
+
     run *r = state_doc("Số: 190/2021/NQ-HĐNDTiền", DATE_QNG, "NGHỊ QUYẾT");
     extract(r);
     assert_field(r, META_NOTATION, "2021/NQ-HĐND");
