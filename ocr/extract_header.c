@@ -422,8 +422,6 @@ static bool motto_word_left(const page_layout *pl, const lay_row *r, size_t from
            strcmp(lay_at(pl, r, to + 1)->fold, "san") == 0;
 }
 
-/* "TỈNH-YÊN": a hyphen glued between letters is a lost space; names print
- * their dash spaced ("LAO ĐỘNG - THƯƠNG BINH"). */
 /* Dots and commas of a stamp's dotted lines or of paper dust, read
  * before or after a name ("..„UBND TỈNH"): a body's name starts and ends
  * with a letter or digit. Trims in place; true when a stroke was among
@@ -465,6 +463,8 @@ static bool trim_specks(char *t)
     return stroke;
 }
 
+/* "TỈNH-YÊN": a hyphen glued between letters is a lost space; names print
+ * their dash spaced ("LAO ĐỘNG - THƯƠNG BINH"). */
 static void unglue_hyphens(char *s)
 {
     for (size_t i = 1; s[i] && s[i + 1]; i++)
