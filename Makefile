@@ -56,6 +56,9 @@ SOHOA_CFLAGS += -D_FORTIFY_SOURCE=2
 endif
 ALL_CFLAGS = $(SOHOA_CFLAGS) $(CFLAGS)
 LDFLAGS += $(SAN_FLAGS)
+# The firmware's own pthread_setcanceltype() (drivers/scanner.c) must be
+# seen by the SANE backends it dlopen()s.
+LDFLAGS += -Wl,--export-dynamic-symbol=pthread_setcanceltype
 
 # Everything but main() goes into a static library the tests link too.
 LIB_SRCS := $(sort $(wildcard firmware/*.c ocr/*.c signer/*.c drivers/*.c))

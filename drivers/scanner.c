@@ -1,6 +1,7 @@
 /* scanner.c — SANE acquisition (see scanner.h). */
 #include "scanner.h"
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <leptonica/allheaders.h>
@@ -258,6 +259,31 @@ int scanner_options_load(const config *cfg, scanner_options *o, sohoa_err *err)
 }
 
 /* ---- SANE, once per process ------------------------------------------ */
+
+/* SANE's thread helper (sanei_thread, built with pthreads on Debian)
+ * switches each backend reader thread to asynchronous cancellation, and
+ * backends cancel that thread at the end of every page and on
+ * sane_cancel(). A thread cancelled asynchronously inside malloc() or the
+ * dynamic linker dies holding their lock, and the next allocation or
+ * pthread_create() in the station waits forever: a wedged scan after a
+ * cancel, a jam, or simply the end of a page (seen with the `test`
+ * backend, about one run in a hundred, one in six under ASan). Nothing in
+ * this program needs asynchronous cancellation, so the firmware defines
+ * pthread_setcanceltype() itself (exported: see LDFLAGS in the Makefile)
+ * and turns a request for it into deferred cancellation: the reader still
+ * ends, at its next read(), write() or poll(), with every lock released. */
+int pthread_setcanceltype(int type, int *oldtype)
+{
+    static int (*next)(int, int *);
+    if (!next) {
+        next = (int (*)(int, int *))dlsym(RTLD_NEXT, "pthread_setcanceltype");
+        if (!next)
+            return ENOSYS;
+    }
+    if (type == PTHREAD_CANCEL_ASYNCHRONOUS)
+        type = PTHREAD_CANCEL_DEFERRED;
+    return next(type, oldtype);
+}
 
 /* sane_init() and sane_exit() act on the whole process (every backend
  * keeps global state), so the count of users is process-wide too. */

@@ -3,11 +3,16 @@
 # "unit summary: P passed, F failed" (counted from cmocka's own lines).
 set -u
 export OMP_THREAD_LIMIT=1
+# A binary that hangs (a deadlock, a device that never answers) is stopped
+# and counted as failed instead of holding the whole run.
+limit=${UNIT_TIMEOUT:-1200}
 passed=0
 failed=0
 for bin in "$@"; do
-    out=$("$bin" 2>&1)
+    out=$(timeout -k 10 "$limit" "$bin" 2>&1)
     status=$?
+    [ "$status" -eq 124 ] && out="$out
+$bin: stopped after ${limit}s"
     printf '%s\n' "$out"
     p=$(printf '%s\n' "$out" | sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' | awk '{s+=$1} END {print s+0}')
     f=$(printf '%s\n' "$out" | sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' | awk '{s+=$1} END {print s+0}')

@@ -693,6 +693,30 @@ static void cancel_from_thread_stops(void **state)
     scanner_close(s);
 }
 
+/* A backend's reader thread asks for asynchronous cancellation through the
+ * dynamic linker's global scope, as a dlopen()ed backend does; it must get
+ * deferred cancellation (drivers/scanner.c says why). */
+static void *cancel_type_asked_async(void *arg)
+{
+    int (*set_type)(int, int *) = arg;
+    int old = -1;
+    int rc = set_type(PTHREAD_CANCEL_ASYNCHRONOUS, &old);
+    int now = -1;
+    set_type(PTHREAD_CANCEL_DEFERRED, &now);
+    return (void *)(intptr_t)(rc == 0 && old == PTHREAD_CANCEL_DEFERRED ? now : -1);
+}
+
+static void backend_async_cancel_becomes_deferred(void **state)
+{
+    void *sym = dlsym(RTLD_DEFAULT, "pthread_setcanceltype");
+    assert_non_null(sym);
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, cancel_type_asked_async, sym), 0);
+    void *got = NULL;
+    pthread_join(t, &got);
+    assert_int_equal((intptr_t)got, PTHREAD_CANCEL_DEFERRED);
+}
+
 static void on_page_can_stop(void **state)
 {
     const char *const extra[] = {"br-x=20", "br-y=20", NULL};
@@ -977,6 +1001,7 @@ static int run_all(void)
         cmocka_unit_test_setup_teardown(bad_options_are_named, setup, teardown),
         cmocka_unit_test_setup_teardown(cancel_from_thread_stops, setup, teardown),
         cmocka_unit_test_setup_teardown(on_page_can_stop, setup, teardown),
+        cmocka_unit_test(backend_async_cancel_becomes_deferred),
         cmocka_unit_test_setup_teardown(options_from_config, setup, teardown),
         cmocka_unit_test_setup_teardown(default_device_is_first, setup, teardown),
         cmocka_unit_test_setup_teardown(buttons_are_found_and_read, setup, teardown),
