@@ -463,9 +463,19 @@ static bool near_den_stamp(const ocr_page_text *pt, const ocr_box *b)
  * nothing else stands apart, it is a mark too faded to read: MẬT, or the
  * class its letters are nearest, to be checked. Elsewhere it may be a
  * logo, a pen's scribble or a piece of the clerk's stamp. */
-static void unread_region(mark_state *st, const ocr_mark_region *m, const ocr_box *zone)
+static void unread_region(mark_state *st, const ocr_mark_region *m, const ocr_box *zone,
+                          int number_y0)
 {
     int cx = (m->box.x0 + m->box.x1) / 2;
+    if (m->box.y1 < number_y0 && cx < zone->x1) {
+        /* over the header on the left: where an urgency stamp goes, here
+         * half lost (a photocopy's dark margin over it); none is no
+         * longer sure */
+        st->doubt = true;
+        log_debug("extract: unread ink over the header %d,%d-%d,%d \"%s\": marks unsure",
+                  m->box.x0, m->box.y0, m->box.x1, m->box.y1, m->text ? m->text : "");
+        return;
+    }
     if (m->box.y0 < zone->y0 || m->box.y1 > zone->y1 || cx < zone->x0 || cx > zone->x1)
         return;
     int d = 0, fk = m->text ? classify_fuzzy(m->text, &d) : -1;
@@ -498,7 +508,7 @@ static void scan_regions(extract_ctx *c, const ocr_page_text *pt, mark_state *st
         if (m->framed)
             continue;
         if (m->unread) {
-            unread_region(st, m, zone);
+            unread_region(st, m, zone, number_y0);
             continue;
         }
         if (m->text && region_words(st, m->text, m->conf)) {

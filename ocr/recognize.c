@@ -1022,7 +1022,12 @@ int ocr_find_unread_marks(ocr_engine *e, PIX *gray, int dpi, ocr_page_text *out,
 {
     if (!gray || pixGetDepth(gray) != 8)
         return 0;
-    PIX *bin = upper_half_dark(gray);
+    /* a photocopy's dark edge is no mark, and a mark it runs into (an
+     * urgency stamp in the top margin, the copy shifted) would join it
+     * into one blob far too big: ink touching the page's edge goes */
+    PIX *dark = upper_half_dark(gray);
+    PIX *bin = dark ? pixRemoveBorderConnComps(dark, 8) : NULL;
+    pixDestroy(&dark);
     /* A photocopy breaks a frame into dashes and its letters into pieces;
      * 2.5 mm joins them into one blob (print further apart stays apart:
      * the gap under a header line is wider). Halved first above 225 dpi,

@@ -1226,13 +1226,18 @@ static void unread_ink_in_mark_zone(void **st)
     assert_field(r, META_URGENCY, "Khẩn");
     assert_null(S(r, META_SECRECY));
     free_run(r);
-    /* right column, under the date */
+    /* right column, under the date: no mark there, urgency stays sure */
     r = unread_run((ocr_box){1500, 480, 1700, 560}, "[TT ~*");
     assert_null(S(r, META_SECRECY));
+    assert_false(flagged(r, META_URGENCY));
     free_run(r);
-    /* top margin, over the header */
+    /* top margin over the left column, where an urgency stamp goes (one
+     * half under a photocopy's dark edge): no class read from it, but
+     * "no urgency" is no longer sure */
     r = unread_run((ocr_box){300, 20, 560, 110}, "[TT ~*");
     assert_null(S(r, META_SECRECY));
+    assert_null(S(r, META_URGENCY));
+    assert_true(flagged(r, META_URGENCY));
     free_run(r);
 }
 

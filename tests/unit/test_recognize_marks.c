@@ -402,6 +402,28 @@ static void test_unread_dashed_box_300(void **state)
     check_unread_dashed_box(*state, 300);
 }
 
+/* A photocopy's dark edge over the page's top, down over the box's top
+ * side (the copy shifted the sheet): the edge is no mark and must not
+ * swallow the box, whose ink is still found as a region of its own. */
+static void test_unread_box_under_dark_edge(void **state)
+{
+    int dpi = 300;
+    PIX *gray = gray_page_with_dashed_box("MAT", dpi);
+    BOX *edge = boxCreate(0, 0, pixGetWidth(gray), 9 * dpi / 25);
+    assert_int_equal(pixClearInRect(gray, edge), 0); /* 8 bpp: clear is black */
+    boxDestroy(&edge);
+    ocr_page_text out = {.width = pixGetWidth(gray), .height = pixGetHeight(gray), .dpi = dpi};
+    sohoa_err err = {0};
+    assert_int_equal(ocr_find_unread_marks(*state, gray, dpi, &out, &err), 0);
+    assert_int_equal(out.nmarks, 1);
+    assert_true(out.marks[0].unread);
+    /* the box below the edge, not the edge */
+    assert_true(out.marks[0].box.y0 >= 9 * dpi / 25 - 2);
+    assert_true(out.marks[0].box.x1 - out.marks[0].box.x0 < pixGetWidth(gray) / 2);
+    ocr_page_text_free(&out);
+    pixDestroy(&gray);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -411,7 +433,7 @@ int main(void)
         cmocka_unit_test(test_empty_frame),      cmocka_unit_test(test_no_red),
         cmocka_unit_test(test_black_boxed_mark), cmocka_unit_test(test_gray_stamp),
         cmocka_unit_test(test_gray_text_only),   cmocka_unit_test(test_unread_dashed_box_200),
-        cmocka_unit_test(test_unread_dashed_box_300),
+        cmocka_unit_test(test_unread_dashed_box_300), cmocka_unit_test(test_unread_box_under_dark_edge),
     };
     return cmocka_run_group_tests(tests, tu_ocr_engine_setup, tu_ocr_engine_teardown);
 }
