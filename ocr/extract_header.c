@@ -430,9 +430,10 @@ static bool trim_specks(char *t)
 {
     static const char *const specks[] = {".", ",", ":", ";", "'", "\"", "`", "_", "~", "-",
                                          "\u201e", "\u201c", "\u201d", "\u2018", "\u2019",
-                                         "/", "|", "\\"};
-    /* the last three are strokes ("/BAN TUYÊN GIÁO"), the edge of a stamp */
-    const size_t first_stroke = sizeof specks / sizeof specks[0] - 3;
+                                         "/", "\u2044", "|", "\\"};
+    /* the last four are strokes ("/BAN TUYÊN GIÁO", "⁄ĐBND": the OCR's
+     * slashes), the edge of a stamp */
+    const size_t first_stroke = sizeof specks / sizeof specks[0] - 4;
     bool again = true, stroke = false;
     size_t len = strlen(t);
     while (again && len) {

@@ -147,6 +147,18 @@ static const char *const provinces[] = {
     "Yên Bái",
 };
 
+/* The centrally-run cities among them (their committee is a "thành phố"
+ * one). */
+static bool central_city(const char *province)
+{
+    static const char *const cities[] = {"Hà Nội", "Hồ Chí Minh", "Hải Phòng", "Đà Nẵng",
+                                         "Cần Thơ", "Huế"};
+    for (size_t i = 0; i < sizeof cities / sizeof cities[0]; i++)
+        if (strcmp(cities[i], province) == 0)
+            return true;
+    return false;
+}
+
 /* Names printed in headers, in their dictionary spelling, besides the
  * provinces: bodies; signer titles; common header words. */
 static const char *const names[] = {
@@ -328,6 +340,17 @@ static size_t all_phrases(cand *c, size_t cap)
             c[n].len = strlen(c[n].text);
             n++;
         }
+    /* so does the province's People's Committee, a department's superior
+     * ("UBNI) TỈNH YÊN BÁI", "AJV BAN NHÂN DÂN THÀNH PHỐ ĐÀ NẴNG"), its
+     * level a city's for the centrally-run ones */
+    static const char *const committee_names[] = {"UBND", "Ủy ban nhân dân"};
+    for (size_t h = 0; h < 2; h++)
+        for (size_t i = 0; i < sizeof provinces / sizeof provinces[0] && n < cap; i++) {
+            snprintf(c[n].text, sizeof c[n].text, "%s %s %s", committee_names[h],
+                     central_city(provinces[i]) ? "thành phố" : "tỉnh", provinces[i]);
+            c[n].len = strlen(c[n].text);
+            n++;
+        }
     qsort(c, n, sizeof *c, cmp_cand);
     return n;
 }
@@ -345,16 +368,11 @@ static size_t all_phrases(cand *c, size_t cap)
  * inside a line a piece of a longer one broken over lines is near some
  * other name ("ĐỘNG - THƯƠNG" of "SỞ LAO ĐỘNG - THƯƠNG / BINH VÀ XÃ HỘI"
  * is one letter from "CÔNG THƯƠNG"). */
-static void try_near(const sq *q, const cand *c, size_t nc, bool *covered, repl *r, size_t *nr,
-                     size_t cap)
+static void try_near(const sq *q, const cand *c, char *const *sqz, size_t nc, bool *covered,
+                     repl *r, size_t *nr, size_t cap)
 {
     if (q->n == 0 || covered[0] || *nr >= cap)
         return;
-    char **sqz = calloc(nc, sizeof *sqz);
-    if (!sqz)
-        return;
-    for (size_t i = 0; i < nc; i++)
-        sqz[i] = squeeze(c[i].text);
     char window[128];
     int best_d = 99;
     size_t best_end = 0;
@@ -385,9 +403,6 @@ static void try_near(const sq *q, const cand *c, size_t nc, bool *covered, repl 
                 tie = true;
         }
     }
-    for (size_t i = 0; i < nc; i++)
-        free(sqz[i]);
-    free(sqz);
     if (!best || tie || best_d == 0 || strlen(best) >= sizeof r[0].phrase)
         return;
     for (size_t k = 0; k < best_end; k++)
@@ -403,6 +418,54 @@ static void try_near(const sq *q, const cand *c, size_t nc, bool *covered, repl 
     (*nr)++;
 }
 
+/* Names the OCR ran together ("TỈNHLẠNG SƠN", "UBNDTỈNHTRÀ VINH"): a
+ * run from a word's start to a word's end, not covered yet, that is two
+ * or more names back to back, at least one of them starting inside a
+ * word, is recorded name by name; the writer puts the spaces back. The
+ * longest name that fits is taken at each step. */
+#define GLUED_MAX 6
+static void try_glued(const sq *q, const cand *c, char *const *sqz, size_t nc, bool *covered,
+                      repl *r, size_t *nr, size_t cap)
+{
+    for (size_t from = 0; from < q->n; from++) {
+        if (!q->wstart[from] || covered[from])
+            continue;
+        size_t at = from, parts = 0, pick[GLUED_MAX], ends[GLUED_MAX];
+        bool glued = false, whole = false;
+        while (parts < GLUED_MAX && !whole) {
+            size_t best = nc, best_len = 0;
+            for (size_t i = 0; i < nc; i++) {
+                size_t pl = sqz[i] ? strlen(sqz[i]) : 0;
+                if (pl > best_len && at + pl <= q->n && strncmp(q->s + at, sqz[i], pl) == 0) {
+                    best = i;
+                    best_len = pl;
+                }
+            }
+            bool free_range = best < nc;
+            for (size_t k = at; free_range && k < at + best_len; k++)
+                free_range = !covered[k];
+            if (!free_range || strlen(c[best].text) >= sizeof r[0].phrase)
+                break;
+            glued |= parts > 0 && !q->wstart[at];
+            pick[parts] = best;
+            at += best_len;
+            ends[parts++] = at;
+            whole = q->wend[at - 1];
+        }
+        if (!whole || !glued || parts < 2 || *nr + parts > cap)
+            continue;
+        for (size_t k = 0, start = from; k < parts; start = ends[k++]) {
+            for (size_t j = start; j < ends[k]; j++)
+                covered[j] = true;
+            r[*nr].q0 = start;
+            r[*nr].q1 = ends[k];
+            strcpy(r[*nr].phrase, c[pick[k]].text);
+            (*nr)++;
+        }
+        from = at - 1;
+    }
+}
+
 static char *repair(const char *text, bool loose, int *changed)
 {
     vn_text t;
@@ -415,19 +478,25 @@ static char *repair(const char *text, bool loose, int *changed)
         vn_text_free(&t);
         return NULL;
     }
-    static const size_t NC = 512;
+    static const size_t NC = 1024;
     cand *c = malloc(NC * sizeof *c);
     bool *covered = calloc(q.n + 1, sizeof *covered);
     repl *r = malloc(32 * sizeof *r);
-    size_t len = strlen(t.text), nr = 0;
-    char *out = NULL;
+    size_t len = strlen(t.text), nr = 0, nc = 0;
+    char *out = NULL, **sqz = NULL;
     if (!c || !covered || !r)
         goto done;
-    size_t nc = all_phrases(c, NC);
+    nc = all_phrases(c, NC);
+    sqz = calloc(nc ? nc : 1, sizeof *sqz);
+    if (!sqz)
+        goto done;
+    for (size_t i = 0; i < nc; i++)
+        sqz[i] = squeeze(c[i].text);
     for (size_t i = 0; i < nc; i++)
         try_phrase(&q, c[i].text, covered, r, &nr, 32);
+    try_glued(&q, c, sqz, nc, covered, r, &nr, 32);
     if (loose)
-        try_near(&q, c, nc, covered, r, &nr, 32);
+        try_near(&q, c, sqz, nc, covered, r, &nr, 32);
     qsort(r, nr, sizeof *r, cmp_repl);
     size_t cap = len + 1;
     for (size_t i = 0; i < nr; i++)
@@ -440,6 +509,9 @@ static char *repair(const char *text, bool loose, int *changed)
         size_t b0 = q.b0[r[i].q0], b1 = q.b1[r[i].q1 - 1];
         memcpy(out + k, t.text + pos, b0 - pos);
         k += b0 - pos;
+        /* names run together (try_glued) are apart again */
+        if (i > 0 && b0 == pos && r[i - 1].q1 == r[i].q0)
+            out[k++] = ' ';
         char *orig = strndup(t.text + b0, b1 - b0);
         bool upper = orig && vn_upper_share(orig) >= 0.7f;
         char *rep = upper ? vn_upper(r[i].phrase) : strdup(r[i].phrase);
@@ -457,6 +529,9 @@ static char *repair(const char *text, bool loose, int *changed)
     k += len - pos;
     out[k] = '\0';
 done:
+    for (size_t i = 0; sqz && i < nc; i++)
+        free(sqz[i]);
+    free(sqz);
     free(c);
     free(covered);
     free(r);

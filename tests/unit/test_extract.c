@@ -809,6 +809,34 @@ static void issuer_province_from_place(void **st)
     }
 }
 
+/* The superior's line, the province's People's Committee: its names run
+ * together by the OCR are apart again, and the whole line, long enough,
+ * is known with a letter in eight misread ("UBNI)", "AJV"); a word run
+ * into its neighbour that is no name stays as read. */
+static void superior_line_repaired(void **st)
+{
+    static const struct {
+        const char *sup, *want;
+    } cases[] = {
+        {"UBNDTỈNHTRÀ VINH", "UBND TỈNH TRÀ VINH"},
+        {"ỦY BAN NHÂN DÂN TỈNHLẠNG SƠN", "ỦY BAN NHÂN DÂN TỈNH LẠNG SƠN"},
+        {"UBNI) TỈNH YÊN BÁI", "UBND TỈNH YÊN BÁI"},
+        {"AJV BAN NHÂN DÂN THÀNH PHỐ ĐÀ NẴNG", "ỦY BAN NHÂN DÂN THÀNH PHỐ ĐÀ NẴNG"},
+        /* the OCR's fraction slash for a stroke before it */
+        {"\u2044ĐBNDTNH BÌNH ĐỊNH", "UBND TỈNH BÌNH ĐỊNH"},
+        {"UBND TỈNHXY TRÀ VINH", "UBND TỈNHXY TRÀ VINH"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        run *r = new_run();
+        const char *lines[] = {cases[i].sup, "SỞ TƯ PHÁP", NULL};
+        bld_state_header(&r->page[0], lines, "Số: 09/TTr-STP", DATE_QNG);
+        extract(r);
+        assert_field(r, META_ISSUER_SUPERIOR, cases[i].want);
+        assert_field(r, META_ISSUER, "SỞ TƯ PHÁP");
+        free_run(r);
+    }
+}
+
 /* A Party committee's line with a letter misread ("ĐÌNH ỦY HẬU GIANG"),
  * too short a misread for "TỈNH ỦY" alone, is known whole with its
  * province, as a body's name one letter off in eight is; a stamp's
@@ -2750,6 +2778,7 @@ int main(void)
         cmocka_unit_test(issuer_single_body_repaired),
         cmocka_unit_test(issuer_near_name_repaired),
         cmocka_unit_test(issuer_province_from_place),
+        cmocka_unit_test(superior_line_repaired),
         cmocka_unit_test(issuer_party_line_repaired),
         cmocka_unit_test(issuer_motto_word_apart),
         cmocka_unit_test(title_with_stray_word),
