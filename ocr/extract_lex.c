@@ -259,11 +259,11 @@ typedef struct repl {
     char phrase[96];
 } repl;
 
-/* Finds `phrase` at word boundaries in q not covered yet; records it. */
-static void try_phrase(const sq *q, const char *phrase, bool *covered, repl *r, size_t *nr,
-                       size_t cap)
+/* Finds `phrase` (squeezed: `p`) at word boundaries in q not covered
+ * yet; records it. */
+static void try_phrase(const sq *q, const char *phrase, const char *p, bool *covered, repl *r,
+                       size_t *nr, size_t cap)
 {
-    char *p = squeeze(phrase);
     if (!p)
         return;
     size_t pl = strlen(p);
@@ -285,7 +285,6 @@ static void try_phrase(const sq *q, const char *phrase, bool *covered, repl *r, 
             at += 1;
         }
     }
-    free(p);
 }
 
 static int cmp_repl(const void *a, const void *b)
@@ -493,7 +492,7 @@ static char *repair(const char *text, bool loose, int *changed)
     for (size_t i = 0; i < nc; i++)
         sqz[i] = squeeze(c[i].text);
     for (size_t i = 0; i < nc; i++)
-        try_phrase(&q, c[i].text, covered, r, &nr, 32);
+        try_phrase(&q, c[i].text, sqz[i], covered, r, &nr, 32);
     try_glued(&q, c, sqz, nc, covered, r, &nr, 32);
     if (loose)
         try_near(&q, c, sqz, nc, covered, r, &nr, 32);

@@ -461,7 +461,9 @@ static int finish_outputs(run *r, pdf_writer *pw, atomic_file *pdf, const char *
     xo.now = time(NULL);
     meta->pages = (int)r->kept;
     meta->blank_pages_removed = (int)(r->npages - r->kept);
+    double t0 = now_ms();
     int rc = extract_metadata(texts, r->kept, &xo, meta, err);
+    log_debug("metadata extracted in %.1f ms", now_ms() - t0);
     free(texts);
     if (rc != 0) {
         pdf_writer_abort(pw);
