@@ -835,6 +835,14 @@ static void superior_line_repaired(void **st)
         assert_field(r, META_ISSUER, "SỞ TƯ PHÁP");
         free_run(r);
     }
+    /* names run together where no longer name holds them all: each its
+     * own word again */
+    run *r = new_run();
+    const char *council[] = {"HỘI ĐỒNG NHÂN DÂN", "TỈNHQUẢNG NGÃI", NULL};
+    bld_state_header(&r->page[0], council, "Số: 09/TTr-HĐND", DATE_QNG);
+    extract(r);
+    assert_field(r, META_ISSUER, "HỘI ĐỒNG NHÂN DÂN TỈNH QUẢNG NGÃI");
+    free_run(r);
 }
 
 /* A Party committee's line with a letter misread ("ĐÌNH ỦY HẬU GIANG"),
