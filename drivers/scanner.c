@@ -274,15 +274,18 @@ int scanner_options_load(const config *cfg, scanner_options *o, sohoa_err *err)
  * ends, at its next read(), write() or poll(), with every lock released. */
 int pthread_setcanceltype(int type, int *oldtype)
 {
+    /* looked up once; reader threads of two scanners may race to it */
     static int (*next)(int, int *);
-    if (!next) {
-        next = (int (*)(int, int *))dlsym(RTLD_NEXT, "pthread_setcanceltype");
-        if (!next)
+    int (*f)(int, int *) = __atomic_load_n(&next, __ATOMIC_ACQUIRE);
+    if (!f) {
+        f = (int (*)(int, int *))dlsym(RTLD_NEXT, "pthread_setcanceltype");
+        if (!f)
             return ENOSYS;
+        __atomic_store_n(&next, f, __ATOMIC_RELEASE);
     }
     if (type == PTHREAD_CANCEL_ASYNCHRONOUS)
         type = PTHREAD_CANCEL_DEFERRED;
-    return next(type, oldtype);
+    return f(type, oldtype);
 }
 
 /* sane_init() and sane_exit() act on the whole process (every backend

@@ -2,6 +2,7 @@
 #include "extract_lex.h"
 
 #include <ctype.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -254,36 +255,41 @@ static int sq_build(sq *q, const vn_text *t)
     return 0;
 }
 
+/* A name of the vocabulary with its squeezed fold, the form it is looked
+ * for in (spaces, marks and case aside). */
+typedef struct cand {
+    char text[96];
+    size_t len;
+    char sq[96];
+    size_t sqlen;
+} cand;
+
 typedef struct repl {
     size_t q0, q1; /* squeezed range [q0, q1) */
     char phrase[96];
 } repl;
 
-/* Finds `phrase` (squeezed: `p`) at word boundaries in q not covered
- * yet; records it. */
-static void try_phrase(const sq *q, const char *phrase, const char *p, bool *covered, repl *r,
-                       size_t *nr, size_t cap)
+/* Finds name `k` at word boundaries in q not covered yet; records it. */
+static void try_phrase(const sq *q, const cand *k, bool *covered, repl *r, size_t *nr, size_t cap)
 {
-    if (!p)
+    size_t pl = k->sqlen;
+    if (pl < 2)
         return;
-    size_t pl = strlen(p);
-    if (pl >= 2) {
-        const char *at = q->s;
-        while ((at = strstr(at, p)) != NULL && *nr < cap) {
-            size_t q0 = (size_t)(at - q->s), q1 = q0 + pl;
-            bool free_range = true;
-            for (size_t k = q0; k < q1; k++)
-                free_range = free_range && !covered[k];
-            if (free_range && q->wstart[q0] && q->wend[q1 - 1] && strlen(phrase) < 96) {
-                for (size_t k = q0; k < q1; k++)
-                    covered[k] = true;
-                r[*nr].q0 = q0;
-                r[*nr].q1 = q1;
-                strcpy(r[*nr].phrase, phrase);
-                (*nr)++;
-            }
-            at += 1;
+    const char *at = q->s;
+    while ((at = strstr(at, k->sq)) != NULL && *nr < cap) {
+        size_t q0 = (size_t)(at - q->s), q1 = q0 + pl;
+        bool free_range = true;
+        for (size_t j = q0; j < q1; j++)
+            free_range = free_range && !covered[j];
+        if (free_range && q->wstart[q0] && q->wend[q1 - 1]) {
+            for (size_t j = q0; j < q1; j++)
+                covered[j] = true;
+            r[*nr].q0 = q0;
+            r[*nr].q1 = q1;
+            strcpy(r[*nr].phrase, k->text);
+            (*nr)++;
         }
+        at += 1;
     }
 }
 
@@ -293,65 +299,77 @@ static int cmp_repl(const void *a, const void *b)
     return (x->q0 > y->q0) - (x->q0 < y->q0);
 }
 
-/* Phrases longest first, so "Phó Giám đốc" wins over "Giám đốc". */
-typedef struct cand {
-    char text[96];
-    size_t len;
-} cand;
-
+/* Names longest first, so "Phó Giám đốc" wins over "Giám đốc". */
 static int cmp_cand(const void *a, const void *b)
 {
     const cand *x = a, *y = b;
     return (x->len < y->len) - (x->len > y->len);
 }
 
+/* Appends the name made of `a`, `b` and `d` (NULLs left out), spaced. */
+static void add_name(cand *c, size_t *n, size_t cap, const char *a, const char *b, const char *d)
+{
+    if (*n >= cap)
+        return;
+    cand *k = &c[*n];
+    snprintf(k->text, sizeof k->text, "%s%s%s%s%s", a, b ? " " : "", b ? b : "", d ? " " : "",
+             d ? d : "");
+    k->len = strlen(k->text);
+    char *folded = squeeze(k->text);
+    snprintf(k->sq, sizeof k->sq, "%s", folded ? folded : "");
+    k->sqlen = strlen(k->sq);
+    free(folded);
+    (*n)++;
+}
+
+#define NPROV (sizeof provinces / sizeof provinces[0])
+#define NSECT (sizeof sectors / sizeof sectors[0])
+
 static size_t all_phrases(cand *c, size_t cap)
 {
     size_t n = 0;
-    for (size_t i = 0; i < sizeof provinces / sizeof provinces[0] && n < cap; i++) {
-        snprintf(c[n].text, sizeof c[n].text, "%s", provinces[i]);
-        c[n].len = strlen(c[n].text);
-        n++;
-    }
-    for (size_t i = 0; i < sizeof names / sizeof names[0] && n < cap; i++) {
-        snprintf(c[n].text, sizeof c[n].text, "%s", names[i]);
-        c[n].len = strlen(c[n].text);
-        n++;
-    }
+    for (size_t i = 0; i < NPROV; i++)
+        add_name(c, &n, cap, provinces[i], NULL, NULL);
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        add_name(c, &n, cap, names[i], NULL, NULL);
     for (size_t h = 0; h < 2; h++)
-        for (size_t i = 0; i < sizeof sectors / sizeof sectors[0] && n < cap; i++) {
-            snprintf(c[n].text, sizeof c[n].text, "%s %s", sector_heads[h], sectors[i]);
-            c[n].len = strlen(c[n].text);
-            n++;
-        }
-    for (size_t i = 0; i < sizeof sectors / sizeof sectors[0] && n < cap; i++) {
-        snprintf(c[n].text, sizeof c[n].text, "%s", sectors[i]);
-        c[n].len = strlen(c[n].text);
-        n++;
-    }
+        for (size_t i = 0; i < NSECT; i++)
+            add_name(c, &n, cap, sector_heads[h], sectors[i], NULL);
+    for (size_t i = 0; i < NSECT; i++)
+        add_name(c, &n, cap, sectors[i], NULL, NULL);
     /* a Party committee's line names its province ("TỈNH ỦY HẬU GIANG"):
      * whole, the line is long enough to be known with a letter misread
-     * ("ĐÌNH ỦY HẬU GIANG"), where "TỈNH ỦY" alone is not */
+     * ("ĐÌNH ỦY HẬU GIANG"), where "TỈNH ỦY" alone is not; so does the
+     * province's People's Committee, a department's superior ("UBNI)
+     * TỈNH YÊN BÁI", "AJV BAN NHÂN DÂN THÀNH PHỐ ĐÀ NẴNG"), its level a
+     * city's for the centrally-run ones */
     static const char *const committees[] = {"Tỉnh ủy", "Thành ủy"};
-    for (size_t h = 0; h < 2; h++)
-        for (size_t i = 0; i < sizeof provinces / sizeof provinces[0] && n < cap; i++) {
-            snprintf(c[n].text, sizeof c[n].text, "%s %s", committees[h], provinces[i]);
-            c[n].len = strlen(c[n].text);
-            n++;
-        }
-    /* so does the province's People's Committee, a department's superior
-     * ("UBNI) TỈNH YÊN BÁI", "AJV BAN NHÂN DÂN THÀNH PHỐ ĐÀ NẴNG"), its
-     * level a city's for the centrally-run ones */
-    static const char *const committee_names[] = {"UBND", "Ủy ban nhân dân"};
-    for (size_t h = 0; h < 2; h++)
-        for (size_t i = 0; i < sizeof provinces / sizeof provinces[0] && n < cap; i++) {
-            snprintf(c[n].text, sizeof c[n].text, "%s %s %s", committee_names[h],
-                     central_city(provinces[i]) ? "thành phố" : "tỉnh", provinces[i]);
-            c[n].len = strlen(c[n].text);
-            n++;
+    static const char *const people[] = {"UBND", "Ủy ban nhân dân"};
+    for (size_t i = 0; i < NPROV; i++)
+        for (size_t h = 0; h < 2; h++) {
+            add_name(c, &n, cap, committees[h], provinces[i], NULL);
+            add_name(c, &n, cap, people[h], central_city(provinces[i]) ? "thành phố" : "tỉnh",
+                     provinces[i]);
         }
     qsort(c, n, sizeof *c, cmp_cand);
     return n;
+}
+
+/* The vocabulary, built once per process (some 460 names, their folds
+ * squeezed, about 100 KB): every header line, place and name is repaired
+ * against it. Out of memory building it, repairs report out of memory. */
+#define VOCAB_CAP 1024
+static cand *vocab;
+static size_t nvocab;
+static pthread_once_t vocab_once = PTHREAD_ONCE_INIT;
+
+static void vocab_build(void)
+{
+    vocab = malloc(VOCAB_CAP * sizeof *vocab);
+    nvocab = vocab ? all_phrases(vocab, VOCAB_CAP) : 0;
+    cand *fit = nvocab ? realloc(vocab, nvocab * sizeof *vocab) : NULL;
+    if (fit)
+        vocab = fit;
 }
 
 /* Letters a name may be misread by and still be recognised: one OCR
@@ -367,8 +385,8 @@ static size_t all_phrases(cand *c, size_t cap)
  * inside a line a piece of a longer one broken over lines is near some
  * other name ("ĐỘNG - THƯƠNG" of "SỞ LAO ĐỘNG - THƯƠNG / BINH VÀ XÃ HỘI"
  * is one letter from "CÔNG THƯƠNG"). */
-static void try_near(const sq *q, const cand *c, char *const *sqz, size_t nc, bool *covered,
-                     repl *r, size_t *nr, size_t cap)
+static void try_near(const sq *q, const cand *c, size_t nc, bool *covered, repl *r, size_t *nr,
+                     size_t cap)
 {
     if (q->n == 0 || covered[0] || *nr >= cap)
         return;
@@ -388,11 +406,11 @@ static void try_near(const sq *q, const cand *c, char *const *sqz, size_t nc, bo
         memcpy(window, q->s, end);
         window[end] = '\0';
         for (size_t i = 0; i < nc; i++) {
-            size_t pl = sqz[i] ? strlen(sqz[i]) : 0;
+            size_t pl = c[i].sqlen;
             int allowed = (int)(pl / LOOSE_LETTERS_PER_ERROR);
             if (allowed == 0 || end + 1 < pl || end > pl + 1)
                 continue;
-            int d = vn_edit_distance(window, sqz[i], allowed);
+            int d = vn_edit_distance(window, c[i].sq, allowed);
             if (d <= allowed && d < best_d) {
                 best_d = d;
                 best = c[i].text;
@@ -423,8 +441,8 @@ static void try_near(const sq *q, const cand *c, char *const *sqz, size_t nc, bo
  * word, is recorded name by name; the writer puts the spaces back. The
  * longest name that fits is taken at each step. */
 #define GLUED_MAX 6
-static void try_glued(const sq *q, const cand *c, char *const *sqz, size_t nc, bool *covered,
-                      repl *r, size_t *nr, size_t cap)
+static void try_glued(const sq *q, const cand *c, size_t nc, bool *covered, repl *r, size_t *nr,
+                      size_t cap)
 {
     for (size_t from = 0; from < q->n; from++) {
         if (!q->wstart[from] || covered[from])
@@ -434,8 +452,8 @@ static void try_glued(const sq *q, const cand *c, char *const *sqz, size_t nc, b
         while (parts < GLUED_MAX && !whole) {
             size_t best = nc, best_len = 0;
             for (size_t i = 0; i < nc; i++) {
-                size_t pl = sqz[i] ? strlen(sqz[i]) : 0;
-                if (pl > best_len && at + pl <= q->n && strncmp(q->s + at, sqz[i], pl) == 0) {
+                size_t pl = c[i].sqlen;
+                if (pl > best_len && at + pl <= q->n && strncmp(q->s + at, c[i].sq, pl) == 0) {
                     best = i;
                     best_len = pl;
                 }
@@ -443,7 +461,7 @@ static void try_glued(const sq *q, const cand *c, char *const *sqz, size_t nc, b
             bool free_range = best < nc;
             for (size_t k = at; free_range && k < at + best_len; k++)
                 free_range = !covered[k];
-            if (!free_range || strlen(c[best].text) >= sizeof r[0].phrase)
+            if (!free_range)
                 break;
             glued |= parts > 0 && !q->wstart[at];
             pick[parts] = best;
@@ -477,25 +495,19 @@ static char *repair(const char *text, bool loose, int *changed)
         vn_text_free(&t);
         return NULL;
     }
-    static const size_t NC = 1024;
-    cand *c = malloc(NC * sizeof *c);
+    pthread_once(&vocab_once, vocab_build);
+    const cand *c = vocab;
     bool *covered = calloc(q.n + 1, sizeof *covered);
     repl *r = malloc(32 * sizeof *r);
-    size_t len = strlen(t.text), nr = 0, nc = 0;
-    char *out = NULL, **sqz = NULL;
+    size_t len = strlen(t.text), nr = 0;
+    char *out = NULL;
     if (!c || !covered || !r)
         goto done;
-    nc = all_phrases(c, NC);
-    sqz = calloc(nc ? nc : 1, sizeof *sqz);
-    if (!sqz)
-        goto done;
-    for (size_t i = 0; i < nc; i++)
-        sqz[i] = squeeze(c[i].text);
-    for (size_t i = 0; i < nc; i++)
-        try_phrase(&q, c[i].text, sqz[i], covered, r, &nr, 32);
-    try_glued(&q, c, sqz, nc, covered, r, &nr, 32);
+    for (size_t i = 0; i < nvocab; i++)
+        try_phrase(&q, &c[i], covered, r, &nr, 32);
+    try_glued(&q, c, nvocab, covered, r, &nr, 32);
     if (loose)
-        try_near(&q, c, sqz, nc, covered, r, &nr, 32);
+        try_near(&q, c, nvocab, covered, r, &nr, 32);
     qsort(r, nr, sizeof *r, cmp_repl);
     size_t cap = len + 1;
     for (size_t i = 0; i < nr; i++)
@@ -528,10 +540,6 @@ static char *repair(const char *text, bool loose, int *changed)
     k += len - pos;
     out[k] = '\0';
 done:
-    for (size_t i = 0; sqz && i < nc; i++)
-        free(sqz[i]);
-    free(sqz);
-    free(c);
     free(covered);
     free(r);
     sq_free(&q);
