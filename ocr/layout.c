@@ -578,8 +578,9 @@ static bool is_label(const lay_word *w, const char *lab)
     if (n >= sizeof buf)
         return false;
     memcpy(buf, w->fold, n + 1);
-    if (buf[n - 1] == ':' || buf[n - 1] == ';' || buf[n - 1] == '.')
-        buf[n - 1] = '\0';
+    /* "Chuyển:............": the dotted field read into its label */
+    while (n > 0 && (buf[n - 1] == ':' || buf[n - 1] == ';' || buf[n - 1] == '.'))
+        buf[--n] = '\0';
     return vn_fold_like(buf, lab) || strcmp(buf, lab) == 0;
 }
 

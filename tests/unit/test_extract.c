@@ -735,6 +735,19 @@ static void issuer_and_superior(void **st)
     assert_field(r, META_ISSUER_SUPERIOR, "UBND TỈNH QUẢNG NAM");
     assert_field(r, META_ISSUER, "SỞ LAO ĐỘNG - THƯƠNG BINH VÀ XÃ HỘI");
     free_run(r);
+
+    /* a stamp's frame across the issuer's first line: a dash read before
+     * it ("—SỞ": no name starts with one, so it still opens a body), a
+     * letter lost ("EAO") and a stroke between words; neither line alone
+     * is the whole name, joined they are within a letter of it */
+    r = new_run();
+    const char *struck[] = {"UBND TỈNH THANH HÓA", "—SỞ EAO ĐỘNG~- THƯƠNG BINH", "VÀ XÃ HỘI", NULL};
+    bld_state_header(&r->page[0], struck, "Số: 21/LĐTBXH-NC", "Thanh Hóa, ngày 14 tháng 7 năm 2019");
+    extract(r);
+    assert_field(r, META_ISSUER_SUPERIOR, "UBND TỈNH THANH HÓA");
+    assert_field(r, META_ISSUER, "SỞ LAO ĐỘNG - THƯƠNG BINH VÀ XÃ HỘI");
+    assert_true(flagged(r, META_ISSUER));
+    free_run(r);
 }
 
 /* One body over two lines: no superior. OCR without diacritics is
@@ -1302,6 +1315,20 @@ static void den_stamp_ignored(void **st)
     assert_field(r, META_NOTATION, "TTr-UBND");
     assert_field(r, META_DATE, "2025-02-05");
     assert_field(r, META_ISSUER, "ỦY BAN NHÂN DÂN TỈNH QUẢNG NGÃI");
+    free_run(r);
+
+    /* the stamp set over the header's left edge, its "Chuyển:" line on
+     * the issuer's first row and its dotted field read into the label */
+    r = new_run();
+    p = &r->page[0];
+    den_stamp(p, 100, (const int[]){70, 130, 190},
+              (const char *[]){"ĐẾN Số: 667", "Ngày: ....../....../......", "Chuyển:......"});
+    bld_line_no--; /* the "Chuyển:" line is the issuer's first row */
+    bld_state_header(p, UBND_QNG, "Số: 07/TB-UBND", DATE_QNG);
+    bld_title_subject(p, "THÔNG BÁO", NULL);
+    extract(r);
+    assert_field(r, META_ISSUER, "ỦY BAN NHÂN DÂN TỈNH QUẢNG NGÃI");
+    assert_int_equal(r->m.number, 7);
     free_run(r);
 }
 
