@@ -14,6 +14,10 @@
  * 60-100 above; black print and paper stay within about 15. */
 #define PEN_MIN_BLUE 18
 #define PEN_STRONG_BLUE 40
+/* The pen's blue: above this share of its strongest (percent), and
+ * above PEN_FAINT_SHARE for a faint outline's thin line. */
+#define PEN_SHARE 35
+#define PEN_FAINT_SHARE 20
 /* Marks smaller than this in both directions are specks or the dots of a
  * dotted blank, not digits (mm). */
 #define MIN_GLYPH_MM 1.2
@@ -36,7 +40,7 @@ static int mm_px(double mm, int dpi)
 }
 
 /* 1 bpp mask of blue pen ink in a colour crop, or NULL when there is none. */
-static PIX *blue_ink(PIX *crop)
+static PIX *blue_ink(PIX *crop, int share)
 {
     int w = pixGetWidth(crop), h = pixGetHeight(crop), wpl = pixGetWpl(crop);
     l_uint32 *data = pixGetData(crop);
@@ -55,7 +59,7 @@ static PIX *blue_ink(PIX *crop)
         seen += hist[peak--];
     if (peak < PEN_STRONG_BLUE)
         return NULL;
-    int t = peak * 35 / 100 > PEN_MIN_BLUE ? peak * 35 / 100 : PEN_MIN_BLUE;
+    int t = peak * share / 100 > PEN_MIN_BLUE ? peak * share / 100 : PEN_MIN_BLUE;
     PIX *m = pixCreate(w, h, 1);
     if (!m)
         return NULL;
@@ -152,6 +156,54 @@ static void keep_right_group(PIX *ink, int gap)
     numaDestroy(&cols);
     if (x >= 0)
         pixRasterop(ink, 0, 0, x + empty, pixGetHeight(ink), PIX_CLR, NULL, 0, 0);
+}
+
+/* Writing drawn in outline (hollow numerals, a pen going round each
+ * stroke) is read as print only once its strokes are solid. The room
+ * between a stroke's two edges is a hole in the ink, as a digit's counter
+ * is; it is told from the counter by its shape. A counter is a round or
+ * oval room, filling most of its bounding box; a stroke's room is a band
+ * that winds along the glyph, filling under OUTLINE_BAND_FILL of it, or
+ * goes round the counter's own edge (it then encloses ink). Bands are
+ * filled in place, counters stay open. Returns how many were filled. */
+#define OUTLINE_BAND_FILL 0.45
+#define OUTLINE_MIN_AREA 12
+
+static int fill_outlines(PIX *mask)
+{
+    PIX *holes = pixHolesByFilling(mask, 4);
+    PIXA *pixa = NULL;
+    BOXA *boxa = holes ? pixConnComp(holes, &pixa, 4) : NULL;
+    int n = boxa ? boxaGetCount(boxa) : 0, filled = 0;
+    for (int i = 0; i < n && pixa; i++) {
+        l_int32 bx, by, bw, bh, area = 0, inside = 0;
+        boxaGetBoxGeometry(boxa, i, &bx, &by, &bw, &bh);
+        PIX *hole = pixaGetPix(pixa, i, L_CLONE);
+        if (hole)
+            pixCountPixels(hole, &area, NULL);
+        if (!hole || area < OUTLINE_MIN_AREA) {
+            pixDestroy(&hole);
+            continue;
+        }
+        /* the ink the hole goes round: what its filled outline adds,
+         * where the mask has ink */
+        PIX *whole = pixFillClosedBorders(hole, 4);
+        if (whole) {
+            pixXor(whole, whole, hole);
+            pixRasterop(whole, 0, 0, bw, bh, PIX_SRC & PIX_DST, mask, bx, by);
+            pixCountPixels(whole, &inside, NULL);
+        }
+        pixDestroy(&whole);
+        if (inside > 0 || (double)area < OUTLINE_BAND_FILL * bw * bh) {
+            pixRasterop(mask, bx, by, bw, bh, PIX_SRC | PIX_DST, hole, 0, 0);
+            filled++;
+        }
+        pixDestroy(&hole);
+    }
+    boxaDestroy(&boxa);
+    pixaDestroy(&pixa);
+    pixDestroy(&holes);
+    return filled;
 }
 
 /* The mask without a stamp's frame: straight runs of ink longer than a
@@ -374,29 +426,23 @@ static bool strokes_as_ones(PIX *ink, const char *read, char *out, size_t n)
     return true;
 }
 
-int hand_read_slot(ocr_engine *e, PIX *page, int dpi, const hand_slot *slot, ocr_word *out,
-                   char *buf, size_t n)
+/* The pen's ink in `crop` (the slot's box, its top at page row y0), kept
+ * to what can be its digits. `faint` takes the pen's blue down to a
+ * fainter share of its strongest and fills outlined strokes instead of
+ * closing them: hollow numerals drawn in a thin line, which the usual
+ * threshold breaks into pieces. NULL when there is no such ink (a faint
+ * reading is only made of a pen's colour). */
+static PIX *slot_ink(PIX *crop, int dpi, const hand_slot *slot, int y0, bool faint)
 {
-    int pw = pixGetWidth(page), ph = pixGetHeight(page);
-    int x0 = slot->box.x0 < 0 ? 0 : slot->box.x0, y0 = slot->box.y0 < 0 ? 0 : slot->box.y0;
-    int x1 = slot->box.x1 > pw ? pw : slot->box.x1, y1 = slot->box.y1 > ph ? ph : slot->box.y1;
-    if (x1 - x0 < 8 || y1 - y0 < 8 || dpi <= 0)
-        return 0;
-    BOX *b = boxCreate(x0, y0, x1 - x0, y1 - y0);
-    PIX *crop = b ? pixClipRectangle(page, b, NULL) : NULL;
-    boxDestroy(&b);
-    if (!crop)
-        return 0;
     PIX *mask = NULL;
     if (pixGetDepth(crop) == 32)
-        mask = blue_ink(crop);
+        mask = blue_ink(crop, faint ? PEN_FAINT_SHARE : PEN_SHARE);
     /* no pen colour: black ink counts only between two pieces of print */
-    if (!mask && slot->bounded) {
+    if (!mask && slot->bounded && !faint) {
         PIX *g = pixGetDepth(crop) == 32 ? pixConvertRGBToLuminance(crop) : pixClone(crop);
         mask = g ? dark_ink(g) : NULL;
         pixDestroy(&g);
     }
-    pixDestroy(&crop);
     /* a stamp's frame may run through the blank or beside it, in the
      * pen's own blue (the ĐẾN stamp's side next to the day's blank) */
     if (mask) {
@@ -404,9 +450,11 @@ int hand_read_slot(ocr_engine *e, PIX *page, int dpi, const hand_slot *slot, ocr
         pixDestroy(&mask);
         mask = clean;
     }
-    /* outlined or broken strokes closed into solid ones (the loops of
-     * 0, 6, 8 and 9 are wider than this and stay open) */
-    if (mask) {
+    if (mask && faint)
+        fill_outlines(mask);
+    /* broken strokes closed into solid ones (the loops of 0, 6, 8 and 9
+     * are wider than this and stay open) */
+    if (mask && !faint) {
         int k = dpi / 75 > 3 ? dpi / 75 : 3;
         PIX *closed = pixCloseSafeBrick(NULL, mask, k, k);
         pixDestroy(&mask);
@@ -422,49 +470,90 @@ int hand_read_slot(ocr_engine *e, PIX *page, int dpi, const hand_slot *slot, ocr
     pixDestroy(&mask);
     if (ink && slot->label_lost && slot->line_y1 > slot->line_y0)
         keep_right_group(ink, slot->line_y1 - slot->line_y0);
+    /* no ink, or more than a number's width, or less than a digit's height */
     BOX *bb = NULL;
-    int rc = 0;
-    if (!ink || pixClipToForeground(ink, NULL, &bb) != 0 || !bb)
-        goto out;
-    l_int32 bx, by, bw, bh;
-    boxGetGeometry(bb, &bx, &by, &bw, &bh);
+    l_int32 bw = 0, bh = 0;
+    if (ink && pixClipToForeground(ink, NULL, &bb) == 0 && bb)
+        boxGetGeometry(bb, NULL, NULL, &bw, &bh);
     boxDestroy(&bb);
-    if (bw > mm_px(MAX_NUMBER_MM, dpi) || bh < mm_px(2.0, dpi))
-        goto out;
-    /* Tesseract's answer on writing changes with the size it is shown
-     * at: read it at a few print sizes and take what most reads agree on
-     * (the most confident of those) */
+    if (bw == 0 || bw > mm_px(MAX_NUMBER_MM, dpi) || bh < mm_px(2.0, dpi))
+        pixDestroy(&ink);
+    return ink;
+}
+
+/* Tesseract's answer on writing changes with the size it is shown at:
+ * reads `ink` at a few print sizes, as written and sheared upright, into
+ * reads[NREADS] and confs[NREADS]. */
+static void read_sizes(ocr_engine *e, PIX *ink, char reads[][16], float *confs)
+{
     PIX *up = upright(ink);
-    char reads[NREADS][16];
-    float confs[NREADS];
     for (size_t i = 0; i < NREADS; i++) {
         PIX *src = i < NHEIGHTS ? ink : up;
         PIX *img = src ? normalise(src, read_heights[i % NHEIGHTS]) : NULL;
         reads[i][0] = '\0';
         confs[i] = 0;
         if (img)
-            ocr_read_digits(e, img, 300, reads[i], sizeof reads[i], &confs[i]);
+            ocr_read_digits(e, img, 300, reads[i], 16, &confs[i]);
         pixDestroy(&img);
     }
     pixDestroy(&up);
+}
+
+int hand_read_slot(ocr_engine *e, PIX *page, int dpi, const hand_slot *slot, ocr_word *out,
+                   char *buf, size_t n)
+{
+    int pw = pixGetWidth(page), ph = pixGetHeight(page);
+    int x0 = slot->box.x0 < 0 ? 0 : slot->box.x0, y0 = slot->box.y0 < 0 ? 0 : slot->box.y0;
+    int x1 = slot->box.x1 > pw ? pw : slot->box.x1, y1 = slot->box.y1 > ph ? ph : slot->box.y1;
+    if (x1 - x0 < 8 || y1 - y0 < 8 || dpi <= 0)
+        return 0;
+    BOX *b = boxCreate(x0, y0, x1 - x0, y1 - y0);
+    PIX *crop = b ? pixClipRectangle(page, b, NULL) : NULL;
+    boxDestroy(&b);
+    if (!crop)
+        return 0;
+    /* the ink as a pen's usual line, and as a faint outline: the reads of
+     * both are pooled, and what most of them agree on is taken (the most
+     * confident of those) */
+    PIX *inks[2] = {slot_ink(crop, dpi, slot, y0, false), NULL};
+    if (pixGetDepth(crop) == 32)
+        inks[1] = slot_ink(crop, dpi, slot, y0, true);
+    pixDestroy(&crop);
+    char reads[2 * NREADS][16];
+    float confs[2 * NREADS];
+    size_t nreads = 0;
+    for (size_t v = 0; v < 2; v++)
+        if (inks[v]) {
+            read_sizes(e, inks[v], reads + nreads, confs + nreads);
+            nreads += NREADS;
+        }
     int best = -1, best_votes = 0;
-    for (size_t i = 0; i < NREADS; i++) {
+    for (size_t i = 0; i < nreads; i++) {
         if (!reads[i][0])
             continue;
         int votes = 0;
-        for (size_t j = 0; j < NREADS; j++)
+        for (size_t j = 0; j < nreads; j++)
             votes += strcmp(reads[i], reads[j]) == 0;
         if (votes > best_votes || (votes == best_votes && confs[i] > confs[best])) {
             best = (int)i;
             best_votes = votes;
         }
     }
+    /* the ink the answer came from */
+    PIX *ink = inks[0] && (best < (int)NREADS || !inks[1]) ? inks[0] : inks[1];
+    int rc = 0;
+    BOX *bb = NULL;
+    if (!ink || pixClipToForeground(ink, NULL, &bb) != 0 || !bb)
+        goto out;
+    l_int32 bx, by, bw, bh;
+    boxGetGeometry(bb, &bx, &by, &bw, &bh);
+    boxDestroy(&bb);
     char whole[16];
     bool ones = strokes_as_ones(ink, best >= 0 ? reads[best] : "", whole, sizeof whole);
     if (ones && best < 0) {
         /* nothing but strokes: 1, 11 */
         best = 0;
-        best_votes = NREADS / 2;
+        best_votes = (int)nreads / 2;
         confs[0] = 0.8f;
     }
     if (best >= 0 && strlen(ones ? whole : reads[best]) < n) {
@@ -472,7 +561,7 @@ int hand_read_slot(ocr_engine *e, PIX *page, int dpi, const hand_slot *slot, ocr
         strcpy(buf, ones ? whole : reads[best]);
         out->text = buf;
         /* a read the others do not share is a guess */
-        out->conf = confs[best] * (float)best_votes / (float)NREADS;
+        out->conf = confs[best] * (float)best_votes / (float)nreads;
         out->hand = true;
         out->box = (ocr_box){x0 + bx, y0 + by, x0 + bx + bw, y0 + by + bh};
         /* under a stamp: half as sure, and what is left of its frame on
@@ -485,7 +574,8 @@ int hand_read_slot(ocr_engine *e, PIX *page, int dpi, const hand_slot *slot, ocr
         rc = 1;
     }
 out:
-    pixDestroy(&ink);
+    pixDestroy(&inks[0]);
+    pixDestroy(&inks[1]);
     return rc;
 }
 
