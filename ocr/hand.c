@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "../firmware/log.h"
+#include "upright_rule.h"
 
 /* Pen ink on a colour page: blue above the larger of red and green by this
  * much at least, and by 35% of the strongest blue in the blank (ballpoint
@@ -165,16 +166,16 @@ static void keep_right_group(PIX *ink, int gap)
  * oval room, filling most of its bounding box; a stroke's room is a band
  * that winds along the glyph, filling under OUTLINE_BAND_FILL of it, or
  * goes round the counter's own edge (it then encloses ink). Bands are
- * filled in place, counters stay open. Returns how many were filled. */
+ * filled in place, counters stay open. */
 #define OUTLINE_BAND_FILL 0.45
 #define OUTLINE_MIN_AREA 12
 
-static int fill_outlines(PIX *mask)
+static void fill_outlines(PIX *mask)
 {
     PIX *holes = pixHolesByFilling(mask, 4);
     PIXA *pixa = NULL;
     BOXA *boxa = holes ? pixConnComp(holes, &pixa, 4) : NULL;
-    int n = boxa ? boxaGetCount(boxa) : 0, filled = 0;
+    int n = boxa ? boxaGetCount(boxa) : 0;
     for (int i = 0; i < n && pixa; i++) {
         l_int32 bx, by, bw, bh, area = 0, inside = 0;
         boxaGetBoxGeometry(boxa, i, &bx, &by, &bw, &bh);
@@ -194,16 +195,13 @@ static int fill_outlines(PIX *mask)
             pixCountPixels(whole, &inside, NULL);
         }
         pixDestroy(&whole);
-        if (inside > 0 || (double)area < OUTLINE_BAND_FILL * bw * bh) {
+        if (inside > 0 || (double)area < OUTLINE_BAND_FILL * bw * bh)
             pixRasterop(mask, bx, by, bw, bh, PIX_SRC | PIX_DST, hole, 0, 0);
-            filled++;
-        }
         pixDestroy(&hole);
     }
     boxaDestroy(&boxa);
     pixaDestroy(&pixa);
     pixDestroy(&holes);
-    return filled;
 }
 
 /* The mask without a stamp's frame: straight runs of ink longer than a
@@ -234,6 +232,44 @@ static PIX *without_rules(PIX *mask, int dpi)
     pixDestroy(&across);
     pixDestroy(&down);
     return out;
+}
+
+/* Ink of any colour a little darker than the paper of `crop`: a stamp's
+ * frame shows in it whether red, blue or gray. NULL when the crop is
+ * blank. */
+#define ANY_INK_MARGIN 25
+
+static PIX *any_ink(PIX *crop)
+{
+    PIX *g = pixGetDepth(crop) == 32 ? pixConvertRGBToLuminance(crop) : pixClone(crop);
+    NUMA *na = g ? pixGetGrayHistogram(g, 1) : NULL;
+    l_float32 ink = 0, paper = 0;
+    if (na) {
+        numaHistogramGetValFromRank(na, 0.005f, &ink);
+        numaHistogramGetValFromRank(na, 0.7f, &paper);
+    }
+    numaDestroy(&na);
+    int margin = (int)(paper - ink) / 5 > ANY_INK_MARGIN ? (int)(paper - ink) / 5 : ANY_INK_MARGIN;
+    PIX *m = g && paper - ink > ANY_INK_MARGIN ? pixThresholdToBinary(g, (int)paper - margin) : NULL;
+    pixDestroy(&g);
+    return m;
+}
+
+/* Takes out of the pen's `mask` the upright rules that stand through the
+ * whole of `crop` (upright_rule.h): no digit is that tall. */
+#define RULE_MAX 4
+#define RULE_REACH_MM 0.8
+
+static void drop_upright_rules(PIX *crop, PIX *mask, int dpi)
+{
+    PIX *all = any_ink(crop);
+    if (!all)
+        return;
+    int tall = mm_px(RULE_DOWN_MM, dpi), most = pixGetHeight(mask) * 4 / 5;
+    upright_rule rules[RULE_MAX];
+    size_t n = upright_rules_find(all, tall < most ? tall : most, rules, RULE_MAX);
+    pixDestroy(&all);
+    upright_rules_erase(mask, rules, n, mm_px(RULE_REACH_MM, dpi));
 }
 
 /* Handwriting leans; print does not. Shears the writing upright: the
@@ -443,6 +479,10 @@ static PIX *slot_ink(PIX *crop, int dpi, const hand_slot *slot, int y0, bool fai
         mask = g ? dark_ink(g) : NULL;
         pixDestroy(&g);
     }
+    /* the ĐẾN stamp's side standing through the blank, in any ink: out of
+     * the pen's mask, the strokes it crossed kept whole */
+    if (mask)
+        drop_upright_rules(crop, mask, dpi);
     /* a stamp's frame may run through the blank or beside it, in the
      * pen's own blue (the ĐẾN stamp's side next to the day's blank) */
     if (mask) {
@@ -564,13 +604,19 @@ int hand_read_slot(ocr_engine *e, PIX *page, int dpi, const hand_slot *slot, ocr
         out->conf = confs[best] * (float)best_votes / (float)nreads;
         out->hand = true;
         out->box = (ocr_box){x0 + bx, y0 + by, x0 + bx + bw, y0 + by + bh};
-        /* under a stamp: half as sure, and what is left of its frame on
-         * the writing must not move the word off the line it is read for */
-        if (slot->under_stamp) {
-            out->conf *= 0.5f;
+        /* a day or a month stands on the date line it is read for:
+         * writing that rides high over the blank (or what is left of a
+         * stamp's frame on it) must not move it to the line above, where
+         * the number is. The number's own box stays the writing's: it
+         * joins the "Số:" label to the notation printed after it, whose
+         * slash and capitals make a taller box than the label's. */
+        if (slot->line_y1 > slot->line_y0 && (slot->kind != HAND_NUMBER || slot->under_stamp)) {
             out->box.y0 = slot->line_y0;
             out->box.y1 = slot->line_y1;
         }
+        /* under a stamp: half as sure */
+        if (slot->under_stamp)
+            out->conf *= 0.5f;
         rc = 1;
     }
 out:

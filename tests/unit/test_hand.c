@@ -237,6 +237,46 @@ static void pen_past_blank_frame_beside(void **state)
     pixDestroy(&p);
 }
 
+/* The ĐẾN stamp's side standing through the day's second digit on a gray
+ * page, lighter than the pen and leaning with the stamp (5 pixels in the
+ * blank's 100 rows, which no upright opening fits): it is taken out, and
+ * the "7" it crosses kept, read with the "2" before it. */
+static void leaning_frame_through_digit(void **state)
+{
+    PIX *p = form_page(8);
+    paint(p, "27", 300, 180, 56, 0x30000000, 0.15f);
+    /* the side: 3 pixels wide through the 7's bar and stem */
+    for (int y = 150; y < 275; y++)
+        for (int dx = 0; dx < 3; dx++)
+            pixSetPixel(p, 338 + (y - 150) / 24 + dx, y, 0x70);
+    if (getenv("DUMP"))
+        pixWrite("/tmp/hw/frame.png", p, IFF_PNG);
+    hand_slot s = line_slot();
+    ocr_word w;
+    char buf[16];
+    assert_int_equal(hand_read_slot(*state, p, DPI, &s, &w, buf, sizeof buf), 1);
+    assert_string_equal(w.text, "27");
+    pixDestroy(&p);
+}
+
+/* A day written high over its blank (most of it above the printed line)
+ * is put on the date line it was read for, not on the line above, where
+ * the layout would take it for part of the number's line. */
+static void day_stands_on_its_line(void **state)
+{
+    PIX *p = form_page(8);
+    paint(p, "3", 300, 166, 50, 0x30000000, 0.15f);
+    hand_slot s = line_slot();
+    s.kind = HAND_DAY;
+    ocr_word w;
+    char buf[16];
+    assert_int_equal(hand_read_slot(*state, p, DPI, &s, &w, buf, sizeof buf), 1);
+    assert_string_equal(w.text, "3");
+    assert_int_equal(w.box.y0, 200);
+    assert_int_equal(w.box.y1, 240);
+    pixDestroy(&p);
+}
+
 /* A blank found from the notation alone (the OCR lost "So:"): it reaches
  * over the label's print, which is not read with the pen's digits. */
 static void blank_over_lost_label(void **state)
@@ -356,6 +396,8 @@ int main(void)
         cmocka_unit_test(stamp_over_blank),
         cmocka_unit_test(blank_over_lost_label),
         cmocka_unit_test(pen_past_blank_frame_beside),
+        cmocka_unit_test(leaning_frame_through_digit),
+        cmocka_unit_test(day_stands_on_its_line),
         cmocka_unit_test(apply_replaces_misread),
         cmocka_unit_test(apply_splits_run_on_word),
         cmocka_unit_test(apply_refuses_unmatched),
