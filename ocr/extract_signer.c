@@ -663,6 +663,14 @@ static bool seal_text(const lay_word *w)
     return w->red >= 0.6f || (w->red >= 0.4f && w->conf < 0.8f);
 }
 
+/* A word with letters, none of them capital. */
+static bool lowercase_word(const char *t)
+{
+    vn_case_stats st;
+    vn_case_count(t, &st);
+    return st.letters > 0 && st.upper == 0;
+}
+
 /* Appends a word to *acc with one space; false on ENOMEM. */
 static bool append_word(char **acc, size_t *len, const char *w)
 {
@@ -740,6 +748,7 @@ static size_t collect(const page_layout *pl, int top, sline *l)
         bool damaged = false, oom = false;
         int cnt = 0, lead = 0, x0 = 0, x1 = 0, y0 = 0, y1 = 0;
         bool labelled = false;
+        const lay_word *first = NULL, *second = NULL;
         for (size_t k = j; k < r->n && !oom; k++) {
             const lay_word *w = lay_at(pl, r, k);
             if (w->noise || w->stamp || seal_text(w))
@@ -760,6 +769,10 @@ static size_t collect(const page_layout *pl, int top, sline *l)
                 continue;
             }
             oom = !append_word(&acc, &len, w->text) || !append_word(&all, &alen, w->text);
+            if (!first)
+                first = w;
+            else if (!second)
+                second = w;
             sum += w->conf;
             if (!cnt || w->box.x0 < x0)
                 x0 = w->box.x0;
@@ -770,6 +783,17 @@ static size_t collect(const page_layout *pl, int top, sline *l)
             if (!cnt || w->box.y1 > y1)
                 y1 = w->box.y1;
             cnt++;
+        }
+        /* a line in capitals (a title) led by a word in small letters:
+         * the seal's letters or the signature's stroke read before it */
+        size_t fl = first ? strlen(first->text) : 0;
+        if (!oom && second && lowercase_word(first->text) && is_upper_line(acc + fl + 1)) {
+            memmove(acc, acc + fl + 1, len - fl);
+            len -= fl + 1;
+            sum -= first->conf;
+            cnt--;
+            x0 = second->box.x0;
+            lead++;
         }
         /* a prefix line whose head was misread is kept for its label */
         if (oom || !cnt || (sum / (float)cnt < 0.45f && !labelled)) {

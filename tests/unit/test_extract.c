@@ -1532,6 +1532,22 @@ static void signer_words_under_seal(void **st)
     free_run(r);
 }
 
+/* On a photocopy the seal's letters are as black as the print: one
+ * read in small letters just before the position ("số GIÁM ĐỐC") is not
+ * part of it, and the position is still found, as printed. */
+static void signer_seal_letters_before_position(void **st)
+{
+    run *r = new_run();
+    bld_state_header(&r->page[0], UBND_QNG, "Số: 09/BC-UBND", DATE_QNG);
+    bld_signer(&r->page[0], NULL, "GIÁM ĐỐC", "Lương Thanh Vinh");
+    int x0 = 1750 - bld_text_w("GIÁM ĐỐC") / 2;
+    bld_word_at(&r->page[0], "số", x0 - 120, 2500, 70, WORD_H, 0.5f, 0);
+    extract(r);
+    assert_field(r, META_SIGNER, "Lương Thanh Vinh");
+    assert_field(r, META_SIGNER_POSITION, "GIÁM ĐỐC");
+    free_run(r);
+}
+
 /* A position whose first words were unreadable (diacritics read apart,
  * the seal): completed from the titles by its word count, to be checked;
  * a misread title is repaired against them. */
@@ -2839,6 +2855,7 @@ int main(void)
         cmocka_unit_test(signer_surname_spelling),
         cmocka_unit_test(signer_surname_outside_run),
         cmocka_unit_test(signer_words_under_seal),
+        cmocka_unit_test(signer_seal_letters_before_position),
         cmocka_unit_test(signer_position_repaired),
         cmocka_unit_test(signer_prefix_repaired),
         cmocka_unit_test(signer_prefix_absent),

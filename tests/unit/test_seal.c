@@ -38,8 +38,8 @@ static int at(PIX *p, int x, int y)
 }
 
 /* A ring of radii r0..r1 around (cx, cy); `dash` > 0 inks only the first
- * 70% of each arc of `dash` degrees. */
-static void ring(PIX *p, int cx, int cy, int r0, int r1, int dash)
+ * `share` of each arc of `dash` degrees. */
+static void ring_part(PIX *p, int cx, int cy, int r0, int r1, int dash, double share)
 {
     for (int y = cy - r1 - 1; y <= cy + r1 + 1; y++)
         for (int x = cx - r1 - 1; x <= cx + r1 + 1; x++) {
@@ -47,9 +47,14 @@ static void ring(PIX *p, int cx, int cy, int r0, int r1, int dash)
             if (d < r0 || d > r1)
                 continue;
             double deg = atan2(y - cy, x - cx) * 180 / M_PI + 180;
-            if (dash == 0 || fmod(deg, dash) < dash * 0.7)
+            if (dash == 0 || fmod(deg, dash) < dash * share)
                 pixSetPixel(p, x, y, 0);
         }
+}
+
+static void ring(PIX *p, int cx, int cy, int r0, int r1, int dash)
+{
+    ring_part(p, cx, cy, r0, r1, dash, 0.7);
 }
 
 static void rect(PIX *p, int x0, int y0, int x1, int y1)
@@ -111,6 +116,18 @@ static void a_dashed_seal_is_found(void **st)
     pixDestroy(&p);
 }
 
+/* A seal photocopied fainter still: its dashes cover a little over
+ * half of its round, but every twelfth of it. */
+static void a_faint_seal_over_half_its_round_is_found(void **st)
+{
+    PIX *p = white_page();
+    ring_part(p, CX, CY, OUTER - 6, OUTER, 10, 0.55);
+    seal_ring s[SEAL_MAX];
+    assert_int_equal(seal_find(p, 300, s), 1);
+    assert_true(abs(s[0].cx - CX) <= 3 && abs(s[0].cy - CY) <= 3);
+    pixDestroy(&p);
+}
+
 /* Not seals: the ĐẾN stamp's frame (50 × 35 mm) with its printed fields,
  * lines of print, and a ring far smaller than a seal (a 10 mm logo). */
 static void no_seal_in_frames_print_or_small_rings(void **st)
@@ -164,6 +181,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(a_seal_is_found_and_its_rings_wiped),
         cmocka_unit_test(a_dashed_seal_is_found),
+        cmocka_unit_test(a_faint_seal_over_half_its_round_is_found),
         cmocka_unit_test(no_seal_in_frames_print_or_small_rings),
         cmocka_unit_test(no_seal_in_an_open_arc),
         cmocka_unit_test(bad_arguments),
