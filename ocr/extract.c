@@ -527,6 +527,7 @@ int extract_metadata(const ocr_page_text *pages, size_t npages, const extract_op
         ex_check_issuer_code(&c);
         decide_type(&c);
         corroborate_number(&c);
+        ex_check_year(&c);
         decide_review(&c);
     }
     for (size_t i = 0; i < built; i++)

@@ -93,4 +93,9 @@ void ex_set_notation(extract_ctx *c, const char *nota, bool party, float conf);
  * corrects a misread one (extract_code.c). */
 void ex_check_issuer_code(extract_ctx *c);
 
+/* Flags the date and the notation when the year a legal normative
+ * document's notation carries ("2026/TT-BCT") is not the date's
+ * (extract_year.c). */
+void ex_check_year(extract_ctx *c);
+
 #endif

@@ -413,9 +413,9 @@ static bool find_row(extract_ctx *c, size_t *row, size_t *word, size_t *skip)
         const lay_row *rw = &pl->rows[r];
         if (rw->box.y0 > pl->height / 2)
             break;
-        size_t from, to, seen = 0;
+        size_t from, to, seen = 0, budget = 3;
         ex_left(pl, rw, &from, &to);
-        for (size_t j = from; j < to && seen < 3; j++) {
+        for (size_t j = from; j < to && seen < budget; j++) {
             const lay_word *w = lay_at(pl, rw, j);
             if (w->stamp || w->noise)
                 continue;
@@ -425,6 +425,13 @@ static bool find_row(extract_ctx *c, size_t *row, size_t *word, size_t *skip)
              * "Số"; the horn tells them apart */
             if (!n || strstr(w->text, "Ở") || strstr(w->text, "ở"))
                 continue;
+            /* "Số và ký hiệu HS:", the ĐẾN stamp's last field, printed as
+             * black as the letter on a photocopy and often on the number's
+             * own line: the letter's "Số" may follow its words */
+            if (j + 1 < to && vn_fold_like(lay_at(pl, rw, j + 1)->fold, "va")) {
+                budget += 4;
+                continue;
+            }
             /* a number line carries a separator or a digit after Số */
             bool sep = strpbrk(w->fold + n, "/-0123456789") != NULL;
             for (size_t k = j + 1; k < to && !sep; k++)

@@ -2008,6 +2008,48 @@ static void number_glued_to_notation(void **st)
     free_run(r);
 }
 
+/* A council's resolution carries its year in the notation; the date line
+ * must say the same year. Read alike, neither is doubted for it; apart,
+ * one of them was misread and both are to be checked. */
+static void notation_year_against_date(void **st)
+{
+    run *r = state_doc("Số: 22/2025/NQ-HĐND", DATE_QNG, "NGHỊ QUYẾT");
+    extract(r);
+    assert_int_equal(r->m.number, 22);
+    assert_field(r, META_NOTATION, "2025/NQ-HĐND");
+    assert_field(r, META_DATE, "2025-02-05");
+    assert_false(r->m.review[META_DATE]);
+    assert_false(r->m.review[META_NOTATION]);
+    free_run(r);
+
+    r = state_doc("Số: 22/2025/NQ-HĐND", "Quảng Ngãi, ngày 05 tháng 02 năm 2005", "NGHỊ QUYẾT");
+    extract(r);
+    assert_field(r, META_NOTATION, "2025/NQ-HĐND");
+    assert_field(r, META_DATE, "2005-02-05");
+    assert_true(flagged(r, META_DATE));
+    assert_true(flagged(r, META_NOTATION));
+    assert_true(flagged(r, META_NUMBER_NOTATION));
+    free_run(r);
+}
+
+/* A photocopy's ĐẾN stamp over the header's left edge, its last field
+ * ("Số và ký hiệu HS:", printed as black as the letter) read on the
+ * number's own row: that "Số" is the stamp's, and the letter's follows
+ * its words. */
+static void number_after_stamp_field(void **st)
+{
+    run *r = new_run();
+    const char *bodies[] = {"TỈNH ỦY GIA LAI", "BAN TỔ CHỨC", "*", NULL};
+    bld_party_header(&r->page[0], bodies, NULL, "Gia Lai, ngày 21 tháng 5 năm 2026");
+    bld_text(&r->page[0], 120, 420, "Số và -jeun= — Số 507-CT/BTCTU");
+    bld_title_subject(&r->page[0], "CHỈ THỊ", NULL);
+    extract(r);
+    assert_true(r->m.has_number);
+    assert_int_equal(r->m.number, 507);
+    assert_field(r, META_NUMBER_NOTATION, "507-CT/BTCTU");
+    free_run(r);
+}
+
 /* Print sets the number and its notation as one token: a number apart
  * from the separator was written by hand into the form, however narrow
  * the gap (a clean-looking "247" for a handwritten 241 must be checked). */
@@ -2195,7 +2237,7 @@ static void notation_glued_prose_cut(void **st)
     assert_true(flagged(r, META_NOTATION));
     free_run(r);
 
-    r = state_doc("Số: 12/2020/QĐ-TTg", DATE_QNG, "QUYẾT ĐỊNH");
+    r = state_doc("Số: 12/2020/QĐ-TTg", "Hà Nội, ngày 05 tháng 02 năm 2020", "QUYẾT ĐỊNH");
     extract(r);
     assert_field(r, META_NOTATION, "2020/QĐ-TTg");
     assert_false(flagged(r, META_NOTATION));
@@ -2872,6 +2914,8 @@ int main(void)
         cmocka_unit_test(title_gap_found),
         cmocka_unit_test(name_doubt_found),
         cmocka_unit_test(number_glued_to_notation),
+        cmocka_unit_test(number_after_stamp_field),
+        cmocka_unit_test(notation_year_against_date),
         cmocka_unit_test(number_apart_from_separator),
         cmocka_unit_test(number_label_noise),
         cmocka_unit_test(notation_past_split),
