@@ -438,7 +438,11 @@ static BOXA *glyphs(PIX *ink)
 /* The engine's reading `read` with the bare strokes it skipped put back
  * as 1s: when the writing has as many other glyphs as `read` has digits
  * and at least one stroke, the glyphs are spelled left to right, a stroke
- * as 1, the others by `read` in order. False (and `out` untouched) when
+ * as 1, the others by `read` in order. The engine may also have read some
+ * of the strokes and dropped the others ("1" for a month's 11): when the
+ * other glyphs are as many as the digits of `read` that are not 1, and
+ * the strokes at least as many as its 1s, the strokes are the 1s and the
+ * others take its other digits in order. False (and `out` untouched) when
  * the counts do not say so. */
 static bool strokes_as_ones(PIX *ink, const char *read, char *out, size_t n)
 {
@@ -453,11 +457,21 @@ static bool strokes_as_ones(PIX *ink, const char *read, char *out, size_t n)
         boxDestroy(&b);
     }
     boxaDestroy(&g);
-    size_t len = strlen(read);
-    if (count > 16 || strokes == 0 || (size_t)(count - strokes) != len || (size_t)count >= n)
+    size_t len = strlen(read), ones = 0;
+    for (size_t i = 0; i < len; i++)
+        ones += read[i] == '1';
+    if (count > 16 || strokes == 0 || (size_t)count >= n)
         return false;
-    for (int i = 0, k = 0; i < count; i++)
+    bool all_dropped = (size_t)(count - strokes) == len;
+    bool some_read = !all_dropped && ones > 0 && ones <= (size_t)strokes &&
+                     (size_t)(count - strokes) == len - ones;
+    if (!all_dropped && !some_read)
+        return false;
+    for (int i = 0, k = 0; i < count; i++) {
+        while (some_read && read[k] == '1')
+            k++;
         out[i] = stroke[i] ? '1' : read[k++];
+    }
     out[count] = '\0';
     return true;
 }

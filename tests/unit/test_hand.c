@@ -196,6 +196,21 @@ static void pen_one_bare_stroke(void **state)
     pixDestroy(&p);
 }
 
+/* A month's 11 in two bare strokes: the engine reads one of them and
+ * drops the other; both are 1s. */
+static void pen_eleven_half_read(void **state)
+{
+    PIX *p = form_page(32);
+    pixRenderLineArb(p, 322, 186, 310, 232, 3, 0x20, 0x40, 0xb0);
+    pixRenderLineArb(p, 354, 186, 342, 232, 3, 0x20, 0x40, 0xb0);
+    hand_slot s = blank_slot(true);
+    ocr_word w;
+    char buf[16];
+    assert_int_equal(hand_read_slot(*state, p, DPI, &s, &w, buf, sizeof buf), 1);
+    assert_string_equal(w.text, "11");
+    pixDestroy(&p);
+}
+
 /* A ĐẾN stamp over the blank: its frame, in the pen's blue, runs through
  * the digits and the clerk's own writing sits above the printed line. The
  * frame is taken out and only ink crossing the line is read. */
@@ -393,6 +408,7 @@ int main(void)
         cmocka_unit_test(gray_pen_between_print),
         cmocka_unit_test(empty_blank),
         cmocka_unit_test(pen_one_bare_stroke),
+        cmocka_unit_test(pen_eleven_half_read),
         cmocka_unit_test(stamp_over_blank),
         cmocka_unit_test(blank_over_lost_label),
         cmocka_unit_test(pen_past_blank_frame_beside),
