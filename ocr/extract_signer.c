@@ -151,6 +151,20 @@ static const char *misread_surname(const char *word)
     return several ? NULL : match;
 }
 
+/* Vietnamese writes no F: a word of a name that starts with one (not
+ * "Ph") had its T misread, the two capitals alike but for the foot
+ * ("Ngô Fấn Thắng" for Tấn). Rewrites them in place; whether it did. */
+static bool f_for_t(char *name)
+{
+    bool changed = false;
+    for (char *p = name; *p; p++)
+        if (*p == 'F' && (p == name || p[-1] == ' ') && p[1] && p[1] != ' ' && p[1] != 'h') {
+            *p = 'T';
+            changed = true;
+        }
+    return changed;
+}
+
 /* The name with its first word, when that is a misread surname, spelt as
  * that surname (malloc'd); NULL otherwise. */
 static char *near_surname(const char *name)
@@ -1074,6 +1088,8 @@ static bool signer_on_page(extract_ctx *c, size_t page)
                 title = near;
                 conf = conf < 0.5f ? conf : 0.5f;
             }
+            if (f_for_t(title))
+                conf = conf < 0.5f ? conf : 0.5f;
             if ((!is_surname(title) || name_cut) && conf > 0.55f)
                 conf = 0.55f;
             ex_set(c, META_SIGNER, title, conf);
