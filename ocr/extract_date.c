@@ -122,6 +122,16 @@ static bool date_valid(int y, int m, int d, time_t now)
     return a <= b;
 }
 
+static bool year_like(const char *fold);
+
+static bool has_digit(const char *fold)
+{
+    for (; *fold; fold++)
+        if (isdigit((unsigned char)*fold))
+            return true;
+    return false;
+}
+
 static bool find_keywords(const page_layout *pl, const lay_row *r, size_t *ngay, size_t *thang,
                           size_t *nam)
 {
@@ -142,6 +152,11 @@ static bool find_keywords(const page_layout *pl, const lay_row *r, size_t *ngay,
                 y = k;
                 break;
             }
+        /* "năm" misread beyond a letter ("#ăm 2021", its n under a
+         * stamp's dots): the word with no digit just before the year */
+        for (size_t k = t + 1; y == EX_NONE && k + 1 < r->n && k <= t + 5; k++)
+            if (year_like(lay_at(pl, r, k + 1)->fold) && !has_digit(lay_at(pl, r, k)->fold))
+                y = k;
         if (y == EX_NONE)
             continue;
         /* "Quảng Ngãi, ngày": the place may itself look like "ngày" */

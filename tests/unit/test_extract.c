@@ -573,6 +573,29 @@ static void hand_slots_named(void **st)
     free_run(r);
 }
 
+/* "năm" misread ("#ăm", its n under the stamp's dots): the word just
+ * before the year stands for it, and the pen's day and month, read as
+ * noise, are still named for their second reading. */
+static void hand_slots_year_keyword_misread(void **st)
+{
+    run *r = new_run();
+    bld_state_header(&r->page[0], UBND_QNG, "Số: 09/TTr-UBND", NULL);
+    int x = bld_text(&r->page[0], 1230, 420, "Bến Tre, ngày");
+    bld_word_at(&r->page[0], "S", x + 40, 405, 40, 60, 0.3f, 0);
+    x = bld_text(&r->page[0], x + 140, 420, "tháng");
+    bld_word_at(&r->page[0], "—", x + 40, 420, 40, 10, 0.3f, 0);
+    bld_text(&r->page[0], x + 140, 420, "#ăm 2021");
+    bld_title_subject(&r->page[0], "TỜ TRÌNH", NULL);
+    hand_slot s[HAND_MAX_SLOTS];
+    size_t n = extract_hand_slots(&r->page[0], s);
+    assert_int_equal(n, 2);
+    assert_int_equal(s[0].kind, HAND_DAY);
+    assert_int_equal(s[1].kind, HAND_MONTH);
+    assert_true(s[0].bounded && s[1].bounded);
+    free_run(r);
+    (void)st;
+}
+
 /* The notation's separator lost between the pen's number and the print
  * ("Số: 20⁄4 UBND-KGVX"): the word that starts with a code is print, and
  * bounds the blank, so a gray page's dark writing in it is read. */
@@ -2879,6 +2902,7 @@ int main(void)
         cmocka_unit_test(hand_read_day_is_never_sure),
         cmocka_unit_test(hand_read_number_is_never_sure),
         cmocka_unit_test(hand_slots_named),
+        cmocka_unit_test(hand_slots_year_keyword_misread),
         cmocka_unit_test(hand_slot_over_misread),
         cmocka_unit_test(hand_slot_before_bare_notation),
         cmocka_unit_test(hand_slot_before_code_word),
