@@ -59,6 +59,11 @@ bool extract_position_gap(const ocr_page_text *page, ocr_box *region);
  * replace. */
 bool extract_name_doubt(const ocr_page_text *page, ocr_box *region);
 
+/* A signer's name under a title whose first word is no surname (not one
+ * only cut short by a damaged word before it): the seal took the surname.
+ * Sets `region` as extract_name_doubt() does. */
+bool extract_name_headless(const ocr_page_text *page, ocr_box *region);
+
 /* Whether no signer's name reads sure on `page`: none under a title, or a
  * doubtful one (extract_name_doubt). The test a second reading of the
  * name's band must pass. */

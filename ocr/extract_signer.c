@@ -1354,7 +1354,7 @@ typedef enum { NAME_NONE, NAME_DOUBT, NAME_SURE } name_state;
 
 /* How the signer's name under a title reads; for a doubtful one, the band
  * of its line in `region`. */
-static name_state read_name(const ocr_page_text *pt, ocr_box *region)
+static name_state read_name(const ocr_page_text *pt, ocr_box *region, bool *headless)
 {
     page_layout pl;
     sline l[MAX_SLINES];
@@ -1365,6 +1365,8 @@ static name_state read_name(const ocr_page_text *pt, ocr_box *region)
     if (name == EX_NONE)
         return NAME_NONE;
     name_state st = !titled ? NAME_NONE : cut || !is_surname(nm) ? NAME_DOUBT : NAME_SURE;
+    if (headless)
+        *headless = titled && !is_surname(nm);
     if (st == NAME_DOUBT) {
         int h = l[name].y1 - l[name].y0;
         region->x0 = l[name].x0 - 4 * h > 0 ? l[name].x0 - 4 * h : 0;
@@ -1379,10 +1381,16 @@ static name_state read_name(const ocr_page_text *pt, ocr_box *region)
 
 bool extract_name_doubt(const ocr_page_text *pt, ocr_box *region)
 {
-    return read_name(pt, region) == NAME_DOUBT;
+    return read_name(pt, region, NULL) == NAME_DOUBT;
 }
 
 bool extract_name_unsure(const ocr_page_text *pt, ocr_box *region)
 {
-    return read_name(pt, region) != NAME_SURE;
+    return read_name(pt, region, NULL) != NAME_SURE;
+}
+
+bool extract_name_headless(const ocr_page_text *pt, ocr_box *region)
+{
+    bool headless = false;
+    return read_name(pt, region, &headless) == NAME_DOUBT && headless;
 }

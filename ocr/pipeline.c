@@ -184,6 +184,61 @@ static int reread_band(ocr_engine *engine, PIX *src, int dpi, const ocr_box *ban
     return rc;
 }
 
+/* The engine's reading of a name damaged by a seal changes with the size
+ * it is shown at: a name still without its surname after its second
+ * reading is read again with its band shrunk and enlarged, the first
+ * reading that starts with a surname kept. Found only at such a size, it is the clerk's to
+ * check: its words are no surer than NAME_SCALED_CONF. */
+#define NAME_SCALES 2
+static const float name_scales[NAME_SCALES] = {0.75f, 1.5f};
+#define NAME_SCALED_CONF 0.6f
+
+static int reread_name_scaled(ocr_engine *engine, PIX *src, int dpi, float s, const ocr_box *band,
+                              ocr_page_text *text, sohoa_err *err)
+{
+    /* the band alone, scaled, at its scaled place on a blank page */
+    BOX *b = boxCreate(band->x0, band->y0, band->x1 - band->x0, band->y1 - band->y0);
+    PIX *clip = b ? pixClipRectangle(src, b, NULL) : NULL;
+    boxDestroy(&b);
+    PIX *scaled = clip ? pixScaleGrayLI(clip, s, s) : NULL;
+    pixDestroy(&clip);
+    PIX *canvas = scaled ? pixCreate((l_int32)((float)pixGetWidth(src) * s) + 2,
+                                     (l_int32)((float)pixGetHeight(src) * s) + 2, 8)
+                         : NULL;
+    if (canvas) {
+        pixSetAllArbitrary(canvas, 255);
+        pixRasterop(canvas, (l_int32)((float)band->x0 * s), (l_int32)((float)band->y0 * s),
+                    pixGetWidth(scaled), pixGetHeight(scaled), PIX_SRC, scaled, 0, 0);
+    }
+    pixDestroy(&scaled);
+    ocr_page_text trial;
+    if (!canvas || ocr_page_copy(&trial, text) != 0) {
+        pixDestroy(&canvas);
+        return err_set(err, SOHOA_EWORK, "out of memory reading the signer's name again");
+    }
+    int rc = ocr_recognize_region(engine, canvas, (int)((float)dpi * s), band, 1.0f / s, true,
+                                  &trial, err);
+    pixDestroy(&canvas);
+    ocr_box still;
+    bool better = rc == 0 && !extract_name_unsure(&trial, &still);
+    log_debug("signer's name re-read at %.2f × its size: %s", (double)s,
+              better ? "read right" : "no better, first reading kept");
+    if (better) {
+        for (size_t i = 0; i < trial.nwords; i++) {
+            ocr_word *w = &trial.words[i];
+            int cx = (w->box.x0 + w->box.x1) / 2, cy = (w->box.y0 + w->box.y1) / 2;
+            if (cx >= band->x0 && cx < band->x1 && cy >= band->y0 && cy < band->y1 &&
+                w->conf > NAME_SCALED_CONF)
+                w->conf = NAME_SCALED_CONF;
+        }
+        ocr_page_text old = *text;
+        *text = trial;
+        trial = old;
+    }
+    ocr_page_text_free(&trial);
+    return rc;
+}
+
 /* A band of the page where a part of the signer's block was not read
  * (the name under its title, the title over its name) read again, its
  * words added to the page's. */
@@ -262,6 +317,8 @@ static int recognise(ocr_engine *engine, PIX *gray, PIX *pix, int dpi, int ocr_d
         if (rc == 0 && extract_name_doubt(text, &gap))
             rc = reread_band(engine, src, dpi, &gap, false, extract_name_unsure, "signer's name",
                              text, err);
+        for (size_t k = 0; k < NAME_SCALES && rc == 0 && extract_name_headless(text, &gap); k++)
+            rc = reread_name_scaled(engine, src, dpi, name_scales[k], &gap, text, err);
         /* a date line the stamp's lines cut apart: read as one line */
         if (rc == 0 && first_page && extract_date_lost(text, &gap))
             rc = reread_band(engine, src, dpi, &gap, true, extract_date_unread, "date line", text,

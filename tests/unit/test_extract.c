@@ -1978,6 +1978,7 @@ static void name_doubt_found(void **st)
     run *r = signer_doc("KT. GIÁM ĐỐC", "PHÓ GIÁM ĐỐC", "Quốc Dũng");
     ocr_box band;
     assert_true(extract_name_doubt(&r->page[0], &band));
+    assert_true(extract_name_headless(&r->page[0], &band));
     assert_true(band.y0 < 2900 && band.y1 > 2900 + WORD_H);
     assert_true(band.y1 < 2900 + 2 * WORD_H);
     assert_true(band.x0 < 1750 - bld_text_w("Hà Quốc Dũng") / 2);
@@ -1990,6 +1991,14 @@ static void name_doubt_found(void **st)
     r = signer_doc("KT. GIÁM ĐỐC", "PHÓ GIÁM ĐỐC", "Hà Quốc Dũng");
     assert_false(extract_name_doubt(&r->page[0], &band));
     assert_false(extract_name_unsure(&r->page[0], &band));
+    assert_false(extract_name_headless(&r->page[0], &band));
+    /* a damaged word before a name that starts with its surname: to be
+     * read again, but its surname is there */
+    bld_line_no--;
+    bld_word_at(&r->page[0], "xJ", 1750 - bld_text_w("Hà Quốc Dũng") / 2 - 120, 2900, 60, WORD_H,
+                0.2f, 0);
+    assert_true(extract_name_doubt(&r->page[0], &band));
+    assert_false(extract_name_headless(&r->page[0], &band));
     free_run(r);
 
     /* a second reading that glued the name into one word has none: it is
