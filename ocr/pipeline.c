@@ -196,29 +196,19 @@ static const float name_scales[NAME_SCALES] = {0.75f, 1.5f};
 static int reread_name_scaled(ocr_engine *engine, PIX *src, int dpi, float s, const ocr_box *band,
                               ocr_page_text *text, sohoa_err *err)
 {
-    /* the band alone, scaled, at its scaled place on a blank page */
     BOX *b = boxCreate(band->x0, band->y0, band->x1 - band->x0, band->y1 - band->y0);
     PIX *clip = b ? pixClipRectangle(src, b, NULL) : NULL;
     boxDestroy(&b);
     PIX *scaled = clip ? pixScaleGrayLI(clip, s, s) : NULL;
     pixDestroy(&clip);
-    PIX *canvas = scaled ? pixCreate((l_int32)((float)pixGetWidth(src) * s) + 2,
-                                     (l_int32)((float)pixGetHeight(src) * s) + 2, 8)
-                         : NULL;
-    if (canvas) {
-        pixSetAllArbitrary(canvas, 255);
-        pixRasterop(canvas, (l_int32)((float)band->x0 * s), (l_int32)((float)band->y0 * s),
-                    pixGetWidth(scaled), pixGetHeight(scaled), PIX_SRC, scaled, 0, 0);
-    }
-    pixDestroy(&scaled);
     ocr_page_text trial;
-    if (!canvas || ocr_page_copy(&trial, text) != 0) {
-        pixDestroy(&canvas);
+    if (!scaled || ocr_page_copy(&trial, text) != 0) {
+        pixDestroy(&scaled);
         return err_set(err, SOHOA_EWORK, "out of memory reading the signer's name again");
     }
-    int rc = ocr_recognize_region(engine, canvas, (int)((float)dpi * s), band, 1.0f / s, true,
-                                  &trial, err);
-    pixDestroy(&canvas);
+    int rc = ocr_recognize_cut(engine, scaled, (int)((float)dpi * s), band, 1.0f / s, true,
+                               &trial, err);
+    pixDestroy(&scaled);
     ocr_box still;
     bool better = rc == 0 && !extract_name_unsure(&trial, &still);
     log_debug("signer's name re-read at %.2f × its size: %s", (double)s,

@@ -456,6 +456,21 @@ int ocr_recognize_region(ocr_engine *e, PIX *pix, int dpi, const ocr_box *region
     return rc;
 }
 
+int ocr_recognize_cut(ocr_engine *e, PIX *cut, int dpi, const ocr_box *region, float scale,
+                      bool replace, ocr_page_text *out, sohoa_err *err)
+{
+    if (!cut || scale <= 0 || pixGetWidth(cut) < 16 || pixGetHeight(cut) < 16)
+        return 0;
+    ocr_page_text found = {0};
+    ocr_box whole = {0, 0, pixGetWidth(cut), pixGetHeight(cut)};
+    int rc = read_rect(e, cut, dpi, &whole, PSM_SINGLE_BLOCK, &found, err);
+    if (rc == 0)
+        rc = merge_found(out, &found, region, (int)lroundf((float)region->x0 / scale),
+                         (int)lroundf((float)region->y0 / scale), scale, replace, false, err);
+    ocr_page_text_free(&found);
+    return rc;
+}
+
 int ocr_recognize_line(ocr_engine *e, PIX *pix, int dpi, const ocr_box *band, ocr_page_text *out,
                        sohoa_err *err)
 {

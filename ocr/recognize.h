@@ -54,6 +54,13 @@ int ocr_recognize(ocr_engine *e, struct Pix *pix, int dpi, ocr_page_text *out, s
 int ocr_recognize_region(ocr_engine *e, struct Pix *pix, int dpi, const ocr_box *region,
                          float scale, bool replace, ocr_page_text *out, sohoa_err *err);
 
+/* The same for `cut`, the image of the page's `region` alone shown the
+ * engine at another size: page coordinates are its own times `scale`
+ * (a band enlarged by half: scale 2/3). Its words are placed back in page
+ * coordinates, and merged into `out` as ocr_recognize_region() does. */
+int ocr_recognize_cut(ocr_engine *e, struct Pix *cut, int dpi, const ocr_box *region, float scale,
+                      bool replace, ocr_page_text *out, sohoa_err *err);
+
 /* The same for one text line, `band` (page coordinates, those of `pix`):
  * read as a single line, whatever else its band cuts through (the lines
  * of a stamp written over it, which the page's layout analysis let cut the
