@@ -102,22 +102,24 @@ static void mark_tall_noise(page_layout *pl)
     }
 }
 
-static const page_layout *sort_ctx;
-
-static int cmp_word_cy(const void *a, const void *b)
+/* Word orders for qsort_r(): the layout is passed along, not kept in a
+ * static (pages are laid out in parallel, one per worker thread). */
+static int cmp_word_cy(const void *a, const void *b, void *ctx)
 {
-    const lay_word *x = &sort_ctx->words[*(const size_t *)a];
-    const lay_word *y = &sort_ctx->words[*(const size_t *)b];
+    const page_layout *pl = ctx;
+    const lay_word *x = &pl->words[*(const size_t *)a];
+    const lay_word *y = &pl->words[*(const size_t *)b];
     int cx = box_cy(&x->box), cy = box_cy(&y->box);
     if (cx != cy)
         return (cx > cy) - (cx < cy);
     return (x->box.x0 > y->box.x0) - (x->box.x0 < y->box.x0);
 }
 
-static int cmp_word_x(const void *a, const void *b)
+static int cmp_word_x(const void *a, const void *b, void *ctx)
 {
-    const lay_word *x = &sort_ctx->words[*(const size_t *)a];
-    const lay_word *y = &sort_ctx->words[*(const size_t *)b];
+    const page_layout *pl = ctx;
+    const lay_word *x = &pl->words[*(const size_t *)a];
+    const lay_word *y = &pl->words[*(const size_t *)b];
     return (x->box.x0 > y->box.x0) - (x->box.x0 < y->box.x0);
 }
 
@@ -159,8 +161,7 @@ static int group_rows(page_layout *pl)
     for (size_t i = 0; i < pl->nwords; i++)
         if (!pl->words[i].noise)
             order[n++] = i;
-    sort_ctx = pl;
-    qsort(order, n, sizeof *order, cmp_word_cy);
+    qsort_r(order, n, sizeof *order, cmp_word_cy, pl);
     int rc = 0;
     for (size_t k = 0; k < n && rc == 0; k++) {
         const lay_word *w = &pl->words[order[k]];
@@ -206,10 +207,9 @@ static int group_rows(page_layout *pl)
 
 static void finish_rows(page_layout *pl)
 {
-    sort_ctx = pl;
     for (size_t r = 0; r < pl->nrows; r++) {
         lay_row *row = &pl->rows[r];
-        qsort(row->w, row->n, sizeof *row->w, cmp_word_x);
+        qsort_r(row->w, row->n, sizeof *row->w, cmp_word_x, pl);
         int h[64];
         size_t nh = 0;
         row->box = pl->words[row->w[0]].box;
