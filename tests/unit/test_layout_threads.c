@@ -50,22 +50,23 @@ static void make_page(ocr_page_text *pt, int rows, int per, int gap, unsigned se
 
 /* The layout as a sum over its rows of the words' positions in them: any
  * word out of its row or out of order changes it. */
-static long signature(const ocr_page_text *pt)
+static unsigned long signature(const ocr_page_text *pt)
 {
     page_layout pl;
     if (layout_build(&pl, pt) != 0)
-        return -1;
-    long sig = (long)pl.nrows;
+        return 0;
+    unsigned long sig = pl.nrows;
     for (size_t r = 0; r < pl.nrows; r++)
         for (size_t j = 0; j < pl.rows[r].n; j++)
-            sig = sig * 31 + (long)(r * 1000 + j) * atol(lay_at(&pl, &pl.rows[r], j)->text + 1);
+            sig = sig * 31 +
+                  (r * 1000 + j) * strtoul(lay_at(&pl, &pl.rows[r], j)->text + 1, NULL, 10);
     layout_free(&pl);
     return sig;
 }
 
 typedef struct job {
     const ocr_page_text *pt;
-    long want;
+    unsigned long want;
     int wrong;
 } job;
 
@@ -83,7 +84,7 @@ static void two_pages_at_once(void **state)
     make_page(&a, 40, 20, 60, 7);
     make_page(&b, 25, 12, 90, 11);
     job ja = {&a, signature(&a), 0}, jb = {&b, signature(&b), 0};
-    assert_true(ja.want != -1 && jb.want != -1 && ja.want != jb.want);
+    assert_true(ja.want != 0 && jb.want != 0 && ja.want != jb.want);
     pthread_t ta, tb;
     assert_int_equal(pthread_create(&ta, NULL, lay_out_often, &ja), 0);
     assert_int_equal(pthread_create(&tb, NULL, lay_out_often, &jb), 0);
