@@ -304,10 +304,14 @@ static int recognise(ocr_engine *engine, PIX *gray, PIX *pix, int dpi, int ocr_d
             rc = read_gap(engine, src, dpi, &gap, "signer block", text, err);
         if (rc == 0 && extract_title_gap(text, &gap))
             rc = read_gap(engine, src, dpi, &gap, "signer's title", text, err);
-        if (rc == 0 && extract_name_doubt(text, &gap))
+        bool name_doubt = rc == 0 && extract_name_doubt(text, &gap);
+        if (name_doubt)
             rc = reread_band(engine, src, dpi, &gap, false, extract_name_unsure, "signer's name",
                              text, err);
-        for (size_t k = 0; k < NAME_SCALES && rc == 0 && extract_name_headless(text, &gap); k++)
+        /* (a page whose name was not in doubt is not laid out again) */
+        for (size_t k = 0; name_doubt && k < NAME_SCALES && rc == 0 &&
+                           extract_name_headless(text, &gap);
+             k++)
             rc = reread_name_scaled(engine, src, dpi, name_scales[k], &gap, text, err);
         /* a date line the stamp's lines cut apart: read as one line */
         if (rc == 0 && first_page && extract_date_lost(text, &gap))
