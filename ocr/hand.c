@@ -92,6 +92,39 @@ static PIX *dark_ink(PIX *gray)
     return pixThresholdToBinary(gray, (int)((ink + paper) / 2));
 }
 
+/* A pen's thin outline on a colour scan: the JPEG keeps colour at half
+ * the resolution of brightness, so a line a pixel or two wide loses most
+ * of its blue and the blue mask breaks it into pieces, while its
+ * darkness is still whole. The ink is what is darker than the paper by a
+ * quarter of the way to the darkest ink, near (PEN_NEAR_MM) the pen's
+ * blue: print standing nearby stays out. NULL when there is no blue. */
+#define PEN_NEAR_MM 0.5
+/* least difference between ink and paper that is ink at all */
+#define ANY_INK_MARGIN 25
+
+static PIX *faint_pen_ink(PIX *crop, int dpi)
+{
+    PIX *blue = blue_ink(crop, PEN_FAINT_SHARE);
+    PIX *g = blue ? pixConvertRGBToLuminance(crop) : NULL;
+    NUMA *na = g ? pixGetGrayHistogram(g, 1) : NULL;
+    PIX *out = NULL;
+    if (na) {
+        l_float32 ink = 0, paper = 0;
+        numaHistogramGetValFromRank(na, 0.005f, &ink);
+        numaHistogramGetValFromRank(na, 0.7f, &paper);
+        int near = 2 * mm_px(PEN_NEAR_MM, dpi) + 1;
+        PIX *around = paper - ink > ANY_INK_MARGIN ? pixDilateBrick(NULL, blue, near, near) : NULL;
+        out = around ? pixThresholdToBinary(g, (int)(paper - (paper - ink) / 4)) : NULL;
+        if (out)
+            pixAnd(out, out, around);
+        pixDestroy(&around);
+    }
+    numaDestroy(&na);
+    pixDestroy(&g);
+    pixDestroy(&blue);
+    return out;
+}
+
 /* Keeps the components that can be digits: not specks or dots, not a
  * rule, not cut by the top or bottom of the blank (a neighbour line's
  * letters) unless across row `line_mid` of the crop (the printed line's
@@ -237,8 +270,6 @@ static PIX *without_rules(PIX *mask, int dpi)
 /* Ink of any colour a little darker than the paper of `crop`: a stamp's
  * frame shows in it whether red, blue or gray. NULL when the crop is
  * blank. */
-#define ANY_INK_MARGIN 25
-
 static PIX *any_ink(PIX *crop)
 {
     PIX *g = pixGetDepth(crop) == 32 ? pixConvertRGBToLuminance(crop) : pixClone(crop);
@@ -394,7 +425,8 @@ static bool straight_stroke(PIX *ink, const BOX *g)
 
 /* The writing's glyphs, left to right: its pieces, those that share most
  * of their columns merged (a 5's flag, a 4 written in two strokes), those
- * far lower than the tallest dropped (dots, a stray tick). */
+ * under half as tall as the tallest dropped (dots, a stray tick; a
+ * script 8 stands far above the digits beside it). */
 static BOXA *glyphs(PIX *ink)
 {
     BOXA *parts = pixConnComp(ink, NULL, 8);
@@ -429,7 +461,7 @@ static BOXA *glyphs(PIX *ink)
     for (int i = out ? boxaGetCount(out) : 0; i-- > 0;) {
         l_int32 bh;
         boxaGetBoxGeometry(out, i, NULL, NULL, NULL, &bh);
-        if (4 * bh < 3 * tallest)
+        if (2 * bh < tallest)
             boxaRemoveBox(out, i);
     }
     return out;
@@ -486,7 +518,7 @@ static PIX *slot_ink(PIX *crop, int dpi, const hand_slot *slot, int y0, bool fai
 {
     PIX *mask = NULL;
     if (pixGetDepth(crop) == 32)
-        mask = blue_ink(crop, faint ? PEN_FAINT_SHARE : PEN_SHARE);
+        mask = faint ? faint_pen_ink(crop, dpi) : blue_ink(crop, PEN_SHARE);
     /* no pen colour: black ink counts only between two pieces of print */
     if (!mask && slot->bounded && !faint) {
         PIX *g = pixGetDepth(crop) == 32 ? pixConvertRGBToLuminance(crop) : pixClone(crop);
@@ -575,22 +607,39 @@ int hand_read_slot(ocr_engine *e, PIX *page, int dpi, const hand_slot *slot, ocr
     pixDestroy(&crop);
     char reads[2 * NREADS][16];
     float confs[2 * NREADS];
-    size_t nreads = 0;
+    size_t nreads = 0, glyph_count[2 * NREADS];
     for (size_t v = 0; v < 2; v++)
         if (inks[v]) {
             read_sizes(e, inks[v], reads + nreads, confs + nreads);
+            /* each reading with the bare strokes it skipped as 1s */
+            BOXA *g = glyphs(inks[v]);
+            for (size_t i = nreads; i < nreads + NREADS; i++) {
+                char whole[16];
+                if (reads[i][0] && strokes_as_ones(inks[v], reads[i], whole, sizeof whole))
+                    strcpy(reads[i], whole);
+                glyph_count[i] = g ? (size_t)boxaGetCount(g) : 0;
+            }
+            boxaDestroy(&g);
             nreads += NREADS;
         }
+    /* The reading most of them agree on, the most confident of those. A
+     * reading that spells every glyph of the writing, made twice at
+     * least, comes before those that skip some (a script 8 the engine
+     * leaves out more often than not). */
     int best = -1, best_votes = 0;
+    bool best_whole = false;
     for (size_t i = 0; i < nreads; i++) {
         if (!reads[i][0])
             continue;
         int votes = 0;
         for (size_t j = 0; j < nreads; j++)
             votes += strcmp(reads[i], reads[j]) == 0;
-        if (votes > best_votes || (votes == best_votes && confs[i] > confs[best])) {
+        bool whole = votes >= 2 && strlen(reads[i]) == glyph_count[i];
+        if (whole != best_whole ? whole
+                                : votes > best_votes || (votes == best_votes && confs[i] > confs[best])) {
             best = (int)i;
             best_votes = votes;
+            best_whole = whole;
         }
     }
     /* the ink the answer came from */

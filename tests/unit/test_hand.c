@@ -101,6 +101,36 @@ static void colour_pen_read(void **state)
     pixDestroy(&p);
 }
 
+/* Paints `digits` hollow, 52 px tall from x 300, y 184: each stroke
+ * drawn round in a thin line of colour `faded`, with `strong` over it in
+ * squares of 8 px, one in `every`. */
+static void paint_outlined(PIX *p, const char *digits, l_uint32 faded, l_uint32 strong, int every)
+{
+    int x = 300;
+    for (const char *c = digits; *c; c++) {
+        char one[2] = {*c, '\0'};
+        PIX *m = tu_text_mask(one, 52);
+        PIX *thick = m ? pixDilateBrick(NULL, m, 7, 7) : NULL;
+        PIX *inner = thick ? pixErodeBrick(NULL, thick, 5, 5) : NULL;
+        PIX *outline = inner ? pixXor(NULL, thick, inner) : NULL;
+        assert_non_null(outline);
+        pixPaintThroughMask(p, outline, x, 184, faded);
+        int w = pixGetWidth(outline), h = pixGetHeight(outline);
+        for (int y = 0; y < h; y++)
+            for (int k = 0; k < w; k++) {
+                l_uint32 v = 0;
+                pixGetPixel(outline, k, y, &v);
+                if (v && (k / 8 + y / 8) % every == 0)
+                    pixSetPixel(p, x + k, 184 + y, strong);
+            }
+        x += w + 10;
+        pixDestroy(&outline);
+        pixDestroy(&inner);
+        pixDestroy(&thick);
+        pixDestroy(&m);
+    }
+}
+
 /* Hollow numerals: each stroke drawn round in a thin line, as outline
  * writing is, half of it so faded (a thin line's colour lost to the
  * scan) that the pen's usual threshold keeps only dashes of it. The
@@ -109,37 +139,34 @@ static void colour_pen_read(void **state)
 static void outlined_pen_read(void **state)
 {
     PIX *p = form_page(32);
-    int x = 300;
-    for (const char *c = "653"; *c; c++) {
-        char one[2] = {*c, '\0'};
-        PIX *m = tu_text_mask(one, 52);
-        PIX *thick = m ? pixDilateBrick(NULL, m, 7, 7) : NULL;
-        PIX *inner = thick ? pixErodeBrick(NULL, thick, 5, 5) : NULL;
-        PIX *outline = inner ? pixXor(NULL, thick, inner) : NULL;
-        assert_non_null(outline);
-        /* faded everywhere (blue 0x40 above red and green) ... */
-        pixPaintThroughMask(p, outline, x, 184, 0x7080c000);
-        /* ... strong (0xbf above) in squares of 8 px, one in two */
-        int w = pixGetWidth(outline), h = pixGetHeight(outline);
-        for (int y = 0; y < h; y++)
-            for (int k = 0; k < w; k++) {
-                l_uint32 v = 0;
-                pixGetPixel(outline, k, y, &v);
-                if (v && (k / 8 + y / 8) % 2 == 0)
-                    pixSetPixel(p, x + k, 184 + y, 0x2040ff00);
-            }
-        x += w + 10;
-        pixDestroy(&outline);
-        pixDestroy(&inner);
-        pixDestroy(&thick);
-        pixDestroy(&m);
-    }
+    /* faded everywhere (blue 0x40 above red and green), strong (0xbf
+     * above) in one square in two */
+    paint_outlined(p, "653", 0x7080c000, 0x2040ff00, 2);
     hand_slot s = line_slot();
     ocr_word wd;
     char buf[16];
     assert_int_equal(hand_read_slot(*state, p, DPI, &s, &wd, buf, sizeof buf), 1);
     assert_string_equal(wd.text, "653");
     assert_true(wd.hand);
+    pixDestroy(&p);
+}
+
+/* Hollow numerals in a thin line whose colour the scan lost almost
+ * everywhere (a JPEG keeps colour at half the resolution of brightness):
+ * the line is as dark as a pen's, but only one square in two of it is
+ * blue enough to pass even the faint share of the pen's blue, the rest
+ * grayish. The pen's ink is taken by its darkness near the blue. */
+static void outline_colour_lost_read(void **state)
+{
+    PIX *p = form_page(32);
+    /* dark, blue only 0x10 above red and green; blue (0x80 above) in one
+     * square in two */
+    paint_outlined(p, "653", 0x50586800, 0x2040c000, 2);
+    hand_slot s = line_slot();
+    ocr_word wd;
+    char buf[16];
+    assert_int_equal(hand_read_slot(*state, p, DPI, &s, &wd, buf, sizeof buf), 1);
+    assert_string_equal(wd.text, "653");
     pixDestroy(&p);
 }
 
@@ -208,6 +235,22 @@ static void pen_eleven_half_read(void **state)
     char buf[16];
     assert_int_equal(hand_read_slot(*state, p, DPI, &s, &w, buf, sizeof buf), 1);
     assert_string_equal(w.text, "11");
+    pixDestroy(&p);
+}
+
+/* A short 2 beside a long bare stroke (a hand's 1 stands far above the
+ * digits beside it, as a script 8 does): the 2 is a glyph all the same,
+ * and the stroke the 1 the engine skips. */
+static void pen_short_digit_tall_stroke(void **state)
+{
+    PIX *p = form_page(32);
+    paint(p, "2", 300, 196, 40, BALLPOINT, 0.1f);
+    pixRenderLineArb(p, 352, 176, 342, 238, 3, 0x20, 0x40, 0xb0);
+    hand_slot s = blank_slot(true);
+    ocr_word w;
+    char buf[16];
+    assert_int_equal(hand_read_slot(*state, p, DPI, &s, &w, buf, sizeof buf), 1);
+    assert_string_equal(w.text, "21");
     pixDestroy(&p);
 }
 
@@ -405,10 +448,12 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(colour_pen_read),
         cmocka_unit_test(outlined_pen_read),
+        cmocka_unit_test(outline_colour_lost_read),
         cmocka_unit_test(gray_pen_between_print),
         cmocka_unit_test(empty_blank),
         cmocka_unit_test(pen_one_bare_stroke),
         cmocka_unit_test(pen_eleven_half_read),
+        cmocka_unit_test(pen_short_digit_tall_stroke),
         cmocka_unit_test(stamp_over_blank),
         cmocka_unit_test(blank_over_lost_label),
         cmocka_unit_test(pen_past_blank_frame_beside),
