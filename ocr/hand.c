@@ -102,6 +102,26 @@ static PIX *dark_ink(PIX *gray)
 /* least difference between ink and paper that is ink at all */
 #define ANY_INK_MARGIN 25
 
+/* Clears from `mask` the red of a stamp in `crop` (red above green and
+ * blue by PEN_MIN_BLUE): a stamp's letters the pen wrote over are as
+ * dark as its line. Where the pen crossed them the ink is purple, as
+ * blue as it is red, and stays. */
+static void drop_red(PIX *mask, PIX *crop)
+{
+    int w = pixGetWidth(mask), h = pixGetHeight(mask);
+    l_uint32 *md = pixGetData(mask), *cd = pixGetData(crop);
+    int mwpl = pixGetWpl(mask), cwpl = pixGetWpl(crop);
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++) {
+            if (!GET_DATA_BIT(md + y * mwpl, x))
+                continue;
+            l_int32 r, g, b;
+            extractRGBValues(cd[y * cwpl + x], &r, &g, &b);
+            if (r - (g > b ? g : b) > PEN_MIN_BLUE)
+                CLEAR_DATA_BIT(md + y * mwpl, x);
+        }
+}
+
 static PIX *faint_pen_ink(PIX *crop, int dpi)
 {
     PIX *blue = blue_ink(crop, PEN_FAINT_SHARE);
@@ -115,8 +135,10 @@ static PIX *faint_pen_ink(PIX *crop, int dpi)
         int near = 2 * mm_px(PEN_NEAR_MM, dpi) + 1;
         PIX *around = paper - ink > ANY_INK_MARGIN ? pixDilateBrick(NULL, blue, near, near) : NULL;
         out = around ? pixThresholdToBinary(g, (int)(paper - (paper - ink) / 4)) : NULL;
-        if (out)
+        if (out) {
             pixAnd(out, out, around);
+            drop_red(out, crop);
+        }
         pixDestroy(&around);
     }
     numaDestroy(&na);

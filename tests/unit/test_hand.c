@@ -170,6 +170,22 @@ static void outline_colour_lost_read(void **state)
     pixDestroy(&p);
 }
 
+/* The same hollow numerals written over a red stamp's letters: the
+ * letters are as dark as the pen's line and stand next to its blue, but
+ * they are red, and the pen's ink is not. */
+static void outline_over_red_letters(void **state)
+{
+    PIX *p = form_page(32);
+    paint(p, "vao", 330, 214, 30, 0xd0303000, 0);
+    paint_outlined(p, "653", 0x50586800, 0x2040c000, 2);
+    hand_slot s = line_slot();
+    ocr_word wd;
+    char buf[16];
+    assert_int_equal(hand_read_slot(*state, p, DPI, &s, &wd, buf, sizeof buf), 1);
+    assert_string_equal(wd.text, "653");
+    pixDestroy(&p);
+}
+
 /* A gray scan: black pen between two pieces of print is read; the same
  * ink in a blank open to the right is not (print would be read too). */
 static void gray_pen_between_print(void **state)
@@ -449,6 +465,7 @@ int main(void)
         cmocka_unit_test(colour_pen_read),
         cmocka_unit_test(outlined_pen_read),
         cmocka_unit_test(outline_colour_lost_read),
+        cmocka_unit_test(outline_over_red_letters),
         cmocka_unit_test(gray_pen_between_print),
         cmocka_unit_test(empty_blank),
         cmocka_unit_test(pen_one_bare_stroke),
