@@ -131,6 +131,17 @@ static void paint_outlined(PIX *p, const char *digits, l_uint32 faded, l_uint32 
     }
 }
 
+/* The slot of line_slot() on `p` reads "653", as pen writing. */
+static void expect_653(ocr_engine *e, PIX *p)
+{
+    hand_slot s = line_slot();
+    ocr_word wd;
+    char buf[16];
+    assert_int_equal(hand_read_slot(e, p, DPI, &s, &wd, buf, sizeof buf), 1);
+    assert_string_equal(wd.text, "653");
+    assert_true(wd.hand);
+}
+
 /* Hollow numerals: each stroke drawn round in a thin line, as outline
  * writing is, half of it so faded (a thin line's colour lost to the
  * scan) that the pen's usual threshold keeps only dashes of it. The
@@ -142,12 +153,7 @@ static void outlined_pen_read(void **state)
     /* faded everywhere (blue 0x40 above red and green), strong (0xbf
      * above) in one square in two */
     paint_outlined(p, "653", 0x7080c000, 0x2040ff00, 2);
-    hand_slot s = line_slot();
-    ocr_word wd;
-    char buf[16];
-    assert_int_equal(hand_read_slot(*state, p, DPI, &s, &wd, buf, sizeof buf), 1);
-    assert_string_equal(wd.text, "653");
-    assert_true(wd.hand);
+    expect_653(*state, p);
     pixDestroy(&p);
 }
 
@@ -162,11 +168,7 @@ static void outline_colour_lost_read(void **state)
     /* dark, blue only 0x10 above red and green; blue (0x80 above) in one
      * square in two */
     paint_outlined(p, "653", 0x50586800, 0x2040c000, 2);
-    hand_slot s = line_slot();
-    ocr_word wd;
-    char buf[16];
-    assert_int_equal(hand_read_slot(*state, p, DPI, &s, &wd, buf, sizeof buf), 1);
-    assert_string_equal(wd.text, "653");
+    expect_653(*state, p);
     pixDestroy(&p);
 }
 
@@ -178,11 +180,7 @@ static void outline_over_red_letters(void **state)
     PIX *p = form_page(32);
     paint(p, "vao", 330, 214, 30, 0xd0303000, 0);
     paint_outlined(p, "653", 0x50586800, 0x2040c000, 2);
-    hand_slot s = line_slot();
-    ocr_word wd;
-    char buf[16];
-    assert_int_equal(hand_read_slot(*state, p, DPI, &s, &wd, buf, sizeof buf), 1);
-    assert_string_equal(wd.text, "653");
+    expect_653(*state, p);
     pixDestroy(&p);
 }
 
