@@ -30,6 +30,8 @@ static const int read_heights[] = {32, 40, 48};
 #define NHEIGHTS (sizeof read_heights / sizeof read_heights[0])
 /* each height as written and as sheared upright */
 #define NREADS (2 * NHEIGHTS)
+/* more glyphs than a number or a day has: the writing is not spelled */
+#define MAX_GLYPHS 16
 #define READ_MARGIN 12
 /* Stroke width print of that height has, in pixels. */
 #define MIN_STROKE 2.5f
@@ -489,6 +491,30 @@ static BOXA *glyphs(PIX *ink)
     return out;
 }
 
+/* What the vote needs to know of the writing's shape: how many glyphs it
+ * has, and which of them are bare strokes. It depends on the ink only, so
+ * it is worked out once per ink and shared by all the readings of it. */
+typedef struct {
+    int count;      /* glyphs, left to right; > MAX_GLYPHS: too many to spell */
+    bool stroke[MAX_GLYPHS];
+    int strokes;
+} ink_shape;
+
+static ink_shape shape_of(PIX *ink)
+{
+    ink_shape s = {0};
+    BOXA *g = glyphs(ink);
+    s.count = g ? boxaGetCount(g) : 0;
+    for (int i = 0; i < s.count && s.count <= MAX_GLYPHS; i++) {
+        BOX *b = boxaGetBox(g, i, L_CLONE);
+        s.stroke[i] = b && straight_stroke(ink, b);
+        s.strokes += s.stroke[i];
+        boxDestroy(&b);
+    }
+    boxaDestroy(&g);
+    return s;
+}
+
 /* The engine's reading `read` with the bare strokes it skipped put back
  * as 1s: when the writing has as many other glyphs as `read` has digits
  * and at least one stroke, the glyphs are spelled left to right, a stroke
@@ -498,35 +524,24 @@ static BOXA *glyphs(PIX *ink)
  * the strokes at least as many as its 1s, the strokes are the 1s and the
  * others take its other digits in order. False (and `out` untouched) when
  * the counts do not say so. */
-static bool strokes_as_ones(PIX *ink, const char *read, char *out, size_t n)
+static bool strokes_as_ones(const ink_shape *s, const char *read, char *out, size_t n)
 {
-    BOXA *g = glyphs(ink);
-    int count = g ? boxaGetCount(g) : 0;
-    bool stroke[16] = {false};
-    int strokes = 0;
-    for (int i = 0; i < count && count <= 16; i++) {
-        BOX *b = boxaGetBox(g, i, L_CLONE);
-        stroke[i] = b && straight_stroke(ink, b);
-        strokes += stroke[i];
-        boxDestroy(&b);
-    }
-    boxaDestroy(&g);
     size_t len = strlen(read), ones = 0;
     for (size_t i = 0; i < len; i++)
         ones += read[i] == '1';
-    if (count > 16 || strokes == 0 || (size_t)count >= n)
+    if (s->count > MAX_GLYPHS || s->strokes == 0 || (size_t)s->count >= n)
         return false;
-    bool all_dropped = (size_t)(count - strokes) == len;
-    bool some_read = !all_dropped && ones > 0 && ones <= (size_t)strokes &&
-                     (size_t)(count - strokes) == len - ones;
+    bool all_dropped = (size_t)(s->count - s->strokes) == len;
+    bool some_read = !all_dropped && ones > 0 && ones <= (size_t)s->strokes &&
+                     (size_t)(s->count - s->strokes) == len - ones;
     if (!all_dropped && !some_read)
         return false;
-    for (int i = 0, k = 0; i < count; i++) {
+    for (int i = 0, k = 0; i < s->count; i++) {
         while (some_read && read[k] == '1')
             k++;
-        out[i] = stroke[i] ? '1' : read[k++];
+        out[i] = s->stroke[i] ? '1' : read[k++];
     }
-    out[count] = '\0';
+    out[s->count] = '\0';
     return true;
 }
 
@@ -629,19 +644,19 @@ int hand_read_slot(ocr_engine *e, PIX *page, int dpi, const hand_slot *slot, ocr
     pixDestroy(&crop);
     char reads[2 * NREADS][16];
     float confs[2 * NREADS];
+    ink_shape shapes[2] = {{0}, {0}};
     size_t nreads = 0, glyph_count[2 * NREADS];
     for (size_t v = 0; v < 2; v++)
         if (inks[v]) {
+            shapes[v] = shape_of(inks[v]);
             read_sizes(e, inks[v], reads + nreads, confs + nreads);
             /* each reading with the bare strokes it skipped as 1s */
-            BOXA *g = glyphs(inks[v]);
             for (size_t i = nreads; i < nreads + NREADS; i++) {
                 char whole[16];
-                if (reads[i][0] && strokes_as_ones(inks[v], reads[i], whole, sizeof whole))
+                if (reads[i][0] && strokes_as_ones(&shapes[v], reads[i], whole, sizeof whole))
                     strcpy(reads[i], whole);
-                glyph_count[i] = g ? (size_t)boxaGetCount(g) : 0;
+                glyph_count[i] = (size_t)shapes[v].count;
             }
-            boxaDestroy(&g);
             nreads += NREADS;
         }
     /* The reading most of them agree on, the most confident of those. A
@@ -665,7 +680,8 @@ int hand_read_slot(ocr_engine *e, PIX *page, int dpi, const hand_slot *slot, ocr
         }
     }
     /* the ink the answer came from */
-    PIX *ink = inks[0] && (best < (int)NREADS || !inks[1]) ? inks[0] : inks[1];
+    size_t from = inks[0] && (best < (int)NREADS || !inks[1]) ? 0 : 1;
+    PIX *ink = inks[from];
     int rc = 0;
     BOX *bb = NULL;
     if (!ink || pixClipToForeground(ink, NULL, &bb) != 0 || !bb)
@@ -674,7 +690,7 @@ int hand_read_slot(ocr_engine *e, PIX *page, int dpi, const hand_slot *slot, ocr
     boxGetGeometry(bb, &bx, &by, &bw, &bh);
     boxDestroy(&bb);
     char whole[16];
-    bool ones = strokes_as_ones(ink, best >= 0 ? reads[best] : "", whole, sizeof whole);
+    bool ones = strokes_as_ones(&shapes[from], best >= 0 ? reads[best] : "", whole, sizeof whole);
     if (ones && best < 0) {
         /* nothing but strokes: 1, 11 */
         best = 0;
