@@ -371,6 +371,7 @@ hand_slot *ex_add_slot(extract_ctx *c, hand_slot_kind kind, int x0, int x1, cons
     s->line_y1 = line->y1;
     s->under_stamp = false;
     s->label_lost = false;
+    s->print_x = 0;
     return s;
 }
 

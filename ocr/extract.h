@@ -100,6 +100,10 @@ typedef struct hand_slot {
     bool under_stamp;     /* a ĐẾN stamp lies over it (set by the reader) */
     bool label_lost;      /* the number's blank found from its notation alone:
                              the "Số:" the OCR lost may be inside on the left */
+    int print_x;          /* > 0, an open number blank: about where the
+                             notation's print starts in the word the writing
+                             was read into ("92/BC-SGTVT"); the writing is the
+                             ink left of the first gap from there on */
 } hand_slot;
 
 #define HAND_MAX_SLOTS 3

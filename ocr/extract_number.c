@@ -483,23 +483,63 @@ static bool notation_word_after(const piece *pc, size_t at, const lay_word *labe
     return code && at > 0 && pc[at].w != label && pc[at].text == pc[at].w->text;
 }
 
+/* The share of word `text` that is the pen's writing read as print and
+ * run into the notation's word, up to the separator the print starts
+ * with: "/5⁄2-CV/BTCTU" for 782 (the writing read with a separator of
+ * its own first), "92/BC-SGTVT" for 95. What stands before that
+ * separator holds a digit and no code (two capitals: not "/QĐ-UBND", nor
+ * "21UBND-NC", whose separator is the notation's own, nor the year of
+ * "/2022/NQ-HĐND"). By characters:
+ * the engine spaces a word's glyphs about evenly, and writing is wider
+ * than print, so this falls short of the writing's end more often than
+ * past it. 0 when no writing is read into the word. */
+static double written_share(const char *text)
+{
+    size_t i = strspn(text, "/-"), n = strcspn(text + i, "/-");
+    if (n == 0 || !text[i + n] || n >= 32)
+        return 0;
+    char run[32];
+    memcpy(run, text + i, n);
+    run[n] = '\0';
+    vn_case_stats st;
+    vn_case_count(run, &st);
+    if (st.upper >= 2 || strpbrk(run, "0123456789") == NULL)
+        return 0;
+    /* the year a legal document's notation starts with ("/2022/NQ-HĐND") */
+    int year = atoi(run);
+    if (n == 4 && strspn(run, "0123456789") == 4 && text[i + n] == '/' && year >= 1945 && year < 2100)
+        return 0;
+    size_t all = vn_utf8_len(text);
+    return (double)(all - vn_utf8_len(text + i + n)) / (double)all;
+}
+
 /* The blank between "Số:" and the notation, for a second reading:
  * bounded by the separator's word when the separator starts it (the pen
- * stopped before the print), else open to the right. */
+ * stopped before the print; when the writing was read into that word,
+ * as far into it as the writing's characters go), else open to the
+ * right, up to the end of the word holding the separator: the print
+ * then starts where that word's reading says (print_x), which the
+ * reader takes as the first gap in the ink from there on. */
 static void number_slot(extract_ctx *c, const page_layout *pl, const lay_word *label,
                         const lay_word *sep_word, bool sep_starts_word)
 {
-    int x0 = label->box.x1 + 1, x1;
+    int x0 = label->box.x1 + 1, x1, print_x = 0;
     bool bounded = sep_word && sep_word != label && sep_starts_word;
-    if (bounded)
-        x1 = sep_word->box.x0;
-    else if (sep_word && sep_word != label)
+    int into = sep_word ? (int)(written_share(sep_word->text) * (sep_word->box.x1 - sep_word->box.x0))
+                        : 0;
+    if (bounded) {
+        x1 = sep_word->box.x0 + into;
+    } else if (sep_word && sep_word != label) {
         x1 = sep_word->box.x1;
-    else
+        print_x = into > 0 ? sep_word->box.x0 + into : 0;
+    } else {
         x1 = label->box.x1 + slot_px(pl);
+    }
     if (!bounded && pl->split_x > x0 && x1 > pl->split_x)
         x1 = pl->split_x;
-    ex_add_slot(c, HAND_NUMBER, x0, x1, &label->box, bounded);
+    hand_slot *s = ex_add_slot(c, HAND_NUMBER, x0, x1, &label->box, bounded);
+    if (s && print_x > x0 && print_x < x1)
+        s->print_x = print_x;
 }
 
 /* A notation standing alone where the number row is: "/QĐ-UBND" (State)

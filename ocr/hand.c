@@ -24,6 +24,9 @@
 #define MIN_GLYPH_MM 1.2
 /* A number or a day is not wider than this (mm). */
 #define MAX_NUMBER_MM 35
+/* Blank columns between the writing and the print it was read into (mm):
+ * wider than the space between two printed letters. */
+#define PRINT_GAP_MM 0.4
 /* Height the writing is scaled to for reading (pixels), and the white
  * margin around it: Tesseract reads print of about this size best. */
 static const int read_heights[] = {32, 40, 48};
@@ -545,22 +548,55 @@ static bool strokes_as_ones(const ink_shape *s, const char *read, char *out, siz
     return true;
 }
 
+/* Clears, in `mask`, everything from the first run of at least `gap`
+ * blank columns between columns `from` and `until` on: the print the
+ * writing ran into. False (nothing cleared) when there is no such gap:
+ * the writing touches the print, and the gaps further on are the print's
+ * own. */
+static bool cut_at_gap(PIX *mask, int from, int until, int gap)
+{
+    int w = pixGetWidth(mask), h = pixGetHeight(mask);
+    NUMA *cols = pixCountPixelsByColumn(mask);
+    if (!cols || from < 0)
+        from = w;
+    int run = 0, x = from;
+    for (; x < w && x < until + gap && run < gap; x++) {
+        l_float32 v = 0;
+        numaGetFValue(cols, x, &v);
+        run = v > 0 ? 0 : run + 1;
+    }
+    numaDestroy(&cols);
+    if (run < gap)
+        return false;
+    pixRasterop(mask, x - gap, 0, w - (x - gap), h, PIX_CLR, NULL, 0, 0);
+    return true;
+}
+
 /* The pen's ink in `crop` (the slot's box, its top at page row y0), kept
  * to what can be its digits. `faint` takes the pen's blue down to a
  * fainter share of its strongest and fills outlined strokes instead of
  * closing them: hollow numerals drawn in a thin line, which the usual
  * threshold breaks into pieces. NULL when there is no such ink (a faint
  * reading is only made of a pen's colour). */
-static PIX *slot_ink(PIX *crop, int dpi, const hand_slot *slot, int y0, bool faint)
+static PIX *slot_ink(PIX *crop, int dpi, const hand_slot *slot, int x0, int y0, bool faint)
 {
     PIX *mask = NULL;
     if (pixGetDepth(crop) == 32)
         mask = faint ? faint_pen_ink(crop, dpi) : blue_ink(crop, PEN_SHARE);
-    /* no pen colour: black ink counts only between two pieces of print */
-    if (!mask && slot->bounded && !faint) {
+    /* no pen colour: black ink counts only between two pieces of print,
+     * or up to the gap before the print the writing was read into */
+    if (!mask && (slot->bounded || slot->print_x > 0) && !faint) {
         PIX *g = pixGetDepth(crop) == 32 ? pixConvertRGBToLuminance(crop) : pixClone(crop);
         mask = g ? dark_ink(g) : NULL;
         pixDestroy(&g);
+        /* writing is wider than the characters it was read as: its end
+         * is further right than the word's reading puts it, by up to
+         * about a line's height and a half (a digit's width more for
+         * each of two or three) */
+        int from = slot->print_x - x0, line = slot->line_y1 - slot->line_y0;
+        if (mask && !slot->bounded &&
+            !cut_at_gap(mask, from, from + 3 * line / 2, mm_px(PRINT_GAP_MM, dpi)))
+            pixDestroy(&mask);
     }
     /* the ĐẾN stamp's side standing through the blank, in any ink: out of
      * the pen's mask, the strokes it crossed kept whole */
@@ -638,9 +674,9 @@ int hand_read_slot(ocr_engine *e, PIX *page, int dpi, const hand_slot *slot, ocr
     /* the ink as a pen's usual line, and as a faint outline: the reads of
      * both are pooled, and what most of them agree on is taken (the most
      * confident of those) */
-    PIX *inks[2] = {slot_ink(crop, dpi, slot, y0, false), NULL};
+    PIX *inks[2] = {slot_ink(crop, dpi, slot, x0, y0, false), NULL};
     if (pixGetDepth(crop) == 32)
-        inks[1] = slot_ink(crop, dpi, slot, y0, true);
+        inks[1] = slot_ink(crop, dpi, slot, x0, y0, true);
     pixDestroy(&crop);
     char reads[2 * NREADS][16];
     float confs[2 * NREADS];

@@ -670,6 +670,57 @@ static void hand_slot_over_misread(void **st)
     free_run(r);
 }
 
+/* The blanks of a State header whose number row is "Số:" and one word
+ * `word` read `width` px wide from x 640, under title `title`: how many
+ * are stored in `s`. */
+static size_t slots_after_label(const char *word, int width, float conf, const char *title,
+                                hand_slot *s)
+{
+    run *r = new_run();
+    bld_state_header(&r->page[0], UBND_QNG, NULL, DATE_QNG);
+    bld_text(&r->page[0], 480, 420, "Số:");
+    bld_word_at(&r->page[0], word, 640, 410, width, 60, conf, 0);
+    bld_title_subject(&r->page[0], title, NULL);
+    size_t n = extract_hand_slots(&r->page[0], s);
+    free_run(r);
+    return n;
+}
+
+/* The pen's writing read as print and run into the notation's own word
+ * ("/7⁄8/QĐ-STC" for 78): the blank reaches into that word as far as the
+ * writing's characters go (4 of 11 here), up to the separator before
+ * the code, so the second reading sees the writing and not the print;
+ * not into a notation's year. */
+static void hand_slot_into_notation_word(void **st)
+{
+    hand_slot s[HAND_MAX_SLOTS];
+    assert_int_equal(slots_after_label("/7⁄8/QĐ-STC", 220, 0.4f, "QUYẾT ĐỊNH", s), 1);
+    assert_int_equal(s[0].kind, HAND_NUMBER);
+    assert_true(s[0].bounded);
+    assert_int_equal(s[0].box.x1, 640 + 220 * 4 / 11);
+    /* a legal document's notation starts with its year: all of it print */
+    assert_int_equal(slots_after_label("/2025/NQ-HĐND", 260, 0.9f, "NGHỊ QUYẾT", s), 1);
+    assert_int_equal(s[0].box.x1, 640);
+    (void)st;
+}
+
+/* The writing read into the notation's word without a separator before
+ * it ("92/BC-SGTVT" for 95, standing apart from "Số:" as only a pen's
+ * number does): the blank is open to the end of that word, and the print
+ * is thought to start 2 characters of 11 into it. A number glued to the
+ * notation's code ("21UBND-NC") gives no such mark. */
+static void hand_slot_print_in_word(void **st)
+{
+    hand_slot s[HAND_MAX_SLOTS];
+    assert_int_equal(slots_after_label("92/BC-SGTVT", 330, 0.6f, "BÁO CÁO", s), 1);
+    assert_false(s[0].bounded);
+    assert_int_equal(s[0].box.x1, 970);
+    assert_int_equal(s[0].print_x, 640 + 330 * 2 / 11);
+    assert_int_equal(slots_after_label("21UBND-NC", 300, 0.6f, "CÔNG VĂN", s), 1);
+    assert_int_equal(s[0].print_x, 0);
+    (void)st;
+}
+
 /* ---- bodies, subject ---- */
 
 /* A header whose two columns meet on `left`'s row: `left` centred in the
@@ -2913,6 +2964,8 @@ int main(void)
         cmocka_unit_test(hand_slots_named),
         cmocka_unit_test(hand_slots_year_keyword_misread),
         cmocka_unit_test(hand_slot_over_misread),
+        cmocka_unit_test(hand_slot_into_notation_word),
+        cmocka_unit_test(hand_slot_print_in_word),
         cmocka_unit_test(hand_slot_before_bare_notation),
         cmocka_unit_test(hand_slot_before_code_word),
         cmocka_unit_test(issuer_and_superior),

@@ -200,6 +200,46 @@ static void gray_pen_between_print(void **state)
     pixDestroy(&p);
 }
 
+/* A gray scan whose writing the page's OCR read into the notation's
+ * word ("15/UBND-VP"): the blank is open to the right, and the word's
+ * reading puts the print's start inside the 5. The writing is the dark
+ * ink up to the first gap from there; the print beyond is not read. */
+static void gray_pen_into_print(void **state)
+{
+    PIX *p = form_page(8);
+    paint(p, "15", 300, 175, 60, 0x30000000, 0.2f);
+    ocr_word w;
+    char buf[16];
+    hand_slot s = line_slot();
+    s.bounded = false;
+    s.box.x1 += 300;
+    s.print_x = 350;
+    assert_int_equal(hand_read_slot(*state, p, DPI, &s, &w, buf, sizeof buf), 1);
+    assert_string_equal(w.text, "15");
+    assert_true(w.box.x1 < 180 + 22 * DPI / 25);
+    /* no gap after the writing before the blank's end: nothing is read */
+    s.box.x1 = 360;
+    assert_int_equal(hand_read_slot(*state, p, DPI, &s, &w, buf, sizeof buf), 0);
+    pixDestroy(&p);
+    /* the writing touches the print: the gaps beyond are the print's own,
+     * and nothing is read rather than the print with it */
+    p = form_page(8);
+    BOX *notation = boxCreate(300, 150, 700, 120);
+    pixSetInRectArbitrary(p, notation, 238);
+    boxDestroy(&notation);
+    paint(p, "15", 300, 175, 60, 0x30000000, 0.2f);
+    BOX *dash = boxCreate(350, 215, 55, 4);
+    pixSetInRectArbitrary(p, dash, 0x30);
+    boxDestroy(&dash);
+    paint(p, "/UBND-VP", 400, 200, 40, 0x10101000, 0);
+    s = line_slot();
+    s.bounded = false;
+    s.box.x1 += 300;
+    s.print_x = 330;
+    assert_int_equal(hand_read_slot(*state, p, DPI, &s, &w, buf, sizeof buf), 0);
+    pixDestroy(&p);
+}
+
 /* An empty blank, even with the dots of a dotted form line, reads as
  * nothing. */
 static void empty_blank(void **state)
@@ -465,6 +505,7 @@ int main(void)
         cmocka_unit_test(outline_colour_lost_read),
         cmocka_unit_test(outline_over_red_letters),
         cmocka_unit_test(gray_pen_between_print),
+        cmocka_unit_test(gray_pen_into_print),
         cmocka_unit_test(empty_blank),
         cmocka_unit_test(pen_one_bare_stroke),
         cmocka_unit_test(pen_eleven_half_read),
