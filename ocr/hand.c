@@ -503,18 +503,34 @@ typedef struct {
     int strokes;
 } ink_shape;
 
-static ink_shape shape_of(PIX *ink)
+/* A number's last glyph, a bare stroke under SEP_SHARE of the tallest
+ * glyph's height, is the notation's printed "/" left in the blank (print
+ * is shorter than the writing), not a 1. */
+#define SEP_SHARE 0.75
+
+static ink_shape shape_of(PIX *ink, bool number)
 {
     ink_shape s = {0};
     BOXA *g = glyphs(ink);
     s.count = g ? boxaGetCount(g) : 0;
+    int tallest = 0, last_h = 0;
     for (int i = 0; i < s.count && s.count <= MAX_GLYPHS; i++) {
         BOX *b = boxaGetBox(g, i, L_CLONE);
         s.stroke[i] = b && straight_stroke(ink, b);
         s.strokes += s.stroke[i];
+        l_int32 bh = 0;
+        if (b)
+            boxGetGeometry(b, NULL, NULL, NULL, &bh);
+        tallest = bh > tallest ? bh : tallest;
+        last_h = bh;
         boxDestroy(&b);
     }
     boxaDestroy(&g);
+    if (number && s.count >= 2 && s.count <= MAX_GLYPHS && s.stroke[s.count - 1] &&
+        last_h < SEP_SHARE * tallest) {
+        s.count--;
+        s.strokes--;
+    }
     return s;
 }
 
@@ -684,7 +700,7 @@ int hand_read_slot(ocr_engine *e, PIX *page, int dpi, const hand_slot *slot, ocr
     size_t nreads = 0, glyph_count[2 * NREADS];
     for (size_t v = 0; v < 2; v++)
         if (inks[v]) {
-            shapes[v] = shape_of(inks[v]);
+            shapes[v] = shape_of(inks[v], slot->kind == HAND_NUMBER);
             read_sizes(e, inks[v], reads + nreads, confs + nreads);
             /* each reading with the bare strokes it skipped as 1s */
             for (size_t i = nreads; i < nreads + NREADS; i++) {

@@ -240,6 +240,21 @@ static void gray_pen_into_print(void **state)
     pixDestroy(&p);
 }
 
+/* The notation's printed "/" left inside the number's blank: a bare
+ * stroke, but shorter than the writing, and last; it is no 1. */
+static void number_then_print_slash(void **state)
+{
+    PIX *p = form_page(8);
+    paint(p, "621", 260, 175, 60, 0x30000000, 0.15f);
+    paint(p, "/", 410, 200, 40, 0x10101000, 0);
+    hand_slot s = blank_slot(true);
+    ocr_word w;
+    char buf[16];
+    assert_int_equal(hand_read_slot(*state, p, DPI, &s, &w, buf, sizeof buf), 1);
+    assert_string_equal(w.text, "621");
+    pixDestroy(&p);
+}
+
 /* An empty blank, even with the dots of a dotted form line, reads as
  * nothing. */
 static void empty_blank(void **state)
@@ -506,6 +521,7 @@ int main(void)
         cmocka_unit_test(outline_over_red_letters),
         cmocka_unit_test(gray_pen_between_print),
         cmocka_unit_test(gray_pen_into_print),
+        cmocka_unit_test(number_then_print_slash),
         cmocka_unit_test(empty_blank),
         cmocka_unit_test(pen_one_bare_stroke),
         cmocka_unit_test(pen_eleven_half_read),
