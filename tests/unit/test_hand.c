@@ -131,15 +131,20 @@ static void paint_outlined(PIX *p, const char *digits, l_uint32 faded, l_uint32 
     }
 }
 
-/* The slot of line_slot() on `p` reads "653", as pen writing. */
-static void expect_653(ocr_engine *e, PIX *p)
+/* Slot `s` on `p` reads `want`, as pen writing. */
+static void expect_read(ocr_engine *e, PIX *p, hand_slot s, const char *want)
 {
-    hand_slot s = line_slot();
     ocr_word wd;
     char buf[16];
     assert_int_equal(hand_read_slot(e, p, DPI, &s, &wd, buf, sizeof buf), 1);
-    assert_string_equal(wd.text, "653");
+    assert_string_equal(wd.text, want);
     assert_true(wd.hand);
+}
+
+/* The slot of line_slot() on `p` reads "653", as pen writing. */
+static void expect_653(ocr_engine *e, PIX *p)
+{
+    expect_read(e, p, line_slot(), "653");
 }
 
 /* Hollow numerals: each stroke drawn round in a thin line, as outline
@@ -247,11 +252,7 @@ static void number_then_print_slash(void **state)
     PIX *p = form_page(8);
     paint(p, "621", 260, 175, 60, 0x30000000, 0.15f);
     paint(p, "/", 410, 200, 40, 0x10101000, 0);
-    hand_slot s = blank_slot(true);
-    ocr_word w;
-    char buf[16];
-    assert_int_equal(hand_read_slot(*state, p, DPI, &s, &w, buf, sizeof buf), 1);
-    assert_string_equal(w.text, "621");
+    expect_read(*state, p, blank_slot(true), "621");
     pixDestroy(&p);
 }
 
@@ -278,17 +279,12 @@ static void pen_one_bare_stroke(void **state)
     PIX *p = form_page(32);
     pixRenderLineArb(p, 324, 184, 306, 232, 3, 0x20, 0x40, 0xb0);
     paint(p, "3", 340, 185, 48, BALLPOINT, 0.1f);
-    hand_slot s = blank_slot(true);
-    ocr_word w;
-    char buf[16];
-    assert_int_equal(hand_read_slot(*state, p, DPI, &s, &w, buf, sizeof buf), 1);
-    assert_string_equal(w.text, "13");
+    expect_read(*state, p, blank_slot(true), "13");
     /* a 7 is no stroke */
     pixDestroy(&p);
     p = form_page(32);
     paint(p, "73", 300, 185, 48, BALLPOINT, 0.1f);
-    assert_int_equal(hand_read_slot(*state, p, DPI, &s, &w, buf, sizeof buf), 1);
-    assert_string_equal(w.text, "73");
+    expect_read(*state, p, blank_slot(true), "73");
     pixDestroy(&p);
 }
 
