@@ -159,7 +159,14 @@ static PIX *faint_pen_ink(PIX *crop, int dpi)
  * blank, which a neighbour line's letters never reach), and, when `cross`,
  * across that row (the number written on the line reaches there, a
  * stamp's own writing above it does not) and not up from above row
- * `top_y` (a stamp's frame the pen's stroke ran into). */
+ * `top_y` (a stamp's frame the pen's stroke ran into). A digit the
+ * stamp's letters or frame crossed may have lost its part at that row
+ * (where the pen ran over red its ink is no longer blue; where the
+ * frame's side was taken out, the digit lost that much): a piece that
+ * reaches within MID_REACH_MM of it still counts. The stamp's own writing
+ * stands a line's half height and more away. */
+#define MID_REACH_MM 0.6
+
 static PIX *digit_parts(PIX *mask, int dpi, int line_mid, bool cross, int top_y)
 {
     BOXA *boxa = NULL;
@@ -173,6 +180,7 @@ static PIX *digit_parts(PIX *mask, int dpi, int line_mid, bool cross, int top_y)
         return NULL;
     }
     int min = mm_px(MIN_GLYPH_MM, dpi), h = pixGetHeight(mask), n = boxaGetCount(boxa);
+    int reach = mm_px(MID_REACH_MM, dpi);
     for (int i = 0; i < n; i++) {
         l_int32 bx, by, bw, bh;
         boxaGetBoxGeometry(boxa, i, &bx, &by, &bw, &bh);
@@ -183,7 +191,8 @@ static PIX *digit_parts(PIX *mask, int dpi, int line_mid, bool cross, int top_y)
             continue;
         if (bw > 6 * bh)
             continue;
-        if (cross && (!across || by < top_y))
+        bool near = line_mid >= 0 && by <= line_mid + reach && by + bh >= line_mid - reach;
+        if (cross && (!near || by < top_y))
             continue;
         PIX *part = pixaGetPix(pixa, i, L_CLONE);
         pixRasterop(keep, bx, by, bw, bh, PIX_SRC | PIX_DST, part, 0, 0);

@@ -341,6 +341,25 @@ static void stamp_over_blank(void **state)
     pixDestroy(&p);
 }
 
+/* Under a stamp, the day written over the stamp's red letters: where the
+ * pen ran over red its ink is no longer blue, and the digits lose the
+ * rows on the printed line's middle. What is left of them ends just
+ * above it, and is still the writing on the line: read. */
+static void stamp_letters_through_digits(void **state)
+{
+    PIX *p = form_page(32);
+    paint(p, "2", 300, 172, 56, BALLPOINT, 0.15f);
+    paint(p, "7", 362, 172, 56, BALLPOINT, 0.15f);
+    pixRenderLineArb(p, 356, 223, 420, 223, 14, 0xc0, 0x30, 0x30);
+    if (getenv("DUMP"))
+        pixWrite("/tmp/hw/red.png", p, IFF_PNG);
+    hand_slot s = line_slot();
+    s.under_stamp = true;
+    s.kind = HAND_DAY;
+    expect_read(*state, p, s, "27");
+    pixDestroy(&p);
+}
+
 /* Writing on the line that runs out of the blank's bottom is the pen's
  * (a neighbour line's letters never reach the line's middle); the side
  * of a ĐẾN stamp's frame beside the blank, in the same blue and as tall
@@ -523,6 +542,7 @@ int main(void)
         cmocka_unit_test(pen_eleven_half_read),
         cmocka_unit_test(pen_short_digit_tall_stroke),
         cmocka_unit_test(stamp_over_blank),
+        cmocka_unit_test(stamp_letters_through_digits),
         cmocka_unit_test(blank_over_lost_label),
         cmocka_unit_test(pen_past_blank_frame_beside),
         cmocka_unit_test(leaning_frame_through_digit),
