@@ -193,6 +193,25 @@ static const char *cut_code(const cand_set *cs, const char *x)
     return NULL;
 }
 
+/* The body's code when `x` is it cut short with the prose run into the
+ * notation: the OCR took the code's last letters with the prose's first
+ * ("BTCTU Thành phố" read "BTCTihành", cut to "BTC"). The one code that
+ * goes on from `x` by one or two letters, or NULL. */
+static const char *cut_with_prose(const cand_set *cs, const char *x)
+{
+    size_t xl = strlen(x);
+    const char *found = NULL;
+    for (size_t i = 0; i < cs->n; i++) {
+        size_t cl = strlen(cs->code[i]);
+        if (!cs->bound[i] || cl <= xl || cl > xl + 2 || strncmp(cs->code[i], x, xl) != 0)
+            continue;
+        if (found && strcmp(found, cs->code[i]) != 0)
+            return NULL;
+        found = cs->code[i];
+    }
+    return found;
+}
+
 static bool contains(const cand_set *cs, const char *x)
 {
     for (size_t i = 0; i < cs->n; i++)
@@ -284,6 +303,9 @@ void ex_check_issuer_code(extract_ctx *c)
     const char *fix = NULL;
     bool glued = false;
     fix = cut_code(cs, x);
+    /* cut where prose ran into it: the segment was the notation's end */
+    if (!fix && c->notation_cut && !nota[e])
+        fix = cut_with_prose(cs, x);
     if (!fix && !contains(cs, x)) {
         fix = near_code(cs, x);
         /* State: a unit's code run into the issuer's, its "-" lost; only

@@ -334,6 +334,11 @@ static void issuer_code_from_name(void **st)
          "QUYẾT ĐỊNH", "QĐ-BQLKCN", true},
         {false, {"SỞ LAO ĐỘNG - THƯƠNG BINH", "VÀ XÃ HỘI"}, "Số: 182/QĐ-LĐTBXH", "QUYẾT ĐỊNH",
          "QĐ-LĐTBXH", false},
+        /* the place run into the notation took the code's end with it */
+        {true, {"THÀNH ỦY HỒ CHÍ MINH", "BAN TỔ CHỨC"}, "Số 78-BC/BTCTihành", "BÁO CÁO",
+         "BC/BTCTU", true},
+        {false, {"UBND TỈNH HẬU GIANG", "SỞ TƯ PHÁP"}, "Số: 45/BC-STPHà", "BÁO CÁO", "BC-STP",
+         true},
         {false, {"THỦ TƯỚNG CHÍNH PHỦ"}, "Số: 15/QĐ-TTg", "QUYẾT ĐỊNH", "QĐ-TTg", false},
         {true, {"BAN TUYÊN GIÁO TRUNG ƯƠNG"}, "Số 5-HD/BTGTW", "HƯỚNG DẪN", "HD/BTGTW", false},
         {false, {"ỦY BAN NHÂN DÂN TỈNH"}, "Số: 09/TTr-UBND", "TỜ TRÌNH", "TTr-UBND", false},
