@@ -520,6 +520,7 @@ int extract_metadata(const ocr_page_text *pages, size_t npages, const extract_op
         vote_motto(&c);
         ex_find_title_subject(&c);
         ex_find_issuer(&c);
+        ex_complete_place(&c);
         ex_find_marks(&c);
         ex_find_signer(&c);
         vote_prefix(&c);

@@ -93,6 +93,10 @@ void ex_set_notation(extract_ctx *c, const char *nota, bool party, float conf);
  * corrects a misread one (extract_code.c). */
 void ex_check_issuer_code(extract_ctx *c);
 
+/* Completes a place that is the last words of the province the issuer's
+ * header names, its first words lost (extract_date.c). */
+void ex_complete_place(extract_ctx *c);
+
 /* Flags the date and the notation when the year a legal normative
  * document's notation carries ("2026/TT-BCT") is not the date's
  * (extract_year.c). */

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "../firmware/log.h"
 #include "extract_ctx.h"
 #include "extract_lex.h"
 #include "vntext.h"
@@ -545,4 +546,50 @@ void ex_find_date(extract_ctx *c)
 {
     if (!strict_date_line(c))
         loose_date_line(c);
+}
+
+/* Whether the words of `tail` are the last words of `name`, fewer than
+ * all of them (folds, one space between words). */
+static bool last_words_of(const char *tail, const char *name)
+{
+    size_t tl = strlen(tail), nl = strlen(name);
+    return tl > 0 && tl < nl && name[nl - tl - 1] == ' ' && strcmp(name + nl - tl, tail) == 0;
+}
+
+/* A place that lost its first words ("Giang" of "Kiên Giang": the first
+ * run into the notation before it, or read apart and ambiguous, Kiên or
+ * Tiền) is no province's name; the date line names the place where the
+ * issuing body sits, and a provincial body's header names its province.
+ * When the place is the end of that name, it is that province, to be
+ * checked. */
+#define PLACE_COMPLETED_CONF 0.6f
+
+void ex_complete_place(extract_ctx *c)
+{
+    const char *place = c->out->str[META_PLACE];
+    if (!place)
+        return;
+    char *as_read = lex_province_named(place);
+    free(as_read);
+    if (as_read)
+        return;
+    const meta_field heads[] = {META_ISSUER_SUPERIOR, META_ISSUER};
+    char *pf = vn_fold(place);
+    for (size_t i = 0; pf && i < sizeof heads / sizeof heads[0]; i++) {
+        const char *head = c->out->str[heads[i]];
+        char *prov = head ? lex_province_ending(head) : NULL;
+        char *vf = prov ? vn_fold(prov) : NULL;
+        bool ends = vf && last_words_of(pf, vf);
+        if (ends) {
+            log_debug("extract: place \"%s\" is the end of the issuer's province: %s", place, prov);
+            float conf = c->out->confidence[META_PLACE];
+            ex_set(c, META_PLACE, prov, conf < PLACE_COMPLETED_CONF ? conf : PLACE_COMPLETED_CONF);
+        }
+        free(vf);
+        free(prov);
+        if (ends)
+            break;
+    }
+    c->oom |= pf == NULL;
+    free(pf);
 }

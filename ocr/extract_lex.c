@@ -626,6 +626,27 @@ char *lex_province_named(const char *text)
     return out;
 }
 
+char *lex_province_ending(const char *text)
+{
+    char *best = NULL;
+    /* the longest tail that names one: "THÀNH PHỐ HỒ CHÍ MINH" over "HỒ
+     * CHÍ MINH"; no name is longer than six words */
+    const char *p = text + strlen(text);
+    for (int words = 0; p > text && words < 6;) {
+        while (p > text && p[-1] == ' ')
+            p--;
+        while (p > text && p[-1] != ' ')
+            p--;
+        words++;
+        char *name = lex_province_named(p);
+        if (name) {
+            free(best);
+            best = name;
+        }
+    }
+    return best;
+}
+
 /* Whether `f` is `g` with its first letter lost or misread. Unspaced
  * folds. */
 static bool first_letter_off(const char *f, const char *g)

@@ -61,6 +61,11 @@ bool lex_near_province(const char *place);
  * spelling (malloc'd), or NULL when it names none or on ENOMEM. */
 char *lex_province_named(const char *text);
 
+/* The province the last words of `text` name ("ỦY BAN NHÂN DÂN TỈNH
+ * KIÊN GIANG" → "Kiên Giang", "UBND THÀNH PHỐ HỒ CHÍ MINH" → "Thành phố
+ * Hồ Chí Minh"), as lex_province_named; NULL when they name none. */
+char *lex_province_ending(const char *text);
+
 /* The province `text` names with its first letter lost or misread
  * ("hành phố Hồ Chí Minh", "ihành phố Hồ Chí Minh": the T run into the
  * notation before it), when exactly one does; as lex_province_named.

@@ -26,6 +26,9 @@ typedef struct sline {
     float conf;
     bool damaged;     /* words dropped as unreadable */
     int lead_dropped; /* unreadable words before the first kept one */
+    int widest_gap;   /* the widest space between two words kept: */
+    int gap_x0;       /* from here */
+    size_t gap_words; /* with this many words before it */
     int x0, x1, y0, y1;
 } sline;
 
@@ -729,12 +732,113 @@ static size_t merge_split_lines(sline *l, size_t n)
         free(b->all);
         m.conf = (a->conf + b->conf) / 2;
         m.damaged = a->damaged || b->damaged;
+        if (right->x0 - left->x1 >= left->widest_gap &&
+            right->x0 - left->x1 >= right->widest_gap) {
+            m.widest_gap = right->x0 - left->x1;
+            m.gap_x0 = left->x1;
+            m.gap_words = (size_t)count_words(left->text);
+        } else if (right->widest_gap > left->widest_gap) {
+            m.widest_gap = right->widest_gap;
+            m.gap_x0 = right->gap_x0;
+            m.gap_words = (size_t)count_words(left->text) + right->gap_words;
+        }
         m.x1 = right->x1;
         m.y0 = a->y0 < b->y0 ? a->y0 : b->y0;
         m.y1 = a->y1 > b->y1 ? a->y1 : b->y1;
         l[i] = m;
         memmove(&l[i + 1], &l[i + 2], (n - i - 2) * sizeof *l);
         n--;
+    }
+    return n;
+}
+
+/* Inserts `word` into `line` before its word `at` (0-based), or before
+ * the first word equal to `before` when `before` is set; returns the new
+ * string (malloc'd) or NULL on ENOMEM. */
+static char *insert_word(const char *line, size_t at, const char *before, const char *word)
+{
+    const char *p = line;
+    if (before) {
+        size_t bl = strlen(before);
+        for (const char *q = line; (q = strstr(q, before)) != NULL; q++)
+            if ((q == line || q[-1] == ' ') && (q[bl] == ' ' || q[bl] == '\0')) {
+                p = q;
+                break;
+            }
+    } else
+        for (size_t k = 0; k < at && (p = strchr(p, ' ')) != NULL; k++)
+            p++;
+    if (!p)
+        p = line + strlen(line);
+    char *out = NULL;
+    int head = (int)(p - line);
+    bool tail = *p != '\0';
+    if (asprintf(&out, "%.*s%s%s%s%s", head, line, head && line[head - 1] != ' ' ? " " : "", word,
+                 tail ? " " : "", p) < 0)
+        return NULL;
+    return out;
+}
+
+/* Whether the words of `part` are written as those of `line` are: all
+ * capitalised in a name, in capitals in a title. */
+static bool same_case(const char *part, const char *line)
+{
+    vn_case_stats a, b;
+    vn_case_count(part, &a);
+    vn_case_count(line, &b);
+    if (b.words_capitalised == b.words && a.words_capitalised != a.words)
+        return false;
+    return !is_upper_line(line) || is_upper_line(part);
+}
+
+/* A word the layout set on a row of its own, above or below the line it
+ * belongs to, inside the space it left there: its box stretched by the
+ * seal's ring or the signature ("Văn" over "Mai Loan"). Put back in, when
+ * written as the line is (a seal's "và" is not a name's word). A space
+ * wider than a line's height is a word lost. */
+static size_t fill_gaps(sline *l, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        int h = l[i].y1 - l[i].y0;
+        if (l[i].widest_gap <= h)
+            continue;
+        for (size_t j = i > 0 ? i - 1 : i + 1; j <= i + 1 && j < n; j += 2) {
+            int hj = l[j].y1 - l[j].y0, dy = (l[j].y0 + l[j].y1) / 2 - (l[i].y0 + l[i].y1) / 2;
+            if (count_words(l[j].text) > 2 || l[j].x0 < l[i].gap_x0 - h / 4 ||
+                l[j].x1 > l[i].gap_x0 + l[i].widest_gap + h / 4 || abs(dy) > (h + hj) ||
+                hj > 2 * h || !same_case(l[j].text, l[i].text))
+                continue;
+            /* the word after the space, in the text with the unreadable
+             * words kept as well */
+            char *after = NULL;
+            const char *p = l[i].text;
+            for (size_t k = 0; k < l[i].gap_words && p; k++)
+                if ((p = strchr(p, ' ')) != NULL)
+                    p++;
+            if (p)
+                after = strndup(p, strcspn(p, " "));
+            char *text = insert_word(l[i].text, l[i].gap_words, NULL, l[j].text);
+            char *all = after ? insert_word(l[i].all, 0, after, l[j].text) : NULL;
+            free(after);
+            if (!text || !all) {
+                free(text);
+                free(all);
+                return n; /* ENOMEM: left as read */
+            }
+            free(l[i].text);
+            free(l[i].all);
+            l[i].text = text;
+            l[i].all = all;
+            l[i].conf = l[i].conf < l[j].conf ? l[i].conf : l[j].conf;
+            l[i].widest_gap = 0;
+            free(l[j].text);
+            free(l[j].all);
+            memmove(&l[j], &l[j + 1], (n - j - 1) * sizeof *l);
+            n--;
+            if (j < i)
+                i--;
+            break;
+        }
     }
     return n;
 }
@@ -760,7 +864,8 @@ static size_t collect(const page_layout *pl, int top, sline *l)
         size_t len = 0, alen = 0;
         float sum = 0;
         bool damaged = false, oom = false;
-        int cnt = 0, lead = 0, x0 = 0, x1 = 0, y0 = 0, y1 = 0;
+        int cnt = 0, lead = 0, x0 = 0, x1 = 0, y0 = 0, y1 = 0, widest = 0, last_x1 = 0, gap_x0 = 0;
+        size_t gap_words = 0;
         bool labelled = false;
         const lay_word *first = NULL, *second = NULL;
         for (size_t k = j; k < r->n && !oom; k++) {
@@ -787,6 +892,12 @@ static size_t collect(const page_layout *pl, int top, sline *l)
                 first = w;
             else if (!second)
                 second = w;
+            if (cnt && w->box.x0 - last_x1 > widest) {
+                widest = w->box.x0 - last_x1;
+                gap_x0 = last_x1;
+                gap_words = (size_t)cnt;
+            }
+            last_x1 = w->box.x1;
             sum += w->conf;
             if (!cnt || w->box.x0 < x0)
                 x0 = w->box.x0;
@@ -808,6 +919,11 @@ static size_t collect(const page_layout *pl, int top, sline *l)
             cnt--;
             x0 = second->box.x0;
             lead++;
+            /* the widest space was the one after that word: none left */
+            if (gap_words == 1)
+                widest = 0;
+            else if (gap_words > 0)
+                gap_words--;
         }
         /* a prefix line whose head was misread is kept for its label */
         if (oom || !cnt || (sum / (float)cnt < 0.45f && !labelled)) {
@@ -820,13 +936,16 @@ static size_t collect(const page_layout *pl, int top, sline *l)
         l[n].conf = sum / (float)cnt * (damaged ? 0.6f : 1.0f);
         l[n].damaged = damaged;
         l[n].lead_dropped = lead;
+        l[n].widest_gap = widest;
+        l[n].gap_x0 = gap_x0;
+        l[n].gap_words = gap_words;
         l[n].x0 = x0;
         l[n].x1 = x1;
         l[n].y0 = y0;
         l[n].y1 = y1;
         n++;
     }
-    return merge_split_lines(l, n);
+    return fill_gaps(l, merge_split_lines(l, n));
 }
 
 /* The signer block's lines of a page just read: its layout is built
@@ -1036,8 +1155,9 @@ static bool signer_on_page(extract_ctx *c, size_t page)
     size_t n = collect(pl, top, l);
     log_debug("extract: signer page %zu: block from y=%d", page + 1, top);
     for (size_t i = 0; i < n; i++)
-        log_debug("extract: signer page %zu line %zu y=%d x=%d..%d conf=%.2f | %s", page + 1, i,
-                  l[i].y0, l[i].x0, l[i].x1, (double)l[i].conf, l[i].text);
+        log_debug("extract: signer page %zu line %zu y=%d x=%d..%d gap=%d conf=%.2f | %s",
+                  page + 1, i, l[i].y0, l[i].x0, l[i].x1, l[i].widest_gap, (double)l[i].conf,
+                  l[i].text);
     size_t name = EX_NONE, pos = EX_NONE, pre = EX_NONE;
     char *name_text = NULL;
     bool name_cut = false;
@@ -1091,6 +1211,10 @@ static bool signer_on_page(extract_ctx *c, size_t page)
             if (f_for_t(title))
                 conf = conf < 0.5f ? conf : 0.5f;
             if ((!is_surname(title) || name_cut) && conf > 0.55f)
+                conf = 0.55f;
+            /* a space in the name wider than its height: a word lost
+             * there (the seal's ring through it) */
+            if (l[name].widest_gap > l[name].y1 - l[name].y0 && conf > 0.55f)
                 conf = 0.55f;
             ex_set(c, META_SIGNER, title, conf);
             free(title);
