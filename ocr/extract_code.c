@@ -142,24 +142,24 @@ static void name_codes(const char *name, bool party, cand_set *cs)
         }
 }
 
-/* The one code of the set within one edit of `x` (none equal to it), a
- * body's whole, or NULL when there is none or more than one. */
+/* The one body's whole code within one edit of `x` (no code of the set
+ * equal to it), or NULL when there is none or more than one. A code cut
+ * elsewhere is no correction ("BTTT" of BỘ THÔNG TIN VÀ TRUYỀN THÔNG is
+ * as near to "BTTTI" as BTTTT is, and no body's code). */
 static const char *near_code(const cand_set *cs, const char *x)
 {
     const char *found = NULL;
-    bool bound = false;
     for (size_t i = 0; i < cs->n; i++) {
         int d = vn_edit_distance(x, cs->code[i], 1);
         if (d == 0)
             return NULL;
-        if (d == 1) {
+        if (d == 1 && cs->bound[i]) {
             if (found && strcmp(found, cs->code[i]) != 0)
                 return NULL;
             found = cs->code[i];
-            bound = bound || cs->bound[i];
         }
     }
-    return bound ? found : NULL;
+    return found;
 }
 
 /* The longest code of the set that starts `x` and leaves a unit's code

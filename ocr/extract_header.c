@@ -288,6 +288,14 @@ static bool title_subject(extract_ctx *c)
             c->oom = true;
             break;
         }
+        /* a mark read apart from its letters, a speck: a row of one
+         * letter, lower than a line, is none of the subject's lines */
+        vn_case_stats cs;
+        vn_case_count(t, &cs);
+        if (cs.letters < 2 && r->h < pl->line_h * 7 / 10) {
+            free(t);
+            continue;
+        }
         int cx = row_cx(pl, r, 0, r->n);
         /* subject lines are centred on the title's axis and set tight;
          * the body is justified to the margins (its indented first line
@@ -409,17 +417,46 @@ typedef struct hline {
     bool doubtful;
 } hline;
 
-/* The Party motto's first word read into the left column ("TỈNH ỦY BÌNH
- * DƯƠNG ĐẢNG | CỘNG SẢN VIỆT NAM": the motto starts close to the name's
- * end): it is the motto's, not the body's. */
-static bool motto_word_left(const page_layout *pl, const lay_row *r, size_t from, size_t to)
+/* Whether `fold` is the motto's word `want`, a letter off, or its start
+ * (three letters at least) when `cut` (the rest of it lost under a
+ * stamp). */
+static bool motto_word(const char *fold, const char *want, bool cut)
 {
-    if (to < from + 2 || to + 1 >= r->n)
-        return false;
+    size_t n = strlen(fold);
+    return vn_edit_distance(fold, want, 1) <= 1 ||
+           (cut && n >= 3 && n < strlen(want) && strncmp(fold, want, n) == 0);
+}
+
+/* How many of the last words of the left column's words [from, to) are
+ * the motto's first, read into it: the Party motto's first word when the
+ * motto starts close to the name's end ("TỈNH ỦY BÌNH DƯƠNG ĐẢNG | CỘNG
+ * SẢN VIỆT NAM"), or its first two words or more standing apart from the
+ * name, when the rest of the motto (a stamp over it) was read as noise
+ * and the columns' seam moved past them ("ĐẢNG BỘ TỈNH ĐỒNG NAI ĐẢNG CỘN
+ * | NẾÏIỆENẢAMG"). They are the motto's, not the body's. */
+static size_t motto_words_left(const page_layout *pl, const lay_row *r, size_t from, size_t to)
+{
+    if (to < from + 2)
+        return 0;
     const lay_word *last = lay_at(pl, r, to - 1);
-    return vn_edit_distance(last->fold, "dang", 1) <= 1 &&
-           vn_fold_like(lay_at(pl, r, to)->fold, "cong") &&
-           strcmp(lay_at(pl, r, to + 1)->fold, "san") == 0;
+    if (to + 1 < r->n && vn_edit_distance(last->fold, "dang", 1) <= 1 &&
+        vn_fold_like(lay_at(pl, r, to)->fold, "cong") &&
+        strcmp(lay_at(pl, r, to + 1)->fold, "san") == 0)
+        return 1;
+    static const char *const mottos[][3] = {{"dang", "cong", "san"}, {"cong", "hoa", "xa"}};
+    for (size_t m = 0; m < sizeof mottos / sizeof mottos[0]; m++)
+        for (size_t k = 3; k >= 2; k--) {
+            if (to < from + k + 1)
+                continue;
+            size_t at = to - k;
+            bool all = true;
+            for (size_t i = 0; i < k && all; i++)
+                all = motto_word(lay_at(pl, r, at + i)->fold, mottos[m][i], i + 1 == k);
+            int gap = lay_at(pl, r, at)->box.x0 - lay_at(pl, r, at - 1)->box.x1;
+            if (all && gap >= r->h)
+                return k;
+        }
+    return 0;
 }
 
 /* Dots and commas of a stamp's dotted lines or of paper dust, read
@@ -568,8 +605,7 @@ static size_t collect_lines(extract_ctx *c, hline *l, size_t cap)
             break;
         size_t from, to;
         ex_left(pl, r, &from, &to);
-        if (motto_word_left(pl, r, from, to))
-            to--;
+        to -= motto_words_left(pl, r, from, to);
         if (layout_span_count(pl, r, from, to) == 0)
             continue;
         char *t = layout_span_text(pl, r, from, to);

@@ -24,8 +24,10 @@
 /* Length of the "Số" label at the start of a fold ("so", "so:", "s0:",
  * "5o;"), or 0. The label must end the word or be followed by a digit or
  * the number's separator (glued "Số:07/TB-UBND"). A speck or quote the
- * OCR set before it ("“Số:", "~Số") is part of the label; "Sđ" (the ố
- * read as đ, no word of the language) counts only glued to its colon or
+ * OCR set before it ("“Số:", "~Số") is part of the label; so is a sign
+ * it made of the colon, glued to the number ("Số¿671": the fold has '?'
+ * for a sign that is no letter). "Sđ" (the ố read
+ * as đ, no word of the language) counts only glued to its colon or
  * number; a dash between it and the number is the space read as one. */
 static size_t so_label(const char *f)
 {
@@ -41,6 +43,8 @@ static size_t so_label(const char *f)
     size_t n = 2;
     while (f[n] == ':' || f[n] == ';' || f[n] == '.' || f[n] == ',')
         n++;
+    if (o_like && f[n] == '?' && isdigit((unsigned char)f[n + 1]))
+        return s + n + 1;
     if (!o_like && n == 2 && !isdigit((unsigned char)f[n]))
         return 0;
     if (f[n] == '\0' || isdigit((unsigned char)f[n]) || (n > 2 && f[n] != ' '))
@@ -682,8 +686,15 @@ void ex_find_number(extract_ctx *c)
     /* "21UBND-NC": the separator after the number was lost */
     bool glued = unglue_number(&tail, &owner);
     /* "Số-31-QĐ/TU": the space after the label read as a dash; the line
-     * is as damaged, though no pen wrote in it */
+     * is as damaged, though no pen wrote in it. "71+QĐ/BNCTU": a dash
+     * read as a plus, with or without the digit it touched (714-QĐ): the
+     * separator, the number in doubt. */
     bool dashed = skip > 0 && label->fold[skip - 1] == '-';
+    char *plus = strchr(tail, '+');
+    if (plus && plus > tail && isdigit((unsigned char)plus[-1]) && isupper((unsigned char)plus[1])) {
+        *plus = '-';
+        dashed = true;
+    }
     if (!tail || !owner) {
         free(tail);
         free(owner);

@@ -726,22 +726,24 @@ static size_t merge_split_lines(sline *l, size_t n)
             free(m.text);
             break;
         }
+        /* the widest space of the two, or the one between them */
+        size_t left_words = (size_t)count_words(left->text);
+        if (right->x0 - left->x1 >= left->widest_gap &&
+            right->x0 - left->x1 >= right->widest_gap) {
+            m.widest_gap = right->x0 - left->x1;
+            m.gap_x0 = left->x1;
+            m.gap_words = left_words;
+        } else if (right->widest_gap > left->widest_gap) {
+            m.widest_gap = right->widest_gap;
+            m.gap_x0 = right->gap_x0;
+            m.gap_words = left_words + right->gap_words;
+        }
         free(a->text);
         free(a->all);
         free(b->text);
         free(b->all);
         m.conf = (a->conf + b->conf) / 2;
         m.damaged = a->damaged || b->damaged;
-        if (right->x0 - left->x1 >= left->widest_gap &&
-            right->x0 - left->x1 >= right->widest_gap) {
-            m.widest_gap = right->x0 - left->x1;
-            m.gap_x0 = left->x1;
-            m.gap_words = (size_t)count_words(left->text);
-        } else if (right->widest_gap > left->widest_gap) {
-            m.widest_gap = right->widest_gap;
-            m.gap_x0 = right->gap_x0;
-            m.gap_words = (size_t)count_words(left->text) + right->gap_words;
-        }
         m.x1 = right->x1;
         m.y0 = a->y0 < b->y0 ? a->y0 : b->y0;
         m.y1 = a->y1 > b->y1 ? a->y1 : b->y1;

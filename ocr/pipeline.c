@@ -331,8 +331,9 @@ static int recognise(ocr_engine *engine, PIX *gray, PIX *pix, int dpi, int ocr_d
     if (rc == 0)
         rc = ocr_find_framed_marks(engine, gray, dpi, text, err);
     if (rc == 0)
-        rc = pixGetDepth(pix) == 32 ? ocr_find_red_marks(engine, pix, dpi, text, err)
-                                    : ocr_find_gray_marks(engine, gray, dpi, text, err);
+        rc = pixGetDepth(pix) == 32
+                 ? ocr_find_red_marks(engine, pix, dpi, stamps.frame, stamps.n, text, err)
+                 : ocr_find_gray_marks(engine, gray, dpi, stamps.frame, stamps.n, text, err);
     if (rc == 0 && first_page)
         rc = ocr_find_unread_marks(engine, src, dpi, text, err);
     pixDestroy(&src);

@@ -806,7 +806,59 @@ static ocr_box blob_to_page(l_int32 x, l_int32 y, l_int32 w, l_int32 h, float sc
     return b;
 }
 
-int ocr_find_red_marks(ocr_engine *e, PIX *color, int dpi, ocr_page_text *out, sohoa_err *err)
+/* Clears from `mask` (the page reduced by `scale`) the boxes of `skip`,
+ * a millimetre wider all round than found. */
+static void clear_boxes(PIX *mask, float scale, int dpi, const ocr_box *skip, size_t nskip)
+{
+    int mm = dpi * 10 / 254;
+    for (size_t i = 0; i < nskip; i++) {
+        int x0 = (int)((float)(skip[i].x0 - mm) * scale), y0 = (int)((float)(skip[i].y0 - mm) * scale);
+        int x1 = (int)((float)(skip[i].x1 + mm) * scale), y1 = (int)((float)(skip[i].y1 + mm) * scale);
+        pixRasterop(mask, x0, y0, x1 - x0, y1 - y0, PIX_CLR, NULL, 0, 0);
+    }
+}
+
+/* Whether `boxa` holds a box of exactly this geometry. */
+static bool has_box(BOXA *boxa, l_int32 x, l_int32 y, l_int32 w, l_int32 h)
+{
+    for (int j = 0; j < boxaGetCount(boxa); j++) {
+        l_int32 bx, by, bw, bh;
+        boxaGetBoxGeometry(boxa, j, &bx, &by, &bw, &bh);
+        if (bx == x && by == y && bw == w && bh == h)
+            return true;
+    }
+    return false;
+}
+
+/* The blobs of `mask` (the page reduced by `scale`) to read as marks:
+ * those of the mask as it is, then, when the clerk's stamps are known
+ * (`skip`), those that are new once the stamps are left out: a mark set
+ * beside a stamp, which the stamp's ink joined into one blob read as the
+ * stamp. The first are kept whatever the second are: a mark touching
+ * the stamp's frame is not cut. */
+static BOXA *mark_blobs(PIX *mask, float scale, int dpi, const ocr_box *skip, size_t nskip)
+{
+    BOXA *all = pixConnCompBB(mask, 8);
+    PIX *apart = all && nskip ? pixCopy(NULL, mask) : NULL;
+    if (!apart)
+        return all;
+    clear_boxes(apart, scale, dpi, skip, nskip);
+    BOXA *more = pixConnCompBB(apart, 8);
+    pixDestroy(&apart);
+    for (int i = 0; more && i < boxaGetCount(more); i++) {
+        l_int32 x, y, w, h;
+        boxaGetBoxGeometry(more, i, &x, &y, &w, &h);
+        BOX *b = boxaGetBox(more, i, L_CLONE);
+        if (b && !has_box(all, x, y, w, h))
+            boxaAddBox(all, b, L_COPY);
+        boxDestroy(&b);
+    }
+    boxaDestroy(&more);
+    return all;
+}
+
+int ocr_find_red_marks(ocr_engine *e, PIX *color, int dpi, const ocr_box *skip, size_t nskip,
+                       ocr_page_text *out, sohoa_err *err)
 {
     for (size_t i = 0; i < out->nwords; i++)
         out->words[i].red = red_share(color, &out->words[i].box);
@@ -814,7 +866,7 @@ int ocr_find_red_marks(ocr_engine *e, PIX *color, int dpi, ocr_page_text *out, s
     PIX *mask = red_mask(color, dpi, &scale);
     if (!mask)
         return err_set(err, SOHOA_EWORK, "out of memory looking for stamps");
-    BOXA *boxes = pixConnCompBB(mask, 8);
+    BOXA *boxes = mark_blobs(mask, scale, dpi, skip, nskip);
     int n = boxes ? boxaGetCount(boxes) : 0;
     int min_side = (int)(MARK_MIN_MM / 25.4f * MARK_DPI);
     int rc = 0, found = 0;
@@ -867,7 +919,8 @@ static float mask_share(PIX *part, PIX *whole, const ocr_box *b)
     return nw > 0 ? (float)np / (float)nw : 0;
 }
 
-int ocr_find_gray_marks(ocr_engine *e, PIX *gray, int dpi, ocr_page_text *out, sohoa_err *err)
+int ocr_find_gray_marks(ocr_engine *e, PIX *gray, int dpi, const ocr_box *skip, size_t nskip,
+                        ocr_page_text *out, sohoa_err *err)
 {
     int from = 0, paper = 255;
     if (!gray || pixGetDepth(gray) != 8 || prep_light_ink_levels(gray, &from, &paper) != 0)
@@ -888,7 +941,7 @@ int ocr_find_gray_marks(ocr_engine *e, PIX *gray, int dpi, ocr_page_text *out, s
         return err_set(err, SOHOA_EWORK, "out of memory looking for stamps");
     }
     float scale = 1.0f / (float)(1 << halvings);
-    BOXA *boxes = pixConnCompBB(mask, 8);
+    BOXA *boxes = mark_blobs(mask, scale, dpi, skip, nskip);
     int n = boxes ? boxaGetCount(boxes) : 0;
     int min_side = (int)(MARK_MIN_MM / 25.4f * (float)res);
     int rc = 0, found = 0, half = pixGetHeight(gray) / 2;

@@ -83,17 +83,21 @@ int ocr_read_digits(ocr_engine *e, struct Pix *pix, int dpi, char *out, size_t n
  * nothing in it gives a region with NULL text. A region's text is raw OCR
  * (possibly several lines, possibly noise on a seal): which mark it names
  * is the extractor's business. */
-int ocr_find_red_marks(ocr_engine *e, struct Pix *color, int dpi, ocr_page_text *out,
-                       sohoa_err *err);
+int ocr_find_red_marks(ocr_engine *e, struct Pix *color, int dpi, const ocr_box *skip,
+                       size_t nskip, ocr_page_text *out, sohoa_err *err);
 
-/* The gray page's counterpart of ocr_find_red_marks: stamp ink there is
+/* Both finders leave out the `nskip` boxes of `skip` (page coordinates):
+ * the clerk's ĐẾN stamps, found by their frames, whose ink would
+ * otherwise join a mark set next to one into one blob read as the stamp.
+ *
+ * The gray page's counterpart of ocr_find_red_marks: stamp ink there is
  * told from text by being lighter (prep_light_ink_levels), not by colour.
  * Adds a region, with `gray` set, for each blob of that ink in the upper
  * half of the page (marks and the clerk's stamp; a seal is further down),
  * with the text read from that ink alone. Words' `red` is left at 0. A
  * page without clear text contrast gets no regions. */
-int ocr_find_gray_marks(ocr_engine *e, struct Pix *gray, int dpi, ocr_page_text *out,
-                        sohoa_err *err);
+int ocr_find_gray_marks(ocr_engine *e, struct Pix *gray, int dpi, const ocr_box *skip,
+                        size_t nskip, ocr_page_text *out, sohoa_err *err);
 
 /* Marks printed in a box in black (or any ink dark enough to be text):
  * adds a region, with `framed` set and `red` 0, for each frame of a mark's

@@ -326,6 +326,8 @@ static void issuer_code_from_name(void **st)
         {true, {"TỈNH ỦY HẬU GIANG", "BAN NỘI CHÍNH"}, "Số 12-BC/BNCỶU", "BÁO CÁO",
          "BC/BNCTU", true},
         {false, {"UBND TỈNH HẬU GIANG", "SỞ TƯ PHÁP"}, "Số: 45/S5TP-NC", NULL, "STP-NC", true},
+        {false, {"BỘ THÔNG TIN", "VÀ TRUYỀN THÔNG"}, "Số: 95/TB-BTTTI", "THÔNG BÁO", "TB-BTTTT",
+         true},
         {false, {"UBND TỈNH SƠN LA", "SỞ GIÁO DỤC VÀ ĐÀO TẠO"}, "Số: 45/SGDĐTKHTC", NULL,
          "SGDĐT-KHTC", true},
         {false, {"UBND TỈNH THÁI BÌNH", "BAN QUẢN LÝ CÁC KHU CÔNG NGHIỆP"}, "Số: 316/TB-BQLKC",
@@ -983,6 +985,20 @@ static void issuer_motto_word_apart(void **st)
     assert_field(r, META_ISSUER, "TỈNH ỦY BÌNH DƯƠNG BAN TỔ CHỨC");
     assert_field(r, META_FORMAT, "party");
     free_run(r);
+
+    /* the motto's first two words apart from the name, the rest of it
+     * read as noise under a stamp: the seam moved past them */
+    r = new_run();
+    bld_line_no++;
+    x = bld_text(&r->page[0], 455, 190, "ĐẢNG BỘ TỈNH ĐỒNG NAI");
+    x = bld_text(&r->page[0], x + 60, 190, "ĐẢNG CỘN");
+    bld_text_conf(&r->page[0], x + 150, 190, "NẾÏIỆENẢAMG", 0.3f);
+    bld_line_no++;
+    bld_centred(&r->page[0], LEFT_CX, 250, "ỦY BAN KIỂM TRA");
+    bld_party_header(&r->page[0], none, "Số 216-KL/UBKTTU", "Đồng Nai, ngày 22 tháng 7 năm 2025");
+    extract(r);
+    assert_field(r, META_ISSUER, "ĐẢNG BỘ TỈNH ĐỒNG NAI ỦY BAN KIỂM TRA");
+    free_run(r);
 }
 
 /* A subject ending on a word that leads into more lost its last line:
@@ -1043,6 +1059,17 @@ static void subject_multiline_stops(void **st)
     extract(r);
     assert_field(r, META_SUBJECT,
                  "Ban hành Quy chế gửi, nhận văn bản điện tử trong các cơ quan nhà nước");
+    free_run(r);
+    /* a mark of the subject's line read apart over it ("ý" of "lấy ý
+     * kiến"), a row of its own: not a line of the subject, nor its end */
+    r = new_run();
+    bld_state_header(&r->page[0], UBND_QNG, "Số: 12/QĐ-UBND", DATE_QNG);
+    const char *s1[] = {"Về việc lấy ý kiến góp ý dự thảo văn kiện", NULL};
+    bld_title_subject(&r->page[0], "KẾT LUẬN", s1);
+    bld_line_no++;
+    bld_word_at(&r->page[0], "ý", MID_CX - 10, 622, 20, 24, 0.6f, 0);
+    extract(r);
+    assert_field(r, META_SUBJECT, "Về việc lấy ý kiến góp ý dự thảo văn kiện");
     free_run(r);
     /* stops before "Kính gửi" */
     r = new_run();
@@ -2149,6 +2176,26 @@ static void number_label_noise(void **st)
     r = state_doc("Sđ 694/BC-UBND", DATE_QNG, "BÁO CÁO");
     extract(r);
     assert_false(r->m.has_number);
+    free_run(r);
+
+    /* the dash read as a plus (with the digit it touched, maybe): the
+     * separator, the number to be checked */
+    r = new_run();
+    bodies[0] = "TỈNH ỦY TÂY NINH";
+    bodies[1] = "BAN NỘI CHÍNH";
+    bld_party_header(&r->page[0], bodies, "Số 71+QĐ/BNCTU", "Tây Ninh, ngày 6 tháng 8 năm 2018");
+    bld_title_subject(&r->page[0], "QUYẾT ĐỊNH", NULL);
+    extract(r);
+    assert_int_equal(r->m.number, 71);
+    assert_true(flagged(r, META_NUMBER));
+    assert_field(r, META_NOTATION, "QĐ/BNCTU");
+    free_run(r);
+
+    /* the colon read as another sign, glued to the number */
+    r = state_doc("Số¿671/QyĐ-SCT", DATE_QNG, "QUY ĐỊNH");
+    extract(r);
+    assert_int_equal(r->m.number, 671);
+    assert_field(r, META_NOTATION, "QyĐ-SCT");
     free_run(r);
 }
 
