@@ -570,8 +570,9 @@ void ex_complete_place(extract_ctx *c)
     if (!place)
         return;
     char *as_read = lex_province_named(place);
+    bool named = as_read != NULL;
     free(as_read);
-    if (as_read)
+    if (named)
         return;
     const meta_field heads[] = {META_ISSUER_SUPERIOR, META_ISSUER};
     char *pf = vn_fold(place);

@@ -167,27 +167,25 @@ static void outlined_pen_read(void **state)
  * the line is as dark as a pen's, but only one square in two of it is
  * blue enough to pass even the faint share of the pen's blue, the rest
  * grayish. The pen's ink is taken by its darkness near the blue. */
-static void outline_colour_lost_read(void **state)
+/* Those numerals, dark with blue only 0x10 above red and green, blue
+ * (0x80 above) in one square in two, over `letters` of a red stamp when
+ * set: read 653. */
+static void expect_dark_outline_653(ocr_engine *e, const char *letters)
 {
     PIX *p = form_page(32);
-    /* dark, blue only 0x10 above red and green; blue (0x80 above) in one
-     * square in two */
+    if (letters)
+        paint(p, letters, 330, 214, 30, 0xd0303000, 0);
     paint_outlined(p, "653", 0x50586800, 0x2040c000, 2);
-    expect_653(*state, p);
+    expect_653(e, p);
     pixDestroy(&p);
 }
+
+static void outline_colour_lost_read(void **state) { expect_dark_outline_653(*state, NULL); }
 
 /* The same hollow numerals written over a red stamp's letters: the
  * letters are as dark as the pen's line and stand next to its blue, but
  * they are red, and the pen's ink is not. */
-static void outline_over_red_letters(void **state)
-{
-    PIX *p = form_page(32);
-    paint(p, "vao", 330, 214, 30, 0xd0303000, 0);
-    paint_outlined(p, "653", 0x50586800, 0x2040c000, 2);
-    expect_653(*state, p);
-    pixDestroy(&p);
-}
+static void outline_over_red_letters(void **state) { expect_dark_outline_653(*state, "vao"); }
 
 /* A gray scan: black pen between two pieces of print is read; the same
  * ink in a blank open to the right is not (print would be read too). */
