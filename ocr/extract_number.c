@@ -110,6 +110,28 @@ static void read_number(const char *tail, num_read *nr)
     nr->end = i;
 }
 
+/* "Số: 36 /2 /HD-UBND" for 3676, "Số 6 /2 -NQ/BNCTU" for 672, "Số: 33 /
+ * /KH-BNV" for 337: a handwritten 7 or 1, one slanting stroke, read as a
+ * separator, alone or with the digits written after it, before the
+ * notation's word ("6/2", "/2" or "/"). A notation goes on from its
+ * separator with a code, or with a four-digit year ("15/2024/NĐ-CP"),
+ * and print sets it as one word: a separator, at most three digits and
+ * a space before another separator is writing, and the notation starts
+ * at the word after it, with its own separator and a code. Returns the
+ * offset in `tail` of that separator, 0 for none. */
+static size_t stroke_read_as_sep(const char *tail, const size_t *owner, size_t end)
+{
+    if (tail[end] != '/' && tail[end] != '-')
+        return 0;
+    size_t digits = strspn(tail + end + 1, "0123456789");
+    size_t next = end + 1 + digits;
+    if (digits > 3 || (tail[next] != '/' && tail[next] != '-') || owner[next - 1] == owner[next])
+        return 0;
+    const unsigned char *code = (const unsigned char *)tail + next + 1;
+    bool capital = (code[0] >= 'A' && code[0] <= 'Z') || (code[0] == 0xc4 && code[1] == 0x90);
+    return capital ? next : 0;
+}
+
 /* Removes what cannot belong to a notation (spaces, trailing punctuation)
  * and spells the type code canonically (QD → QĐ). */
 static void clean_notation(char *s)
@@ -708,6 +730,11 @@ void ex_find_number(extract_ctx *c)
         memset(&nr, 0, sizeof nr);
     else
         read_number(tail, &nr);
+    /* the writing read on past a stroke taken for the separator: the
+     * number lost its digits from there, the notation starts after */
+    size_t true_sep = no_number ? 0 : stroke_read_as_sep(tail, owner, nr.end);
+    if (true_sep)
+        nr.end = true_sep;
     /* a missing number has no separator after it; the code's own tells
      * the format: State "QĐ-TTT", Party "QĐ/TU" */
     char sep = no_number ? 0 : tail[nr.end];
@@ -773,6 +800,8 @@ void ex_find_number(extract_ctx *c)
             conf *= 0.5f;
         if ((hand || glued || dashed) && conf > 0.5f)
             conf = 0.5f;
+        if (true_sep && conf > 0.3f)
+            conf = 0.3f;
         /* numbers under 10 carry a leading zero: a lone digit was probably
          * cut (standards §5) */
         if (nr.ndigits == 1 && conf > 0.5f)

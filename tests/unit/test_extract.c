@@ -677,6 +677,43 @@ static void hand_slot_over_misread(void **st)
     free_run(r);
 }
 
+/* A handwritten 7 read as a separator, with the digits after it, in a
+ * word before the notation's ("Số: 36 /2 /HD-UBND" for 3676, "6/2" run
+ * together, or a lone "/" for 337): the blank runs on to the notation's
+ * own word, so the second reading sees every digit; the number read so
+ * far is short and flagged, the notation is the print's. A year is the
+ * notation's ("15/2024/NĐ-CP"), and so is a "/" alone before a bare code. */
+static void hand_seven_read_as_separator(void **st)
+{
+    static const char *const writing[][2] = {{"36", "/2"}, {"36/2", NULL}, {"33", "/"}};
+    for (size_t i = 0; i < sizeof writing / sizeof *writing; i++) {
+        run *r = new_run();
+        bld_state_header(&r->page[0], UBND_QNG, NULL, DATE_QNG);
+        bld_text(&r->page[0], 480, 420, "Số:");
+        bld_word_at(&r->page[0], writing[i][0], 600, 405, 70, 60, 0.5f, 0);
+        if (writing[i][1])
+            bld_word_at(&r->page[0], writing[i][1], 690, 405, 40, 60, 0.4f, 0);
+        bld_text(&r->page[0], 760, 420, "/HD-UBND");
+        bld_title_subject(&r->page[0], "HƯỚNG DẪN", NULL);
+        hand_slot s[HAND_MAX_SLOTS];
+        assert_int_equal(extract_hand_slots(&r->page[0], s), 1);
+        assert_int_equal(s[0].kind, HAND_NUMBER);
+        assert_true(s[0].bounded);
+        assert_int_equal(s[0].box.x1, 760);
+        extract(r);
+        assert_field(r, META_NOTATION, "HD-UBND");
+        assert_true(flagged(r, META_NUMBER));
+        assert_true(r->m.confidence[META_NUMBER] <= 0.3f);
+        free_run(r);
+    }
+    run *r = state_doc("Số: 15/2024 /NĐ-CP", DATE_QNG, "NGHỊ ĐỊNH");
+    extract(r);
+    assert_int_equal(r->m.number, 15);
+    assert_field(r, META_NOTATION, "2024/NĐ-CP");
+    free_run(r);
+    (void)st;
+}
+
 /* The blanks of a State header whose number row is "Số:" and one word
  * `word` read `width` px wide from x 640, under title `title`: how many
  * are stored in `s`. */
@@ -3034,6 +3071,7 @@ int main(void)
         cmocka_unit_test(notation_year_against_date),
         cmocka_unit_test(number_apart_from_separator),
         cmocka_unit_test(number_label_noise),
+        cmocka_unit_test(hand_seven_read_as_separator),
         cmocka_unit_test(notation_past_split),
         cmocka_unit_test(notation_in_next_row),
         cmocka_unit_test(notation_without_label),
