@@ -212,6 +212,39 @@ static const char *cut_with_prose(const cand_set *cs, const char *x)
     return found;
 }
 
+static void unsqueeze(char *out, size_t cap, const char *code);
+
+/* Whether `x` is one of the body's whole codes. */
+static bool bound_code(const cand_set *cs, const char *x)
+{
+    for (size_t i = 0; i < cs->n; i++)
+        if (cs->bound[i] && strcmp(cs->code[i], x) == 0)
+            return true;
+    return false;
+}
+
+/* State: the type code run into the issuer's, the "-" between them lost
+ * ("CTBXD" for CT-BXD): a type code the lexicon knows, then one of the
+ * body's whole codes, and nothing else. The type code's length, or 0
+ * when no split, or more than one, fits. */
+static size_t type_glued(const cand_set *cs, const char *x)
+{
+    size_t xl = strlen(x), found = 0;
+    for (size_t tl = 1; tl + 2 <= xl && tl <= 4; tl++) {
+        char type[16] = "", sq[8];
+        memcpy(sq, x, tl);
+        sq[tl] = '\0';
+        unsqueeze(type, sizeof type, sq);
+        bool amb = false;
+        if (lex_type_by_code(type, false, &amb) < 0 || !bound_code(cs, x + tl))
+            continue;
+        if (found)
+            return 0;
+        found = tl;
+    }
+    return found;
+}
+
 static bool contains(const cand_set *cs, const char *x)
 {
     for (size_t i = 0; i < cs->n; i++)
@@ -312,6 +345,20 @@ void ex_check_issuer_code(extract_ctx *c)
          * at the notation's end, where the unit stands */
         if (!fix && !party && !nota[e] && (fix = glued_code(cs, x)) != NULL)
             glued = true;
+    }
+    size_t type_len = !fix && !party && b == 0 && !nota[e] ? type_glued(cs, x) : 0;
+    if (type_len && strlen(nota) < 64) {
+        char type[16] = "", sq[8], out[160] = "";
+        memcpy(sq, x, type_len);
+        sq[type_len] = '\0';
+        unsqueeze(type, sizeof type, sq);
+        snprintf(out, sizeof out, "%s-", type);
+        unsqueeze(out, sizeof out, x + type_len);
+        set_type_code(c, out, party);
+        c->code_from_name = true;
+        ex_set_notation(c, out, party, 0.6f);
+        free(cs);
+        return;
     }
     char out[256];
     if ((fix || colon != (size_t)-1) && strlen(nota) < sizeof out / 2) {

@@ -467,10 +467,12 @@ static bool trim_specks(char *t)
 {
     static const char *const specks[] = {".", ",", ":", ";", "'", "\"", "`", "_", "~", "-",
                                          "\u201e", "\u201c", "\u201d", "\u2018", "\u2019",
-                                         "/", "\u2044", "|", "\\", "\u2013", "\u2014"};
-    /* the last six are strokes ("/BAN TUYÊN GIÁO", "⁄ĐBND": the OCR's
-     * slashes; "—SỞ": a dash no name starts with), the edge of a stamp */
-    const size_t first_stroke = sizeof specks / sizeof specks[0] - 6;
+                                         "/", "\u2044", "|", "\\", "\u2013", "\u2014",
+                                         "\u00bf", "\u00a1"};
+    /* the last eight are strokes ("/BAN TUYÊN GIÁO", "⁄ĐBND": the OCR's
+     * slashes; "—SỞ": a dash no name starts with; "¿TỈNH ỦY": a hook read
+     * as an inverted sign), the edge of a stamp */
+    const size_t first_stroke = sizeof specks / sizeof specks[0] - 8;
     bool again = true, stroke = false;
     size_t len = strlen(t);
     while (again && len) {

@@ -28,14 +28,15 @@
  * it made of the colon, glued to the number ("Số¿671": the fold has '?'
  * for a sign that is no letter). "Sđ" (the ố read
  * as đ, no word of the language) counts only glued to its colon or
- * number; a dash between it and the number is the space read as one. */
+ * number; a dash between it and the number is the space read as one.
+ * The S read as 8 ("8ô:") counts with its colon. */
 static size_t so_label(const char *f)
 {
     size_t s = 0;
     while (s < 2 && f[s] && strchr("'\"~`^*_.,", f[s]))
         s++;
     f += s;
-    if (f[0] != 's' && f[0] != '5')
+    if (f[0] != 's' && f[0] != '5' && f[0] != '8')
         return 0;
     bool o_like = f[1] == 'o' || f[1] == '0' || f[1] == '6';
     if (!o_like && f[1] != 'd')
@@ -43,6 +44,10 @@ static size_t so_label(const char *f)
     size_t n = 2;
     while (f[n] == ':' || f[n] == ';' || f[n] == '.' || f[n] == ',')
         n++;
+    /* an 8 for the S only with a letter o and the colon ("8ô:"): "80" is
+     * a number */
+    if (f[0] == '8' && (f[1] != 'o' || n == 2))
+        return 0;
     if (o_like && f[n] == '?' && isdigit((unsigned char)f[n + 1]))
         return s + n + 1;
     if (!o_like && n == 2 && !isdigit((unsigned char)f[n]))
@@ -509,6 +514,17 @@ static bool notation_word_after(const piece *pc, size_t at, const lay_word *labe
     return code && at > 0 && pc[at].w != label && pc[at].text == pc[at].w->text;
 }
 
+/* The letters of `s` that a code is spelled with: A to Z and Đ. The
+ * engine reads writing as other capitals too ("ƒ4ØŒ2/QĐ-SKHCN" for
+ * 1483), which no code has. */
+static int code_capitals(const char *s)
+{
+    int n = 0;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        n += (*p >= 'A' && *p <= 'Z') || (p[0] == 0xc4 && p[1] == 0x90);
+    return n;
+}
+
 /* The share of word `text` that is the pen's writing read as print and
  * run into the notation's word, up to the separator the print starts
  * with: "/5⁄2-CV/BTCTU" for 782 (the writing read with a separator of
@@ -527,9 +543,7 @@ static double written_share(const char *text)
     char run[32];
     memcpy(run, text + i, n);
     run[n] = '\0';
-    vn_case_stats st;
-    vn_case_count(run, &st);
-    if (st.upper >= 2 || strpbrk(run, "0123456789") == NULL)
+    if (code_capitals(run) >= 2 || strpbrk(run, "0123456789") == NULL)
         return 0;
     /* the year a legal document's notation starts with ("/2022/NQ-HĐND") */
     int year = atoi(run);

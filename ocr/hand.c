@@ -597,6 +597,53 @@ static bool cut_at_gap(PIX *mask, int from, int until, int gap)
     return true;
 }
 
+/* On a gray page the pen scans lighter than black print (cores 65-115
+ * against 10-50 on the corpus's gray pages): print's cores are darker
+ * than PRINT_CORE_SHARE of the way from the crop's darkest ink to its
+ * paper, and the pen's are not. */
+#define PRINT_CORE_SHARE 0.08
+
+/* Clears, in `mask` (the dark ink of the gray `crop`), everything from
+ * the first column holding print's core on: the print the writing ran
+ * into, however close the pen came to it. False (nothing cleared) when
+ * that column is the first of the ink (the pen as dark as print, or a
+ * bitonal page) or lies further than `slack` from `from`, where the
+ * word's reading puts the print: the level does not tell the pen from
+ * the print there. */
+static bool cut_at_print(PIX *mask, PIX *crop, int from, int slack)
+{
+    if (pixGetDepth(crop) != 8)
+        return false;
+    NUMA *na = pixGetGrayHistogram(crop, 1);
+    l_float32 ink = 0, paper = 0;
+    if (!na || numaHistogramGetValFromRank(na, 0.005f, &ink) != 0 ||
+        numaHistogramGetValFromRank(na, 0.7f, &paper) != 0) {
+        numaDestroy(&na);
+        return false;
+    }
+    numaDestroy(&na);
+    int core = (int)(ink + (paper - ink) * PRINT_CORE_SHARE);
+    int w = pixGetWidth(crop), h = pixGetHeight(crop), wpl = pixGetWpl(crop);
+    const l_uint32 *data = pixGetData(crop);
+    int first_ink = -1, print = -1;
+    for (int x = 0; x < w && print < 0; x++)
+        for (int y = 0; y < h; y++) {
+            l_uint32 on = 0;
+            pixGetPixel(mask, x, y, &on);
+            if (!on)
+                continue;
+            first_ink = first_ink < 0 ? x : first_ink;
+            if (GET_DATA_BYTE(data + (long)y * wpl, x) <= core) {
+                print = x;
+                break;
+            }
+        }
+    if (print <= first_ink || print < from - slack || print > from + slack)
+        return false;
+    pixRasterop(mask, print, 0, w - print, h, PIX_CLR, NULL, 0, 0);
+    return true;
+}
+
 /* The pen's ink in `crop` (the slot's box, its top at page row y0), kept
  * to what can be its digits. `faint` takes the pen's blue down to a
  * fainter share of its strongest and fills outlined strokes instead of
@@ -619,7 +666,7 @@ static PIX *slot_ink(PIX *crop, int dpi, const hand_slot *slot, int x0, int y0, 
          * about a line's height and a half (a digit's width more for
          * each of two or three) */
         int from = slot->print_x - x0, line = slot->line_y1 - slot->line_y0;
-        if (mask && !slot->bounded &&
+        if (mask && !slot->bounded && !cut_at_print(mask, crop, from, line) &&
             !cut_at_gap(mask, from, from + 3 * line / 2, mm_px(PRINT_GAP_MM, dpi)))
             pixDestroy(&mask);
     }

@@ -752,7 +752,8 @@ static void hand_slot_into_notation_word(void **st)
  * it ("92/BC-SGTVT" for 95, standing apart from "Số:" as only a pen's
  * number does): the blank is open to the end of that word, and the print
  * is thought to start 2 characters of 11 into it. A number glued to the
- * notation's code ("21UBND-NC") gives no such mark. */
+ * notation's code ("21UBND-NC") gives no such mark; writing read as
+ * capitals that no code has still does. */
 static void hand_slot_print_in_word(void **st)
 {
     hand_slot s[HAND_MAX_SLOTS];
@@ -762,6 +763,10 @@ static void hand_slot_print_in_word(void **st)
     assert_int_equal(s[0].print_x, 640 + 330 * 2 / 11);
     assert_int_equal(slots_after_label("21UBND-NC", 300, 0.6f, "CÔNG VĂN", s), 1);
     assert_int_equal(s[0].print_x, 0);
+    /* writing read as capitals no code is spelled with, 5 characters of
+     * 14 ("ƒ4ØŒ2/QĐ-SKHCN" for 1483) */
+    assert_int_equal(slots_after_label("ƒ4ØŒ2/QĐ-SKHCN", 420, 0.5f, "QUYẾT ĐỊNH", s), 1);
+    assert_int_equal(s[0].print_x, 640 + 420 * 5 / 14);
     (void)st;
 }
 
@@ -979,8 +984,8 @@ static void superior_line_repaired(void **st)
 /* A Party committee's line with a letter misread ("ĐÌNH ỦY HẬU GIANG"),
  * too short a misread for "TỈNH ỦY" alone, is known whole with its
  * province, as a body's name one letter off in eight is; a stamp's
- * stroke before a line ("/BAN") is no part of the name, and leaves it to
- * be checked. */
+ * stroke before a line ("/BAN", "¿TỈNH") is no part of the name, and
+ * leaves it to be checked. */
 static void issuer_party_line_repaired(void **st)
 {
     static const struct {
@@ -990,6 +995,7 @@ static void issuer_party_line_repaired(void **st)
     } cases[] = {
         {{"ĐÌNH ỦY HẬU GIANG", "BAN TUYÊN GIÁO"}, "TỈNH ỦY HẬU GIANG BAN TUYÊN GIÁO", false},
         {{"TỈNH ỦY HẬU GIANG", "/BAN TUYÊN GIÁO"}, "TỈNH ỦY HẬU GIANG BAN TUYÊN GIÁO", true},
+        {{"¿TỈNH ỦY HẬU GIANG", "BAN TUYÊN GIÁO"}, "TỈNH ỦY HẬU GIANG BAN TUYÊN GIÁO", true},
         {{"TỈNH ỦY HẬU GIANG", "BAN TUYÊN GIÁO"}, "TỈNH ỦY HẬU GIANG BAN TUYÊN GIÁO", false},
         /* a line off by more than a letter in eight is kept as read */
         {{"ĐÌNH ÚC HẬU GIANG", "BAN TUYÊN GIÁO"}, "ĐÌNH ÚC HẬU GIANG BAN TUYÊN GIÁO", -1},
@@ -2191,6 +2197,34 @@ static void number_apart_from_separator(void **st)
     free_run(r);
 }
 
+/* A State document numbered `so`, dated `date`, titled `title`: its
+ * notation reads `want` (and the number's digits with it), flagged or
+ * not as `flag` says (-1: either). */
+static void expect_notation(const char *so, const char *date, const char *title, const char *want,
+                            int flag)
+{
+    run *r = state_doc(so, date, title);
+    extract(r);
+    assert_field(r, META_NOTATION, want);
+    char nn[64];
+    const char *digits = so + strcspn(so, " "); /* after the label */
+    digits += strcspn(digits, "0123456789");
+    snprintf(nn, sizeof nn, "%.*s/%s", (int)strspn(digits, "0123456789"), digits, want);
+    assert_field(r, META_NUMBER_NOTATION, nn);
+    if (flag >= 0)
+        assert_int_equal(flagged(r, META_NOTATION), flag);
+    free_run(r);
+}
+
+/* A State document whose number row `so` holds no "Số" label: no number. */
+static void expect_no_number(const char *so, const char *title)
+{
+    run *r = state_doc(so, DATE_QNG, title);
+    extract(r);
+    assert_false(r->m.has_number);
+    free_run(r);
+}
+
 /* A speck or quote before the label and "Sđ" for "Số" (the ố read as
  * đ) still start the number row; "Sđ" with a space after it is no label. */
 static void number_label_noise(void **st)
@@ -2210,10 +2244,10 @@ static void number_label_noise(void **st)
     assert_field(r, META_NOTATION, "CV/ĐUK");
     free_run(r);
 
-    r = state_doc("Sđ 694/BC-UBND", DATE_QNG, "BÁO CÁO");
-    extract(r);
-    assert_false(r->m.has_number);
-    free_run(r);
+    expect_no_number("Sđ 694/BC-UBND", "BÁO CÁO");
+    /* the S read as 8, with the label's colon; not a bare "80" */
+    expect_notation("8ô: 150/BGDĐT-QLĐT", DATE_QNG, "CÔNG VĂN", "BGDĐT-QLĐT", -1);
+    expect_no_number("80 150/BGDĐT-QLĐT", "CÔNG VĂN");
 
     /* the dash read as a plus (with the digit it touched, maybe): the
      * separator, the number to be checked */
@@ -2342,7 +2376,8 @@ static void notation_inner_separator_lost(void **st)
 }
 
 /* A notation without its format's inner separator lost one ("TTrBDVTU"
- * for "TTr/BDVTU"): read, but to be checked. */
+ * for "TTr/BDVTU"): read, but to be checked. A State one whose two codes
+ * are both known ("CTUBND": CT, then the issuer's UBND) is split. */
 static void notation_without_separator(void **st)
 {
     run *r = new_run();
@@ -2353,6 +2388,11 @@ static void notation_without_separator(void **st)
     assert_int_equal(r->m.number, 605);
     assert_true(flagged(r, META_NOTATION));
     free_run(r);
+
+    /* State: a type code, then the issuer's whole code, their "-" lost:
+     * split there, to be checked; not a run of letters that is neither */
+    expect_notation("Số: 954/CTUBND", DATE_QNG, "CHỈ THỊ", "CT-UBND", true);
+    expect_notation("Số: 954/CTXYZ", DATE_QNG, "CHỈ THỊ", "CTXYZ", true);
 }
 
 /* A word of prose run into the notation (two lower-case letters in a
@@ -2361,30 +2401,12 @@ static void notation_without_separator(void **st)
  * (TTr, TTg) is its own. */
 static void notation_glued_prose_cut(void **st)
 {
-    run *b = state_doc("Số: 1484/TB-SCTBà", DATE_QNG, "THÔNG BÁO");
-    extract(b);
-    assert_field(b, META_NOTATION, "TB-SCT");
-    assert_true(flagged(b, META_NOTATION));
-    free_run(b);
-
-    run *r = state_doc("Số: 190/2021/NQ-HĐNDTiền", DATE_QNG, "NGHỊ QUYẾT");
-    extract(r);
-    assert_field(r, META_NOTATION, "2021/NQ-HĐND");
-    assert_field(r, META_NUMBER_NOTATION, "190/2021/NQ-HĐND");
-    assert_true(flagged(r, META_NOTATION));
-    free_run(r);
-
-    r = state_doc("Số: 81/TTr-UBND-", DATE_QNG, "TỜ TRÌNH");
-    extract(r);
-    assert_field(r, META_NOTATION, "TTr-UBND");
-    assert_true(flagged(r, META_NOTATION));
-    free_run(r);
-
-    r = state_doc("Số: 12/2020/QĐ-TTg", "Hà Nội, ngày 05 tháng 02 năm 2020", "QUYẾT ĐỊNH");
-    extract(r);
-    assert_field(r, META_NOTATION, "2020/QĐ-TTg");
-    assert_false(flagged(r, META_NOTATION));
-    free_run(r);
+    expect_notation("Số: 1484/TB-SCTBà", DATE_QNG, "THÔNG BÁO", "TB-SCT", true);
+    expect_notation("Số: 190/2021/NQ-HĐNDTiền", DATE_QNG, "NGHỊ QUYẾT", "2021/NQ-HĐND", true);
+    expect_notation("Số: 81/TTr-UBND-", DATE_QNG, "TỜ TRÌNH", "TTr-UBND", true);
+    expect_notation("Số: 12/2020/QĐ-TTg", "Hà Nội, ngày 05 tháng 02 năm 2020", "QUYẾT ĐỊNH",
+                    "2020/QĐ-TTg", false);
+    (void)st;
 }
 
 /* A type code that is no abbreviation at all ("TI" for TTr) under a

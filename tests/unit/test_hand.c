@@ -203,6 +203,22 @@ static void gray_pen_between_print(void **state)
     pixDestroy(&p);
 }
 
+/* A gray form whose pen's "15" (gray level `pen >> 24`) runs by a stroke
+ * into the notation's black print, from x 400. */
+static PIX *pen_touching_print(l_uint32 pen)
+{
+    PIX *p = form_page(8);
+    BOX *notation = boxCreate(300, 150, 700, 120);
+    pixSetInRectArbitrary(p, notation, 238);
+    boxDestroy(&notation);
+    paint(p, "15", 300, 175, 60, pen, 0.2f);
+    BOX *dash = boxCreate(350, 215, 55, 4);
+    pixSetInRectArbitrary(p, dash, pen >> 24);
+    boxDestroy(&dash);
+    paint(p, "/UBND-VP", 400, 200, 40, 0x10101000, 0);
+    return p;
+}
+
 /* A gray scan whose writing the page's OCR read into the notation's
  * word ("15/UBND-VP"): the blank is open to the right, and the word's
  * reading puts the print's start inside the 5. The writing is the dark
@@ -224,22 +240,23 @@ static void gray_pen_into_print(void **state)
     s.box.x1 = 360;
     assert_int_equal(hand_read_slot(*state, p, DPI, &s, &w, buf, sizeof buf), 0);
     pixDestroy(&p);
-    /* the writing touches the print: the gaps beyond are the print's own,
-     * and nothing is read rather than the print with it */
-    p = form_page(8);
-    BOX *notation = boxCreate(300, 150, 700, 120);
-    pixSetInRectArbitrary(p, notation, 238);
-    boxDestroy(&notation);
-    paint(p, "15", 300, 175, 60, 0x30000000, 0.2f);
-    BOX *dash = boxCreate(350, 215, 55, 4);
-    pixSetInRectArbitrary(p, dash, 0x30);
-    boxDestroy(&dash);
-    paint(p, "/UBND-VP", 400, 200, 40, 0x10101000, 0);
+    /* the writing, as dark as the print, touches it: the gaps beyond are
+     * the print's own, and nothing is read rather than the print with it */
+    p = pen_touching_print(0x10000000);
     s = line_slot();
     s.bounded = false;
     s.box.x1 += 300;
     s.print_x = 330;
     assert_int_equal(hand_read_slot(*state, p, DPI, &s, &w, buf, sizeof buf), 0);
+    pixDestroy(&p);
+    /* lighter than the print (a gray scan's pen): the print starts where
+     * its dark cores do, near where the word's reading puts it, and the
+     * writing before it is read */
+    p = pen_touching_print(0x60000000);
+    s.print_x = 380;
+    assert_int_equal(hand_read_slot(*state, p, DPI, &s, &w, buf, sizeof buf), 1);
+    assert_string_equal(w.text, "15");
+    assert_true(w.box.x1 < 420); /* not over the print */
     pixDestroy(&p);
 }
 
