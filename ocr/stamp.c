@@ -499,6 +499,40 @@ static void wipe_leaders(PIX *gray, int x0, int y0, int x1, int y1, int dpi)
     pixDestroy(&ink);
 }
 
+/* On a colour page, what the colour wipe leaves of the stamp: the
+ * outlines of its strokes, whose colour JPEG blurred away (gray 190 and
+ * lighter on the corpus's tinted paper, against print's cores under 60).
+ * Left, they stand as ghosts of the stamp's letters, which the OCR reads
+ * into the issuer beside them. Inside the frame, everything as light as
+ * GHOST_LIGHT and more than GHOST_EDGE_PX from print's darker strokes
+ * (PRINT_CORE) goes, the paper with it, as on a gray page; print keeps
+ * its anti-aliased edges. */
+#define GHOST_LIGHT 170
+#define PRINT_CORE 120
+#define GHOST_EDGE_PX 2
+
+static void wipe_ghosts(PIX *gray, int x0, int y0, int x1, int y1)
+{
+    BOX *b = boxCreate(x0, y0, x1 - x0, y1 - y0);
+    PIX *crop = b ? pixClipRectangle(gray, b, NULL) : NULL;
+    boxDestroy(&b);
+    PIX *dark = crop ? pixThresholdToBinary(crop, PRINT_CORE) : NULL;
+    PIX *near = dark ? pixDilateBrick(NULL, dark, 2 * GHOST_EDGE_PX + 1, 2 * GHOST_EDGE_PX + 1)
+                     : NULL;
+    int wpl = pixGetWpl(gray);
+    l_uint32 *data = pixGetData(gray);
+    for (int y = 0; near && y < y1 - y0; y++) {
+        l_uint32 *line = data + (long)(y0 + y) * wpl;
+        const l_uint32 *nl = pixGetData(near) + (long)y * pixGetWpl(near);
+        for (int x = 0; x < x1 - x0; x++)
+            if (!GET_DATA_BIT(nl, x) && (int)GET_DATA_BYTE(line, x0 + x) >= GHOST_LIGHT)
+                SET_DATA_BYTE(line, x0 + x, 255);
+    }
+    pixDestroy(&crop);
+    pixDestroy(&dark);
+    pixDestroy(&near);
+}
+
 static int brightest(l_uint32 px)
 {
     l_int32 r, g, b;
@@ -697,6 +731,7 @@ void stamp_wipe(PIX *gray, PIX *color, const stamp_set *s)
         if (crop)
             wipe_dark_strokes(gray, x0, y0, crop, t);
         pixDestroy(&crop);
+        wipe_ghosts(gray, x0, y0, x1, y1);
         wipe_leaders(gray, x0, y0, x1, y1, s->dpi);
     }
 }

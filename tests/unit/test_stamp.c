@@ -351,6 +351,36 @@ static void wipe_dotted_field(void **state)
     pixDestroy(&gray);
 }
 
+/* The share of the pixels of `gray` in x0..x1, y0..y1 (mm) between
+ * `lo` and `hi`. */
+static double share_between(PIX *gray, double x0, double y0, double x1, double y1, int lo, int hi)
+{
+    long n = 0, in = 0;
+    for (int y = MM(y0); y < MM(y1); y++)
+        for (int x = MM(x0); x < MM(x1); x++, n++) {
+            l_uint32 v = 0;
+            pixGetPixel(gray, x, y, &v);
+            in += (int)v >= lo && (int)v <= hi;
+        }
+    return n ? (double)in / (double)n : 0;
+}
+
+/* JPEG blurs the colour of a stroke's edge away: what the colour wipe
+ * leaves of the stamp's letters is their outline, lighter than print but
+ * darker than the paper (the paper is 227 here). Next to none of it is
+ * left where the stamp's label was (6% of that box without this wipe). */
+static void wipe_leaves_no_ghost(void **state)
+{
+    (void)state;
+    PIX *p = paper();
+    header(p);
+    den_stamp(p, 20, 10, 0, BLUE);
+    PIX *gray = wiped_gray(p);
+    /* "DEN So:" at (23, 18), 4 mm tall, short of the header's print */
+    assert_true(share_between(gray, 23, 18, 40, 21.5, 120, 220) < 0.02);
+    pixDestroy(&gray);
+}
+
 /* A gray scan: the stamp's ink and the pen lose their colour but stay
  * lighter than black print (measured on gray scans: print's stroke cores
  * 10-40, the pen 65-90, the stamp 110-200). */
@@ -480,6 +510,7 @@ int main(void)
         cmocka_unit_test(frame_found), cmocka_unit_test(frame_cut_by_print),
         cmocka_unit_test(not_a_frame), cmocka_unit_test(wipe_keeps_print),
         cmocka_unit_test(wipe_reaches_past_bounds), cmocka_unit_test(wipe_dotted_field),
+        cmocka_unit_test(wipe_leaves_no_ghost),
         cmocka_unit_test(gray_frame_found_and_wiped), cmocka_unit_test(gray_frame_bottom_in_print),
         cmocka_unit_test(gray_not_a_frame), cmocka_unit_test(holds),
     };
