@@ -347,21 +347,16 @@ void ex_check_issuer_code(extract_ctx *c)
             glued = true;
     }
     size_t type_len = !fix && !party && b == 0 && !nota[e] ? type_glued(cs, x) : 0;
-    if (type_len && strlen(nota) < 64) {
-        char type[16] = "", sq[8], out[160] = "";
+    char out[256] = "";
+    if (type_len && strlen(nota) < sizeof out / 2) {
+        /* the type code, its dash, then the issuer's code */
+        char sq[8];
         memcpy(sq, x, type_len);
         sq[type_len] = '\0';
-        unsqueeze(type, sizeof type, sq);
-        snprintf(out, sizeof out, "%s-", type);
+        unsqueeze(out, sizeof out, sq);
+        strcat(out, "-");
         unsqueeze(out, sizeof out, x + type_len);
-        set_type_code(c, out, party);
-        c->code_from_name = true;
-        ex_set_notation(c, out, party, 0.6f);
-        free(cs);
-        return;
-    }
-    char out[256];
-    if ((fix || colon != (size_t)-1) && strlen(nota) < sizeof out / 2) {
+    } else if ((fix || colon != (size_t)-1) && strlen(nota) < sizeof out / 2) {
         /* the notation up to the segment, a ':' for "-" set right */
         memcpy(out, nota, b);
         out[b] = '\0';
@@ -381,7 +376,10 @@ void ex_check_issuer_code(extract_ctx *c)
         } else
             strncat(out, nota + b, e - b);
         strcat(out, nota + e);
-        if (colon != (size_t)-1)
+    }
+    if (out[0]) {
+        /* the type code's separator set right here */
+        if (type_len || colon != (size_t)-1)
             set_type_code(c, out, party);
         c->code_from_name = true;
         ex_set_notation(c, out, party, 0.6f);

@@ -81,18 +81,23 @@ static PIX *blue_ink(PIX *crop, int share)
     return m;
 }
 
+/* The darkest ink of the gray `gray` (its 0.5% rank) and its paper (the
+ * 70% rank: a blank is mostly paper); false without a histogram. */
+static bool ink_and_paper(PIX *gray, l_float32 *ink, l_float32 *paper)
+{
+    NUMA *na = pixGetGrayHistogram(gray, 1);
+    bool ok = na && numaHistogramGetValFromRank(na, 0.005f, ink) == 0 &&
+              numaHistogramGetValFromRank(na, 0.7f, paper) == 0;
+    numaDestroy(&na);
+    return ok;
+}
+
 /* 1 bpp mask of ink darker than halfway from the ink to the paper of a
  * gray crop, or NULL when there is no contrast. */
 static PIX *dark_ink(PIX *gray)
 {
-    NUMA *na = pixGetGrayHistogram(gray, 1);
-    if (!na)
-        return NULL;
     l_float32 ink = 0, paper = 0;
-    numaHistogramGetValFromRank(na, 0.005f, &ink);
-    numaHistogramGetValFromRank(na, 0.7f, &paper);
-    numaDestroy(&na);
-    if (paper - ink < 60)
+    if (!ink_and_paper(gray, &ink, &paper) || paper - ink < 60)
         return NULL;
     return pixThresholdToBinary(gray, (int)((ink + paper) / 2));
 }
@@ -612,16 +617,9 @@ static bool cut_at_gap(PIX *mask, int from, int until, int gap)
  * the print there. */
 static bool cut_at_print(PIX *mask, PIX *crop, int from, int slack)
 {
-    if (pixGetDepth(crop) != 8)
-        return false;
-    NUMA *na = pixGetGrayHistogram(crop, 1);
     l_float32 ink = 0, paper = 0;
-    if (!na || numaHistogramGetValFromRank(na, 0.005f, &ink) != 0 ||
-        numaHistogramGetValFromRank(na, 0.7f, &paper) != 0) {
-        numaDestroy(&na);
+    if (pixGetDepth(crop) != 8 || !ink_and_paper(crop, &ink, &paper))
         return false;
-    }
-    numaDestroy(&na);
     int core = (int)(ink + (paper - ink) * PRINT_CORE_SHARE);
     int w = pixGetWidth(crop), h = pixGetHeight(crop), wpl = pixGetWpl(crop);
     const l_uint32 *data = pixGetData(crop);

@@ -85,6 +85,16 @@ static run *state_doc(const char *so, const char *date, const char *title)
     return r;
 }
 
+/* A State header whose number row holds "Số:" at x 480 and nothing
+ * else yet, under the date line of Quảng Ngãi. */
+static run *blank_row(void)
+{
+    run *r = new_run();
+    bld_state_header(&r->page[0], UBND_QNG, NULL, DATE_QNG);
+    bld_text(&r->page[0], 480, 420, "Số:");
+    return r;
+}
+
 /* ---- number and notation ---- */
 
 static void number_state(void **st)
@@ -149,9 +159,7 @@ static void number_with_spaces(void **st)
 /* "Số:   24   /TTr-UBND": the pen filled a gap left in the print. */
 static void number_handwritten_gap(void **st)
 {
-    run *r = new_run();
-    bld_state_header(&r->page[0], UBND_QNG, NULL, DATE_QNG);
-    bld_text(&r->page[0], 480, 420, "Số:");
+    run *r = blank_row();
     bld_word_at(&r->page[0], "24", 620, 405, 70, 70, 0.93f, 0);
     bld_text(&r->page[0], 800, 420, "/TTr-UBND");
     bld_title_subject(&r->page[0], "TỜ TRÌNH", NULL);
@@ -608,9 +616,7 @@ static void hand_slots_year_keyword_misread(void **st)
  * bounds the blank, so a gray page's dark writing in it is read. */
 static void hand_slot_before_code_word(void **st)
 {
-    run *r = new_run();
-    bld_state_header(&r->page[0], UBND_QNG, NULL, DATE_QNG);
-    bld_text(&r->page[0], 480, 420, "Số:");
+    run *r = blank_row();
     bld_word_at(&r->page[0], "20⁄4", 600, 405, 110, 60, 0.4f, 0);
     bld_text(&r->page[0], 760, 420, "UBND-KGVX");
     bld_title_subject(&r->page[0], "CÔNG VĂN", NULL);
@@ -651,9 +657,7 @@ static void hand_slot_before_bare_notation(void **st)
  * from the notation is print and still bounds it. */
 static void hand_slot_over_misread(void **st)
 {
-    run *r = new_run();
-    bld_state_header(&r->page[0], UBND_QNG, NULL, DATE_QNG);
-    bld_text(&r->page[0], 480, 420, "Số:");
+    run *r = blank_row();
     bld_word_at(&r->page[0], "/Z", 640, 410, 60, 60, 0.3f, 0);
     bld_text(&r->page[0], 760, 420, "/QĐ-STC");
     bld_title_subject(&r->page[0], "QUYẾT ĐỊNH", NULL);
@@ -666,9 +670,7 @@ static void hand_slot_over_misread(void **st)
     assert_true(s[0].line_y0 >= 405 && s[0].line_y1 <= 475);
     free_run(r);
 
-    r = new_run();
-    bld_state_header(&r->page[0], UBND_QNG, NULL, DATE_QNG);
-    bld_text(&r->page[0], 480, 420, "Số:");
+    r = blank_row();
     bld_word_at(&r->page[0], "/", 700, 420, 16, 40, 0.9f, 0);
     bld_text(&r->page[0], 720, 420, "QĐ-STC");
     bld_title_subject(&r->page[0], "QUYẾT ĐỊNH", NULL);
@@ -682,14 +684,12 @@ static void hand_slot_over_misread(void **st)
  * together, or a lone "/" for 337): the blank runs on to the notation's
  * own word, so the second reading sees every digit; the number read so
  * far is short and flagged, the notation is the print's. A year is the
- * notation's ("15/2024/NĐ-CP"), and so is a "/" alone before a bare code. */
+ * notation's ("15/2024/NĐ-CP"). */
 static void hand_seven_read_as_separator(void **st)
 {
     static const char *const writing[][2] = {{"36", "/2"}, {"36/2", NULL}, {"33", "/"}};
     for (size_t i = 0; i < sizeof writing / sizeof *writing; i++) {
-        run *r = new_run();
-        bld_state_header(&r->page[0], UBND_QNG, NULL, DATE_QNG);
-        bld_text(&r->page[0], 480, 420, "Số:");
+        run *r = blank_row();
         bld_word_at(&r->page[0], writing[i][0], 600, 405, 70, 60, 0.5f, 0);
         if (writing[i][1])
             bld_word_at(&r->page[0], writing[i][1], 690, 405, 40, 60, 0.4f, 0);
@@ -720,9 +720,7 @@ static void hand_seven_read_as_separator(void **st)
 static size_t slots_after_label(const char *word, int width, float conf, const char *title,
                                 hand_slot *s)
 {
-    run *r = new_run();
-    bld_state_header(&r->page[0], UBND_QNG, NULL, DATE_QNG);
-    bld_text(&r->page[0], 480, 420, "Số:");
+    run *r = blank_row();
     bld_word_at(&r->page[0], word, 640, 410, width, 60, conf, 0);
     bld_title_subject(&r->page[0], title, NULL);
     size_t n = extract_hand_slots(&r->page[0], s);
