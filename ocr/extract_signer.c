@@ -133,12 +133,24 @@ static const char *surname_spelling(const char *w)
     return match && !tie ? match : w;
 }
 
+/* Given and middle names a letter off a surname, marks aside ("Ngọc" and
+ * Ngô, "Xuân" and Quan, "Thịnh" and Trịnh): read whole with their marks,
+ * they are these names, the name's surname lost before them, and no
+ * misread surname. */
+static const char *const names_near_surnames[] = {
+    "Ngọc", "Xuân", "Quang", "Hùng", "Trung", "Hạnh", "Phúc", "Hưng", "Thịnh", "Khắc", "Tiến",
+    "Hiệp", "Kiên", "Luân", "Nhung", "Khang", "Thuận", "Trâm", "Tiên", "Nguyệt", "Khải", "Thuấn",
+};
+
 /* The surname a misread word stands for: one letter off exactly one
  * surname, marks and case aside ("Clâu" for Châu, "Lưưng" for Lương,
  * "TrẦa" for Trần), for words of four letters or more. NULL otherwise
  * ("Cau" is as near Cao, Châu and Cầm). */
 static const char *misread_surname(const char *word)
 {
+    for (size_t k = 0; k < sizeof names_near_surnames / sizeof names_near_surnames[0]; k++)
+        if (strcmp(word, names_near_surnames[k]) == 0)
+            return NULL;
     char *g = vn_fold(word);
     const char *match = NULL;
     bool several = false;
@@ -193,14 +205,28 @@ static bool in_surnames(const char *s)
 /* The surname a word outside a name's run stands for, the run's own
  * first word being none, nor a misread one: the word's letters those of
  * a surname ("Hũỳnh" dropped as unreadable), or a letter off one
- * ("luỳnh", not capitalised for the seal's ring through its "H"). NULL
- * when none. */
+ * ("luỳnh", not capitalised for the seal's ring through its "H"), once
+ * any punctuation in it is left out. NULL when none. */
 static const char *lost_surname(const char *word, const char *first)
 {
     if (in_surnames(surname_spelling(first)) || misread_surname(first))
         return NULL;
-    const char *s = surname_spelling(word);
-    return in_surnames(s) ? s : misread_surname(word);
+    /* a name has no punctuation: what the OCR read as such inside the
+     * word is a stroke across it (the seal's ring through the "N" of
+     * "T;guyễn"), left out */
+    char *letters = strdup(word);
+    if (!letters)
+        return NULL;
+    char *to = letters;
+    for (const char *p = word; *p; p++)
+        if ((unsigned char)*p >= 0x80 || !ispunct((unsigned char)*p))
+            *to++ = *p;
+    *to = '\0';
+    const char *s = surname_spelling(letters);
+    if (!in_surnames(s))
+        s = misread_surname(letters);
+    free(letters);
+    return s;
 }
 
 /* Whether the name's first word is one of the surnames. */
