@@ -386,6 +386,8 @@ static void zone_group(const page_layout *pl, mark_state *st, const char *t, con
  * alone: there a short capital group that is not read as a mark is one
  * misread (a grey or photocopied stamp: "K HẤI", "MAI"), matched to the
  * nearest name if one is near, and makes "no mark" unsure in any case. */
+static bool den_stamp_text(const char *text);
+
 static void scan_row(extract_ctx *c, const lay_row *r, mark_state *st, int number_y0, bool zone)
 {
     const page_layout *pl = &c->pages[0];
@@ -401,9 +403,11 @@ static void scan_row(extract_ctx *c, const lay_row *r, mark_state *st, int numbe
             float conf = 0, red = 0;
             layout_span_box(pl, r, a, b, &box, &conf);
             float max_conf = 0;
+            bool stamped = false;
             for (size_t j = a; j < b; j++) {
                 const lay_word *w = lay_at(pl, r, j);
                 red = w->red > red ? w->red : red;
+                stamped |= w->stamp;
                 if (!w->stamp && !w->noise && w->conf > max_conf)
                     max_conf = w->conf;
             }
@@ -424,6 +428,16 @@ static void scan_row(extract_ctx *c, const lay_row *r, mark_state *st, int numbe
                 st->doubt = true;
             } else if (k < 0 && zone) {
                 zone_group(pl, st, t, &box, up, max_conf);
+            } else if (k < 0 && c->colourless && box.y1 < number_y0 && max_conf < 0.5f &&
+                       !stamped && !den_stamp_text(t) && (box.x0 + box.x1) / 2 < pl->split_x &&
+                       mark_sized(&box, pl->dpi)) {
+                /* nothing read over the header on the left of a page
+                 * without colour, of a stamp's size: an urgency stamp,
+                 * black there as the print and often turned, reads as
+                 * noise; "no mark" is no longer sure */
+                st->doubt = true;
+                log_debug("extract: noise of a mark's size over the header \"%s\": marks unsure",
+                          t);
             }
             free(t);
         }

@@ -263,6 +263,8 @@ int ocr_recognize(ocr_engine *e, PIX *pix, int dpi, ocr_page_text *out, sohoa_er
     }
     int rc = collect_words(e->ocr, out, err);
     TessBaseAPIClear(e->ocr);
+    if (rc == 0 && ocr_page_drop_doubled(out) != 0)
+        rc = err_set(err, SOHOA_EWORK, "out of memory sorting OCR words");
     return rc;
 }
 

@@ -1,7 +1,11 @@
 #include "words.h"
 
+#include <math.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "vntext.h"
 
 static int grow(void **items, size_t *cap, size_t n, size_t size)
 {
@@ -79,4 +83,81 @@ int ocr_page_copy(ocr_page_text *dst, const ocr_page_text *src)
             return -1;
         }
     return 0;
+}
+
+static int overlap(int a0, int a1, int b0, int b1)
+{
+    return (a1 < b1 ? a1 : b1) - (a0 > b0 ? a0 : b0);
+}
+
+/* Whether words a and b (folded fa, fb) are one read twice. */
+static bool read_twice(const ocr_word *a, const ocr_word *b, const char *fa, const char *fb)
+{
+    if (a->block != b->block || a->line == b->line)
+        return false;
+    int ha = a->line_box.y1 - a->line_box.y0, hb = b->line_box.y1 - b->line_box.y0;
+    if (2 * overlap(a->line_box.y0, a->line_box.y1, b->line_box.y0, b->line_box.y1) <
+        (ha < hb ? ha : hb))
+        return false;
+    int wa = a->box.x1 - a->box.x0, wb = b->box.x1 - b->box.x0;
+    if (abs((a->box.x0 + a->box.x1) - (b->box.x0 + b->box.x1)) > 2 * (wa > wb ? wa : wb))
+        return false;
+    size_t la = strlen(fa), lb = strlen(fb);
+    int d = vn_edit_distance(fa, fb, 1);
+    return d == 0 || (d == 1 && (la < lb ? la : lb) >= 3);
+}
+
+/* Two readings this near in confidence are as sure. */
+#define AS_SURE 0.1f
+
+static long area(const ocr_box *b)
+{
+    return (long)(b->x1 - b->x0) * (b->y1 - b->y0);
+}
+
+/* Two lines are one read twice when at least this many of their words
+ * are: two rows of a header set one under the other can have a word
+ * alike at one place ("ĐẢNG BỘ TỈNH …" over "ĐẢNG ỦY KHỐI …"), never
+ * three. */
+#define TWICE_MIN_WORDS 3
+
+int ocr_page_drop_doubled(ocr_page_text *pt)
+{
+    size_t n = pt->nwords, np = 0;
+    char **fold = calloc(n ? n : 1, sizeof *fold);
+    bool *drop = calloc(n ? n : 1, sizeof *drop);
+    size_t(*pair)[2] = calloc(n ? n : 1, sizeof *pair);
+    int rc = fold && drop && pair ? 0 : -1;
+    for (size_t i = 0; rc == 0 && i < n; i++)
+        if (!(fold[i] = vn_fold(pt->words[i].text)))
+            rc = -1;
+    /* each word's likeliest twin: the first alike on another line */
+    for (size_t i = 0; rc == 0 && i < n && np < n; i++)
+        for (size_t j = i + 1; j < n; j++)
+            if (read_twice(&pt->words[i], &pt->words[j], fold[i], fold[j])) {
+                pair[np][0] = i;
+                pair[np++][1] = j;
+                break;
+            }
+    for (size_t p = 0; p < np; p++) {
+        const ocr_word *a = &pt->words[pair[p][0]], *b = &pt->words[pair[p][1]];
+        size_t same = 0;
+        for (size_t q = 0; q < np; q++)
+            same += pt->words[pair[q][0]].line == a->line &&
+                    pt->words[pair[q][1]].line == b->line;
+        if (same < TWICE_MIN_WORDS || drop[pair[p][0]] || drop[pair[p][1]])
+            continue;
+        bool keep_a = fabsf(a->conf - b->conf) > AS_SURE ? a->conf > b->conf
+                                                          : area(&a->box) >= area(&b->box);
+        drop[pair[p][keep_a ? 1 : 0]] = true;
+    }
+    for (size_t i = n; rc == 0 && i-- > 0;)
+        if (drop[i])
+            ocr_page_remove_word(pt, i);
+    for (size_t i = 0; fold && i < n; i++)
+        free(fold[i]);
+    free(fold);
+    free(drop);
+    free(pair);
+    return rc;
 }

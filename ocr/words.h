@@ -65,6 +65,16 @@ void ocr_page_remove_word(ocr_page_text *pt, size_t i);
 /* Appends a copy of `m` (text duplicated when not NULL). */
 int ocr_page_add_mark(ocr_page_text *pt, const ocr_mark_region *m);
 
+/* Drops the words the engine read twice: now and then Tesseract makes two
+ * lines of its block out of one printed line, lying over each other, and
+ * reads the line's words in both (some with boxes squeezed off their
+ * ink). A word is read twice when a word of another line of its block
+ * over the same row, at the same place, has its letters (or a letter
+ * more or less), and three words or more of the two lines are; the copy
+ * kept is the surer one, or of two about as sure (within 0.1), the one
+ * with the larger box. Returns -1 on ENOMEM (nothing dropped). */
+int ocr_page_drop_doubled(ocr_page_text *pt);
+
 /* A deep copy of `src` into `dst` (overwritten). Returns 0, or -1 on
  * ENOMEM with `dst` left empty. */
 int ocr_page_copy(ocr_page_text *dst, const ocr_page_text *src);

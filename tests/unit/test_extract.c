@@ -1267,6 +1267,40 @@ static void colourless_document_secrecy_unsure(void **st)
     free_run(r);
 }
 
+/* Without colour, an urgency stamp over the header on the left is as
+ * black as the print and often turned: read as noise, of a stamp's size,
+ * "no urgency" is not sure. A speck there, or a colour page (where the
+ * stamp would be red), leaves it sure. */
+/* Whether urgency is left for the clerk to check on a State document,
+ * with its red seal or without colour, with the words `noise` read
+ * (at 0.2) over its header on the left, `h` px tall. */
+static bool urgency_checked(bool seal, const char *noise, int h)
+{
+    run *r = state_doc("Số: 09/TTr-UBND", DATE_QNG, "TỜ TRÌNH");
+    if (seal)
+        add_seal(r);
+    bld_line_no++;
+    char *copy = strdup(noise);
+    int x = 300;
+    for (char *t = strtok(copy, " "); t; t = strtok(NULL, " ")) {
+        bld_word_at(&r->page[0], t, x, 70, h * (int)strlen(t) / 2 + 10, h, 0.2f, 0);
+        x += h * (int)strlen(t) / 2 + 30;
+    }
+    free(copy);
+    extract(r);
+    assert_null(S(r, META_URGENCY));
+    bool checked = r->m.review[META_URGENCY];
+    free_run(r);
+    return checked;
+}
+
+static void colourless_noise_over_header(void **st)
+{
+    assert_true(urgency_checked(false, "t NÓ Thy,", 60));
+    assert_false(urgency_checked(false, "ẻ", 20));
+    assert_false(urgency_checked(true, "t NÓ Thy,", 60));
+}
+
 /* A red region under Số that OCR could not read may be MẬT. */
 static void red_region_reported(void **st)
 {
@@ -3060,6 +3094,7 @@ int main(void)
         cmocka_unit_test(marks_urgency_secrecy),
         cmocka_unit_test(body_words_not_marks),
         cmocka_unit_test(colourless_document_secrecy_unsure),
+        cmocka_unit_test(colourless_noise_over_header),
         cmocka_unit_test(red_region_urgency_unsure),
         cmocka_unit_test(red_region_read_in_part),
         cmocka_unit_test(red_region_two_marks),
