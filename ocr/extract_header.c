@@ -832,8 +832,14 @@ void ex_find_issuer(extract_ctx *c)
         }
     float conf = 0;
     char *issuer = join_lines(l, last_body, n, &conf);
-    if (issuer && (lex_sector_short(issuer) || !body_name_whole(issuer)) && conf > 0.6f)
+    /* a body is named from its head noun, as its superior is: one without
+     * ("PHỐ HÀ", the middle of a line a stamp cut) is a piece to check */
+    char *fi = issuer ? vn_fold(issuer) : NULL;
+    if (issuer &&
+        (lex_sector_short(issuer) || !body_name_whole(issuer) || (fi && !lex_starts_body(fi))) &&
+        conf > 0.6f)
         conf = 0.6f;
+    free(fi);
     if (issuer)
         set_body(c, META_ISSUER, issuer, conf);
     else

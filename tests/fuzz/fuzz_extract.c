@@ -57,10 +57,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             ocr_mark_region m = {.box = {x, y, x + w, y + h}, .red = red, .text = text, .conf = conf};
             ocr_page_add_mark(&pages[page], &m);
         } else if (text[0]) {
-            ocr_word wd = {.text = text, .box = {x, y, x + w, y + h}, .conf = conf, .red = red};
+            /* two lines over one row now and then: the engine reading
+             * a line twice */
+            ocr_word wd = {.text = text,
+                           .box = {x, y, x + w, y + h},
+                           .conf = conf,
+                           .red = red,
+                           .line = (x / 10) & 1,
+                           .line_box = {0, y, 2480, y + h}};
             ocr_page_add_word(&pages[page], &wd);
         }
     }
+    for (int i = 0; i < 2; i++)
+        ocr_page_drop_doubled(&pages[i]);
     extract_options o = extract_defaults();
     o.now = 1772323200;
     doc_metadata m = {0};

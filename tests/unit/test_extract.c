@@ -871,6 +871,28 @@ static void issuer_and_superior(void **st)
     free_run(r);
 }
 
+/* A body is named from its head noun (SỞ, ỦY BAN, BAN ...): the piece of
+ * a line a stamp left ("PHỐ HÀ" of "UBND THÀNH PHỐ HÀ NỘI") is no issuer
+ * to trust. */
+static void issuer_without_head_noun(void **st)
+{
+    run *r = new_run();
+    const char *piece[] = {"PHỐ HÀ", NULL};
+    bld_state_header(&r->page[0], piece, "Số: 106/BC-TTT", "Hà Nội, ngày 28 tháng 9 năm 2012");
+    extract(r);
+    assert_field(r, META_ISSUER, "PHỐ HÀ");
+    assert_true(flagged(r, META_ISSUER));
+    free_run(r);
+
+    r = new_run();
+    const char *whole[] = {"THANH TRA TỈNH", NULL};
+    bld_state_header(&r->page[0], whole, "Số: 106/BC-TTT", "Hà Nội, ngày 28 tháng 9 năm 2012");
+    extract(r);
+    assert_field(r, META_ISSUER, "THANH TRA TỈNH");
+    assert_false(flagged(r, META_ISSUER));
+    free_run(r);
+}
+
 /* One body over two lines: no superior. OCR without diacritics is
  * restored from the vocabulary. */
 static void issuer_single_body_repaired(void **st)
@@ -3078,6 +3100,7 @@ int main(void)
         cmocka_unit_test(hand_slot_before_bare_notation),
         cmocka_unit_test(hand_slot_before_code_word),
         cmocka_unit_test(issuer_and_superior),
+        cmocka_unit_test(issuer_without_head_noun),
         cmocka_unit_test(issuer_word_across_seam),
         cmocka_unit_test(lex_name_completion),
         cmocka_unit_test(issuer_single_body_repaired),
