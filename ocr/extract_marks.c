@@ -380,14 +380,20 @@ static void zone_group(const page_layout *pl, mark_state *st, const char *t, con
               box->x1, box->y1, max_conf, why);
 }
 
+static bool den_stamp_text(const char *text)
+{
+    char *f = text ? vn_fold(text) : NULL;
+    bool stamp = f && (strstr(f, "den") || strstr(f, "ngay") || strstr(f, "chuyen"));
+    free(f);
+    return stamp;
+}
+
 /* Groups of a row separated by wide gaps (a boxed mark stands apart).
  * `zone`: the row lies in the mark zone, between the number / date rows
  * and the title, where a header has nothing else in capitals standing
  * alone: there a short capital group that is not read as a mark is one
  * misread (a grey or photocopied stamp: "K HẤI", "MAI"), matched to the
  * nearest name if one is near, and makes "no mark" unsure in any case. */
-static bool den_stamp_text(const char *text);
-
 static void scan_row(extract_ctx *c, const lay_row *r, mark_state *st, int number_y0, bool zone)
 {
     const page_layout *pl = &c->pages[0];
@@ -443,14 +449,6 @@ static void scan_row(extract_ctx *c, const lay_row *r, mark_state *st, int numbe
         }
         a = b;
     }
-}
-
-static bool den_stamp_text(const char *text)
-{
-    char *f = text ? vn_fold(text) : NULL;
-    bool stamp = f && (strstr(f, "den") || strstr(f, "ngay") || strstr(f, "chuyen"));
-    free(f);
-    return stamp;
 }
 
 /* Whether `b` lies in the clerk's ĐẾN stamp (35 × 50 mm, standards §5)

@@ -90,9 +90,19 @@ static int overlap(int a0, int a1, int b0, int b1)
     return (a1 < b1 ? a1 : b1) - (a0 > b0 ? a0 : b0);
 }
 
-/* Whether words a and b (folded fa, fb) are one read twice. */
-static bool read_twice(const ocr_word *a, const ocr_word *b, const char *fa, const char *fb)
+/* The fold of word i, made when first asked for (most words meet no
+ * other at their place); NULL on ENOMEM. */
+static const char *fold_of(const ocr_page_text *pt, char **fold, size_t i)
 {
+    if (!fold[i])
+        fold[i] = vn_fold(pt->words[i].text);
+    return fold[i];
+}
+
+/* Whether words i and j of the page are one read twice; *oom on ENOMEM. */
+static bool read_twice(const ocr_page_text *pt, char **fold, size_t i, size_t j, bool *oom)
+{
+    const ocr_word *a = &pt->words[i], *b = &pt->words[j];
     if (a->block != b->block || a->line == b->line)
         return false;
     int ha = a->line_box.y1 - a->line_box.y0, hb = b->line_box.y1 - b->line_box.y0;
@@ -102,6 +112,11 @@ static bool read_twice(const ocr_word *a, const ocr_word *b, const char *fa, con
     int wa = a->box.x1 - a->box.x0, wb = b->box.x1 - b->box.x0;
     if (abs((a->box.x0 + a->box.x1) - (b->box.x0 + b->box.x1)) > 2 * (wa > wb ? wa : wb))
         return false;
+    const char *fa = fold_of(pt, fold, i), *fb = fold_of(pt, fold, j);
+    if (!fa || !fb) {
+        *oom = true;
+        return false;
+    }
     size_t la = strlen(fa), lb = strlen(fb);
     int d = vn_edit_distance(fa, fb, 1);
     return d == 0 || (d == 1 && (la < lb ? la : lb) >= 3);
@@ -127,18 +142,16 @@ int ocr_page_drop_doubled(ocr_page_text *pt)
     char **fold = calloc(n ? n : 1, sizeof *fold);
     bool *drop = calloc(n ? n : 1, sizeof *drop);
     size_t(*pair)[2] = calloc(n ? n : 1, sizeof *pair);
-    int rc = fold && drop && pair ? 0 : -1;
-    for (size_t i = 0; rc == 0 && i < n; i++)
-        if (!(fold[i] = vn_fold(pt->words[i].text)))
-            rc = -1;
+    bool oom = !(fold && drop && pair);
     /* each word's likeliest twin: the first alike on another line */
-    for (size_t i = 0; rc == 0 && i < n && np < n; i++)
-        for (size_t j = i + 1; j < n; j++)
-            if (read_twice(&pt->words[i], &pt->words[j], fold[i], fold[j])) {
+    for (size_t i = 0; !oom && i < n && np < n; i++)
+        for (size_t j = i + 1; j < n && !oom; j++)
+            if (read_twice(pt, fold, i, j, &oom)) {
                 pair[np][0] = i;
                 pair[np++][1] = j;
                 break;
             }
+    int rc = oom ? -1 : 0;
     for (size_t p = 0; p < np; p++) {
         const ocr_word *a = &pt->words[pair[p][0]], *b = &pt->words[pair[p][1]];
         size_t same = 0;

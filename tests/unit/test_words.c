@@ -77,23 +77,33 @@ static void add_row(ocr_page_text *pt, int line, int y, const placed *w, size_t 
         add(pt, w[i].text, line, y, y + 30, w[i].x0, y + 2, w[i].x1, y + 28, conf);
 }
 
-/* Words alike that are not one read twice: the same word on the next
- * row, in the other column of the same row, twice in one line, and
- * another word over the same place (a stamp's label over print). */
+/* Words alike that are not one read twice, each case three words over
+ * three (as many as make a line read twice): the same words on the next
+ * row, in the other column of the same row, twice in one line, and other
+ * words at the same place (a stamp's labels over print). */
 static void alike_words_stay(void **state)
 {
     (void)state;
-    ocr_page_text pt = {0};
-    add_row(&pt, 1, 100, (const placed[]){{"hạn", 400, 440}}, 1, 0.9f);
-    add_row(&pt, 2, 160, (const placed[]){{"hạn", 402, 442}}, 1, 0.9f);
-    add_row(&pt, 3, 220, (const placed[]){{"ngày", 420, 480}}, 1, 0.9f);
-    add_row(&pt, 4, 222, (const placed[]){{"ngày", 1100, 1160}}, 1, 0.9f);
-    add_row(&pt, 5, 300, (const placed[]){{"đoạn", 500, 560}, {"đoạn", 570, 630}}, 2, 0.9f);
-    add_row(&pt, 6, 400, (const placed[]){{"Số:", 500, 560}}, 1, 0.9f);
-    add_row(&pt, 7, 402, (const placed[]){{"ĐẾN", 505, 565}}, 1, 0.5f);
-    assert_int_equal(ocr_page_drop_doubled(&pt), 0);
-    assert_int_equal(pt.nwords, 8);
-    ocr_page_text_free(&pt);
+    const placed three[] = {{"hạn", 400, 440}, {"giai", 460, 520}, {"đoạn", 540, 600}};
+    const placed far[] = {{"hạn", 1100, 1140}, {"giai", 1160, 1220}, {"đoạn", 1240, 1300}};
+    const placed others[] = {{"Số", 402, 442}, {"ngày", 462, 522}, {"Chuyển", 542, 602}};
+    struct {
+        int line2, y2;
+        const placed *second;
+    } cases[] = {
+        {2, 160, three},  /* the next row */
+        {2, 102, far},    /* the other column */
+        {1, 100, three},  /* one line */
+        {2, 102, others}, /* other words */
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        ocr_page_text pt = {0};
+        add_row(&pt, 1, 100, three, 3, 0.9f);
+        add_row(&pt, cases[k].line2, cases[k].y2, cases[k].second, 3, 0.9f);
+        assert_int_equal(ocr_page_drop_doubled(&pt), 0);
+        assert_int_equal(pt.nwords, 6);
+        ocr_page_text_free(&pt);
+    }
 }
 
 /* Short words must match exactly: "là" and "lá" read at one place on
