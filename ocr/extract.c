@@ -376,43 +376,53 @@ hand_slot *ex_add_slot(extract_ctx *c, hand_slot_kind kind, int x0, int x1, cons
 }
 
 /* The number and the date of the first page alone, as the second readings
- * need them (extract_hand_slots, extract_date_doubt): `c` is set up over
- * `pl`, `opt` and `scratch`, which the caller frees. */
-static bool header_only(const ocr_page_text *page, extract_ctx *c, page_layout *pl,
-                        extract_options *opt, doc_metadata *scratch)
-{
-    if (!page || page->nwords == 0)
-        return false;
-    *opt = extract_defaults();
-    *scratch = (doc_metadata){0};
-    if (layout_build(pl, page) != 0)
-        return false;
-    *c = (extract_ctx){.opt = opt, .npages = 1, .out = scratch, .raw0 = page, .pages = pl};
-    c->number_row = c->date_row = c->title_row = c->subject_end = EX_NONE;
-    c->type_from_title = -1;
-    ex_find_number(c);
-    ex_find_date(c);
-    return true;
-}
-
-size_t extract_hand_slots(const ocr_page_text *page, hand_slot *slots)
-{
+ * need them (extract_hand_slots, extract_date_doubt, extract_number_lost):
+ * the context `c` over its own layout, options and scratch output. */
+typedef struct header_read {
     extract_options opt;
     doc_metadata scratch;
     page_layout pl;
     extract_ctx c;
-    if (!header_only(page, &c, &pl, &opt, &scratch))
+} header_read;
+
+static bool header_only(const ocr_page_text *page, header_read *h)
+{
+    if (!page || page->nwords == 0)
+        return false;
+    h->opt = extract_defaults();
+    h->scratch = (doc_metadata){0};
+    if (layout_build(&h->pl, page) != 0)
+        return false;
+    h->c = (extract_ctx){
+        .opt = &h->opt, .npages = 1, .out = &h->scratch, .raw0 = page, .pages = &h->pl};
+    h->c.number_row = h->c.date_row = h->c.title_row = h->c.subject_end = EX_NONE;
+    h->c.type_from_title = -1;
+    ex_find_number(&h->c);
+    ex_find_date(&h->c);
+    return true;
+}
+
+static void header_free(header_read *h)
+{
+    layout_free(&h->pl);
+    meta_free(&h->scratch);
+}
+
+size_t extract_hand_slots(const ocr_page_text *page, hand_slot *slots)
+{
+    header_read h;
+    if (!header_only(page, &h))
         return 0;
-    layout_free(&pl);
-    meta_free(&scratch);
-    for (size_t i = 0; i < c.nslots; i++) {
-        slots[i] = c.slots[i];
+    header_free(&h);
+    const extract_ctx *c = &h.c;
+    for (size_t i = 0; i < c->nslots; i++) {
+        slots[i] = c->slots[i];
         if (slots[i].box.y1 > page->height)
             slots[i].box.y1 = page->height;
         if (slots[i].box.x1 > page->width)
             slots[i].box.x1 = page->width;
     }
-    return c.oom ? 0 : c.nslots;
+    return c->oom ? 0 : c->nslots;
 }
 
 /* How far the date line's band reaches above and below its words, in
@@ -426,27 +436,26 @@ typedef enum { DATE_NO_LINE, DATE_READ, DATE_PEN, DATE_NONE } date_state;
 
 static date_state read_date_line(const ocr_page_text *page, ocr_box *region)
 {
-    extract_options opt;
-    doc_metadata scratch;
-    page_layout pl;
-    extract_ctx c;
-    if (!header_only(page, &c, &pl, &opt, &scratch))
+    header_read h;
+    if (!header_only(page, &h))
         return DATE_NO_LINE;
+    const extract_ctx *c = &h.c;
+    const page_layout *pl = &h.pl;
     bool pen = false; /* a blank of the date that reads like a pen's */
-    for (size_t i = 0; i < c.nslots; i++)
-        pen = pen || c.slots[i].kind != HAND_NUMBER;
-    date_state st = c.oom || c.date_row == EX_NONE ? DATE_NO_LINE
-                    : scratch.str[META_DATE]       ? DATE_READ
-                    : pen                          ? DATE_PEN
-                                                   : DATE_NONE;
+    for (size_t i = 0; i < c->nslots; i++)
+        pen = pen || c->slots[i].kind != HAND_NUMBER;
+    date_state st = c->oom || c->date_row == EX_NONE ? DATE_NO_LINE
+                    : h.scratch.str[META_DATE]         ? DATE_READ
+                    : pen                              ? DATE_PEN
+                                                       : DATE_NONE;
     if (st == DATE_NONE) {
-        const lay_row *r = &pl.rows[c.date_row];
+        const lay_row *r = &pl->rows[c->date_row];
         size_t from, to;
-        ex_right(&pl, r, &from, &to);
-        if (c.number_row == c.date_row && c.number_last + 1 > from)
-            from = c.number_last + 1;
+        ex_right(pl, r, &from, &to);
+        if (c->number_row == c->date_row && c->number_last + 1 > from)
+            from = c->number_last + 1;
         /* a dash or a dot before the place is no measure of the line */
-        while (from < to && 2 * (lay_at(&pl, r, from)->box.y1 - lay_at(&pl, r, from)->box.y0) < r->h)
+        while (from < to && 2 * (lay_at(pl, r, from)->box.y1 - lay_at(pl, r, from)->box.y0) < r->h)
             from++;
         if (from >= to) {
             st = DATE_NO_LINE;
@@ -454,25 +463,24 @@ static date_state read_date_line(const ocr_page_text *page, ocr_box *region)
             /* the line's extent from its first words, the place (and
              * "ngày"), which nothing written over the line's end has
              * merged into: ascenders, marks and tails, no more */
-            ocr_box line = lay_at(&pl, r, from)->box;
-            int h = line.y1 - line.y0;
+            ocr_box line = lay_at(pl, r, from)->box;
+            int lh = line.y1 - line.y0;
             for (size_t j = from + 1; j < to && j < from + 3; j++) {
-                const ocr_box *b = &lay_at(&pl, r, j)->box;
-                if ((b->y1 - b->y0) * 4 > h * 5 || b->y1 < line.y0 || b->y0 > line.y1)
+                const ocr_box *b = &lay_at(pl, r, j)->box;
+                if ((b->y1 - b->y0) * 4 > lh * 5 || b->y1 < line.y0 || b->y0 > line.y1)
                     continue;
                 line.y0 = b->y0 < line.y0 ? b->y0 : line.y0;
                 line.y1 = b->y1 > line.y1 ? b->y1 : line.y1;
             }
-            h = line.y1 - line.y0;
-            int m = (int)(DATE_BAND_MARGIN * h);
+            lh = line.y1 - line.y0;
+            int m = (int)(DATE_BAND_MARGIN * lh);
             region->x0 = line.x0 - m > 0 ? line.x0 - m : 0;
-            region->x1 = pl.width;
+            region->x1 = pl->width;
             region->y0 = line.y0 - m > 0 ? line.y0 - m : 0;
-            region->y1 = line.y1 + m < pl.height ? line.y1 + m : pl.height;
+            region->y1 = line.y1 + m < pl->height ? line.y1 + m : pl->height;
         }
     }
-    layout_free(&pl);
-    meta_free(&scratch);
+    header_free(&h);
     return st;
 }
 
@@ -485,6 +493,51 @@ bool extract_date_unread(const ocr_page_text *page, ocr_box *region)
 {
     date_state st = read_date_line(page, region);
     return st != DATE_READ && st != DATE_PEN;
+}
+
+/* The number line's band: the date line's words (its right part) give
+ * its height, the left column its width. */
+bool extract_number_lost(const ocr_page_text *page, ocr_box *region)
+{
+    header_read h;
+    if (!header_only(page, &h))
+        return false;
+    const extract_ctx *c = &h.c;
+    const page_layout *pl = &h.pl;
+    bool lost = !c->oom && c->number_row == EX_NONE && c->date_row != EX_NONE;
+    if (lost) {
+        const lay_row *r = &pl->rows[c->date_row];
+        size_t from, to;
+        ex_right(pl, r, &from, &to);
+        int y0 = pl->height, y1 = 0, x1 = pl->split_x;
+        for (size_t j = from; j < to; j++) {
+            const ocr_box *b = &lay_at(pl, r, j)->box;
+            /* print's height only: not a dash, nor writing over the line */
+            if (2 * (b->y1 - b->y0) < r->h || (b->y1 - b->y0) * 4 > r->h * 5)
+                continue;
+            y0 = b->y0 < y0 ? b->y0 : y0;
+            y1 = b->y1 > y1 ? b->y1 : y1;
+            x1 = b->x0 < x1 ? b->x0 : x1;
+        }
+        int m = (int)(0.25 * (y1 - y0));
+        lost = y1 > y0 && x1 > (y1 - y0) * 4;
+        if (lost)
+            *region = (ocr_box){0, y0 - m > 0 ? y0 - m : 0, x1 - (y1 - y0) / 2,
+                                y1 + m < pl->height ? y1 + m : pl->height};
+    }
+    header_free(&h);
+    return lost;
+}
+
+bool extract_number_unread(const ocr_page_text *page, ocr_box *region)
+{
+    (void)region;
+    header_read h;
+    if (!header_only(page, &h))
+        return true;
+    bool unread = h.c.oom || h.c.number_row == EX_NONE;
+    header_free(&h);
+    return unread;
 }
 
 int extract_metadata(const ocr_page_text *pages, size_t npages, const extract_options *opt,

@@ -78,6 +78,18 @@ bool extract_name_unsure(const ocr_page_text *page, ocr_box *region);
  * reading whose words should replace those there. */
 bool extract_date_lost(const ocr_page_text *page, ocr_box *region);
 
+/* Whether the first page has a date line but no number line: no "Số"
+ * in the header's left column, nor a notation where it goes, typically
+ * because a stamp in black (a bitonal scan) lies over the line and the
+ * page's layout analysis cut it among the stamp's lines and labels. Sets
+ * `region` to the left column's part of the date line's band, where the
+ * number line stands, for a second, single-line reading. */
+bool extract_number_lost(const ocr_page_text *page, ocr_box *region);
+
+/* Whether the first page still has no number line: the test that
+ * reading must pass. `region` is not used. */
+bool extract_number_unread(const ocr_page_text *page, ocr_box *region);
+
 /* Whether the first page's date line reads no date, nor a blank for the
  * digits-only reading (a day or month read as no digit at all: "tháng †Ù
  * năm"): the test a second reading of the line's band must pass. Its

@@ -229,13 +229,16 @@ static bool split_word(const char *s)
  * trong", "… 6 tháng đầu năm"): its last line was lost, to a stamp or to
  * the body. Compared with their marks: "trong" leads on, "trồng" ends
  * "cây trồng". "đến" is not among them: "văn bản đến" (incoming) ends
- * a subject in this trade. */
+ * a subject in this trade. "ủy" ends a Party committee's name ("Tỉnh
+ * ủy", "Đảng ủy") and nothing else ("Ủy ban", "ủy quyền"). */
 static bool ends_unfinished(const char *s)
 {
     static const char *const leading[] = {
         "và",  "của", "trong", "các", "những", "cho", "với",  "về",   "để", "tại",  "theo",
         "trên", "từ", "năm",  "đầu", "thuộc", "giữa",  "như",  "hoặc", "là", "ở",
     };
+    static const char *const committees[] = {"tỉnh", "thành", "huyện", "quận", "thị", "đảng",
+                                             "khối", "xã"};
     char *low = vn_lower(s);
     size_t n = low ? strlen(low) : 0;
     while (n && (unsigned char)low[n - 1] < 0x80 && !isalnum((unsigned char)low[n - 1]))
@@ -245,6 +248,15 @@ static bool ends_unfinished(const char *s)
     bool open = false;
     for (size_t i = 0; last && i < sizeof leading / sizeof leading[0] && !open; i++)
         open = strcmp(last, leading[i]) == 0;
+    if (last && last > low && strcmp(last, "ủy") == 0) {
+        open = true;
+        const char *prev = last - 1;
+        while (prev > low && prev[-1] != ' ')
+            prev--;
+        size_t pn = (size_t)(last - 1 - prev);
+        for (size_t i = 0; i < sizeof committees / sizeof committees[0] && open; i++)
+            open = !(strlen(committees[i]) == pn && strncmp(prev, committees[i], pn) == 0);
+    }
     free(low);
     return open;
 }
@@ -289,18 +301,19 @@ static bool title_subject(extract_ctx *c)
             break;
         }
         /* a mark read apart from its letters, a speck: a row of one
-         * letter, lower than a line, is none of the subject's lines */
+         * letter, lower than a line or off the title's axis (a black
+         * stamp's piece: "-"), is none of the subject's lines */
         vn_case_stats cs;
         vn_case_count(t, &cs);
-        if (cs.letters < 2 && r->h < pl->line_h * 7 / 10) {
+        int cx = row_cx(pl, r, 0, r->n);
+        int tol = r->h;
+        if (cs.letters < 2 && (r->h < pl->line_h * 7 / 10 || labs(cx - axis) > tol)) {
             free(t);
             continue;
         }
-        int cx = row_cx(pl, r, 0, r->n);
         /* subject lines are centred on the title's axis and set tight;
          * the body is justified to the margins (its indented first line
          * is off-centre) and follows a rule line and a wider gap */
-        int tol = r->h;
         int gap = r->box.y0 - prev_y1;
         int full = (pl->text_x1 - pl->text_x0) * 95 / 100;
         bool ok = t[0] && !subject_stop(t) && labs(cx - axis) <= tol &&
@@ -352,11 +365,11 @@ static bool vv_subject(extract_ctx *c)
         while (to > from && to < r->n &&
                lay_at(pl, r, to)->box.x0 - lay_at(pl, r, to - 1)->box.x1 < r->h)
             to++;
-        if (layout_span_count(pl, r, from, to) == 0) {
-            if (lines)
-                break;
+        /* a row of the right column alone (a piece of a black stamp
+         * beside the subject) neither holds nor ends it: the next line's
+         * distance from the last does */
+        if (layout_span_count(pl, r, from, to) == 0)
             continue;
-        }
         char *t = layout_span_text(pl, r, from, to);
         if (!t) {
             c->oom = true;

@@ -29,9 +29,12 @@
  * for a sign that is no letter). "Sđ" (the ố read
  * as đ, no word of the language) counts only glued to its colon or
  * number; a dash between it and the number is the space read as one.
- * The S read as 8 ("8ô:") counts with its colon. */
-static size_t so_label(const char *f)
+ * The S read as 8 ("8ô:") counts with its colon, or with the o's mark
+ * (`text`, as read: "8õ" before a Party number; "80" is a number). */
+static size_t so_label(const char *f, const char *text)
 {
+    const char *eight = strchr(text, '8');
+    bool marked_o = eight && (unsigned char)eight[1] >= 0x80;
     size_t s = 0;
     while (s < 2 && f[s] && strchr("'\"~`^*_.,", f[s]))
         s++;
@@ -46,7 +49,7 @@ static size_t so_label(const char *f)
         n++;
     /* an 8 for the S only with a letter o and the colon ("8ô:"): "80" is
      * a number */
-    if (f[0] == '8' && (f[1] != 'o' || n == 2))
+    if (f[0] == '8' && (f[1] != 'o' || (n == 2 && !marked_o)))
         return 0;
     if (o_like && f[n] == '?' && isdigit((unsigned char)f[n + 1]))
         return s + n + 1;
@@ -435,23 +438,84 @@ static const lay_word *notation_beyond(const page_layout *pl, const lay_word *la
     return best;
 }
 
+/* Whether `s` holds a digit or a code after a separator ("/BC-UBND",
+ * "-QĐ/TU": two of A–Z or Đ). What follows the ĐẾN stamp's own "Số" is
+ * the pen's value or, when the stamp lies over the header, the letter's
+ * words ("số -ỦY BAN NHÂN DÂN"): neither. */
+static bool holds_number(const char *s)
+{
+    for (const char *p = s; *p; p++) {
+        if (isdigit((unsigned char)*p))
+            return true;
+        if (*p == '/' || *p == '-') {
+            int caps = 0;
+            for (const unsigned char *q = (const unsigned char *)p + 1;; q++) {
+                if (*q >= 'A' && *q <= 'Z')
+                    caps++;
+                else if (q[0] == 0xc4 && q[1] == 0x90) /* Đ */
+                    caps++, q++;
+                else
+                    break;
+            }
+            if (caps >= 2)
+                return true;
+        }
+    }
+    return false;
+}
+
+/* Whether the words from the label `j` of row `rw` on (left part, up to
+ * `to`, the label's own word after its `n` bytes first) hold a number. */
+static bool number_after(const page_layout *pl, const lay_row *rw, size_t j, size_t n, size_t to)
+{
+    const lay_word *w = lay_at(pl, rw, j);
+    if (holds_number(w->text + (n < strlen(w->text) ? n : strlen(w->text))))
+        return true;
+    for (size_t k = j + 1; k < to && k <= j + 3; k++)
+        if (holds_number(lay_at(pl, rw, k)->text))
+            return true;
+    return false;
+}
+
+/* Whether the right part of row `rw` (from word `to`) is the date line. */
+static bool row_dated(const page_layout *pl, const lay_row *rw, size_t to)
+{
+    for (size_t k = to; k < rw->n; k++)
+        if (vn_fold_like(lay_at(pl, rw, k)->fold, "ngay"))
+            return true;
+    return false;
+}
+
 /* Finds the number row: the first left-column "Số" of the upper page that
- * is not the ĐẾN stamp's. */
+ * is not the ĐẾN stamp's. A stamp whose "ĐẾN" was misread ("TXEN số") is
+ * known by what its "Số" is followed by: when the first label has no
+ * number after it and a later one beside the date line has, the later is
+ * the letter's, within the stamp's height (35 mm) below the first (a
+ * công văn's subject line "số 3291/QĐ-UBND" under it is not). The
+ * bytes of the label's fold that make "Số" go to *skip. */
 static bool find_row(extract_ctx *c, size_t *row, size_t *word, size_t *skip)
 {
     const page_layout *pl = &c->pages[0];
+    int stamp_h = (pl->dpi > 0 ? pl->dpi : 300) * 400 / 254;
+    bool found = false;
     for (size_t r = 0; r < pl->nrows; r++) {
         const lay_row *rw = &pl->rows[r];
-        if (rw->box.y0 > pl->height / 2)
+        if (rw->box.y0 > pl->height / 2 || (found && rw->box.y0 > pl->rows[*row].box.y0 + stamp_h))
             break;
         size_t from, to, seen = 0, budget = 3;
         ex_left(pl, rw, &from, &to);
+        /* beside the date line the label may follow a black stamp's
+         * "Số và ký hiệu HS:" read as anything ("[t*» *+v¿ 1ý hiệu êu
+         * Số 205-QĐ/BNCTU") */
+        bool dated = row_dated(pl, rw, to);
+        if (dated)
+            budget = to - from;
         for (size_t j = from; j < to && seen < budget; j++) {
             const lay_word *w = lay_at(pl, rw, j);
             if (w->stamp || w->noise)
                 continue;
             seen++;
-            size_t n = so_label(w->fold);
+            size_t n = so_label(w->fold, w->text);
             /* "SỞ" (a department, first word of a body line) folds like
              * "Số"; the horn tells them apart */
             if (!n || strstr(w->text, "Ở") || strstr(w->text, "ở"))
@@ -471,13 +535,18 @@ static bool find_row(extract_ctx *c, size_t *row, size_t *word, size_t *skip)
                 continue;
             if (j > 0 && vn_fold_like(lay_at(pl, rw, j - 1)->fold, "den"))
                 continue;
+            bool number = number_after(pl, rw, j, n, to);
+            if (found && !(number && dated))
+                continue;
             *row = r;
             *word = j;
             *skip = n;
-            return true;
+            if (number)
+                return true;
+            found = true;
         }
     }
-    return false;
+    return found;
 }
 
 /* The piece from `at` on where the print after the blank starts: the
@@ -585,8 +654,11 @@ static void number_slot(extract_ctx *c, const page_layout *pl, const lay_word *l
 /* A notation standing alone where the number row is: "/QĐ-UBND" (State)
  * or "-CV/ĐUK" (Party), both of its codes in capitals, in the left column
  * of a row whose right column is the date line. The label and the number
- * before it were lost (under the pen's writing, a copy's smear); the
- * notation is still the document's own, to be checked. Sets *row, *word. */
+ * before it were lost (under the pen's writing, a copy's smear, a black
+ * stamp's lines: "x§6: 1888/QĐ-UBND", "„90 280-CTr/BTGTU"); the notation
+ * is still the document's own, to be checked. The number printed into
+ * the same word ("1888/QĐ-UBND") is taken with it, as unsure. Sets *row,
+ * *word. */
 static bool find_bare_notation(const page_layout *pl, size_t *row, size_t *word)
 {
     for (size_t r = 0; r < pl->nrows; r++) {
@@ -595,21 +667,19 @@ static bool find_bare_notation(const page_layout *pl, size_t *row, size_t *word)
             break;
         size_t from, to;
         ex_left(pl, rw, &from, &to);
-        bool dated = false;
-        for (size_t k = to; k < rw->n && !dated; k++)
-            dated = vn_fold_like(lay_at(pl, rw, k)->fold, "ngay");
-        if (!dated)
+        if (!row_dated(pl, rw, to))
             continue;
         for (size_t k = from; k < to; k++) {
             const lay_word *w = lay_at(pl, rw, k);
-            char sep = w->text[0];
+            const char *at = w->text + strspn(w->text, "0123456789");
+            char sep = at[0];
             if (w->stamp || w->noise || (sep != '/' && sep != '-'))
                 continue;
-            const char *other = strchr(w->text + 1, sep == '/' ? '-' : '/');
+            const char *other = strchr(at + 1, sep == '/' ? '-' : '/');
             vn_case_stats st;
-            vn_case_count(w->text, &st);
-            if (other && other > w->text + 1 && other[1] && st.upper >= 3 && st.lower <= 1 &&
-                notation_plausible(w->text + 1)) {
+            vn_case_count(at, &st);
+            if (other && other > at + 1 && other[1] && st.upper >= 3 && st.lower <= 1 &&
+                notation_plausible(at + 1)) {
                 *row = r;
                 *word = k;
                 return true;
@@ -650,7 +720,7 @@ static bool code_first(const char *tail, size_t *at)
 void ex_find_number(extract_ctx *c)
 {
     const page_layout *pl = &c->pages[0];
-    size_t r, j, skip = 0;
+    size_t r = 0, j = 0, skip = 0;
     bool bare = false;
     if (!find_row(c, &r, &j, &skip)) {
         if (!find_bare_notation(pl, &r, &j))
@@ -678,8 +748,10 @@ void ex_find_number(extract_ctx *c)
         np = 0;
         const lay_word *prev = j > from ? lay_at(pl, row, j - 1) : NULL;
         int slot = slot_px(pl);
-        if (prev && !prev->stamp && !prev->noise && label->box.x0 - prev->box.x1 < slot &&
-            strspn(prev->text, "0123456789") == strlen(prev->text) && strlen(prev->text) <= 6)
+        if (isdigit((unsigned char)label->text[0]))
+            ; /* "1888/QĐ-UBND": the number is the word's own */
+        else if (prev && !prev->stamp && !prev->noise && label->box.x0 - prev->box.x1 < slot &&
+                 strspn(prev->text, "0123456789") == strlen(prev->text) && strlen(prev->text) <= 6)
             pc[np++] = (piece){prev->text, strlen(prev->text), prev};
         else {
             hand_slot *s = ex_add_slot(c, HAND_NUMBER, label->box.x0 - slot > 0 ? label->box.x0 - slot : 0,
@@ -799,7 +871,12 @@ void ex_find_number(extract_ctx *c)
     long value = nr.ndigits ? strtol(nr.digits, NULL, 10) : 0;
     bool usable_num = nr.ndigits > 0 && !nr.bad && nr.ndigits <= 6 && value > 0;
     c->number_sep = sep;
-    c->number_printed = usable_num && !nr.fixed && !hand && !glued && !dashed &&
+    /* (a number without its label, or one a stamp's frame runs through,
+     * is the clerk's to check, however well the rest agrees) */
+    bool crossed = false;
+    for (size_t i = 0; i < np; i++)
+        crossed |= pc[i].w->src && pc[i].w->src->crossed;
+    c->number_printed = usable_num && !bare && !crossed && !nr.fixed && !hand && !glued && !dashed &&
                         nr.ndigits >= 2 && nr.ndigits <= 5 &&
                         !(nr.ndigits >= 3 && nr.digits[0] == '0');
     if (!c->number_printed && !bare && label->fold[skip] == '\0') {

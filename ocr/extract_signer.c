@@ -57,10 +57,14 @@ static bool is_prefix(const char *text)
     return r;
 }
 
-/* "TM.ỦY BAN" → "TM. ỦY BAN". */
+/* "TM.ỦY BAN" → "TM. ỦY BAN", "K/TCHỦ NHIỆM" → "K/T CHỦ NHIỆM". */
 static char *space_prefix(const char *s)
 {
     const char *dot = strchr(s, '.');
+    /* a Party label is three characters, "K/T", "T/M", "T/L" */
+    if (!(dot && dot - s <= 4) && isupper((unsigned char)s[0]) && s[1] == '/' &&
+        strchr("TML", s[2]) && s[2])
+        dot = s + 2;
     size_t l = strlen(s);
     char *o = malloc(l + 2);
     if (!o)
@@ -166,17 +170,25 @@ static const char *misread_surname(const char *word)
     return several ? NULL : match;
 }
 
-/* Vietnamese writes no F: a word of a name that starts with one (not
- * "Ph") had its T misread, the two capitals alike but for the foot
- * ("Ngô Fấn Thắng" for Tấn). Rewrites them in place; whether it did. */
-static bool f_for_t(char *name)
+/* Capitals Vietnamese spelling rules out at a word's start, misread:
+ * it writes no F, so one that starts a word of a name (not "Ph") is a T,
+ * the two alike but for the foot ("Ngô Fấn Thắng" for Tấn); no word
+ * starts "Xg", only "Ng" (the seal's ring across an N: "Xguyễn", "Cầm
+ * Xgọc Long"). Rewrites them in place; whether it did. */
+static bool misread_capitals(char *name)
 {
     bool changed = false;
-    for (char *p = name; *p; p++)
-        if (*p == 'F' && (p == name || p[-1] == ' ') && p[1] && p[1] != ' ' && p[1] != 'h') {
+    for (char *p = name; *p; p++) {
+        if (!(p == name || p[-1] == ' '))
+            continue;
+        if (*p == 'F' && p[1] && p[1] != ' ' && p[1] != 'h') {
             *p = 'T';
             changed = true;
+        } else if (*p == 'X' && p[1] == 'g') {
+            *p = 'N';
+            changed = true;
         }
+    }
     return changed;
 }
 
@@ -1230,14 +1242,14 @@ static bool signer_on_page(extract_ctx *c, size_t page)
              * under the seal ("Thu Việt" for "Nguyễn Thu Việt"), or it is
              * a rare surname; either way the clerk should look. One a
              * letter from a surname is that one misread, to be checked. */
+            if (misread_capitals(title))
+                conf = conf < 0.5f ? conf : 0.5f;
             char *near = is_surname(title) ? NULL : near_surname(title);
             if (near) {
                 free(title);
                 title = near;
                 conf = conf < 0.5f ? conf : 0.5f;
             }
-            if (f_for_t(title))
-                conf = conf < 0.5f ? conf : 0.5f;
             if ((!is_surname(title) || name_cut) && conf > 0.55f)
                 conf = 0.55f;
             /* a space in the name wider than its height: a word lost

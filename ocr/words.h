@@ -31,6 +31,9 @@ typedef struct ocr_word {
     bool line_read;   /* read again on its own, from the band of its line cut
                          out of a stamp written over it (line_band.h): the
                          line's own print, however poorly it reads */
+    bool crossed;     /* a black stamp's frame runs through it
+                         (frame_cross.h): what lies past the line may be
+                         lost, however sure the rest reads */
 } ocr_word;
 
 /* A coloured blob that may be a stamp or a boxed mark (MẬT, KHẨN ...),

@@ -64,7 +64,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                            .conf = conf,
                            .red = red,
                            .line = (x / 10) & 1,
-                           .line_box = {0, y, 2480, y + h}};
+                           .line_box = {0, y, 2480, y + h},
+                           .crossed = (y & 4) != 0};
             ocr_page_add_word(&pages[page], &wd);
         }
     }
@@ -74,6 +75,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     o.now = 1772323200;
     doc_metadata m = {0};
     extract_metadata(pages, np, &o, &m, NULL);
+    ocr_box band;
+    if (extract_number_lost(&pages[0], &band))
+        (void)extract_number_unread(&pages[0], &band);
     char *json = meta_to_json(&m);
     free(json);
     meta_free(&m);
