@@ -279,6 +279,14 @@ static void set_place(extract_ctx *c, const page_layout *pl, const lay_row *r, s
     /* a dash or dot the engine made of a speck */
     while (from < to && !has_letter(lay_at(pl, r, from)->fold))
         from++;
+    /* "ngày" read twice ("Lai Châu, ngày ngày 21"): the first, after the
+     * place's comma, is no word of the place */
+    while (to > from + 1 && kw(lay_at(pl, r, to - 1)->fold, "ngay")) {
+        const char *prev = lay_at(pl, r, to - 2)->fold;
+        if (!prev[0] || prev[strlen(prev) - 1] != ',')
+            break;
+        to--;
+    }
     if (to <= from)
         return;
     char *s = layout_span_text(pl, r, from, to);

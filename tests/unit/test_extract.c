@@ -503,6 +503,13 @@ static void date_and_place(void **st)
     assert_field(r, META_PLACE, "Quảng Ngãi");
     assert_false(r->m.review[META_DATE]);
     free_run(r);
+
+    /* "ngày" read twice: the first is not the place's */
+    r = state_doc("Số: 09/TTr-UBND", "Lai Châu, ngày ngày 21 tháng 3 năm 2022", "TỜ TRÌNH");
+    extract(r);
+    assert_field(r, META_DATE, "2022-03-21");
+    assert_field(r, META_PLACE, "Lai Châu");
+    free_run(r);
 }
 
 static void date_ocr_noise(void **st)
