@@ -65,8 +65,9 @@ bool extract_name_doubt(const ocr_page_text *page, ocr_box *region);
 bool extract_name_headless(const ocr_page_text *page, ocr_box *region);
 
 /* Whether no signer's name reads sure on `page`: none under a title, or a
- * doubtful one (extract_name_doubt). The test a second reading of the
- * name's band must pass. */
+ * doubtful one (extract_name_doubt), but for one whose surname is the
+ * unreadable word before its first (a reading the first one lacked). The
+ * test a second reading of the name's band must pass. */
 bool extract_name_unsure(const ocr_page_text *page, ocr_box *region);
 
 /* A date line whose date was not read: "<Place>, ngày" stands at the

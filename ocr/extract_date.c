@@ -414,6 +414,10 @@ static bool loose_date(extract_ctx *c, const page_layout *pl, const lay_row *r, 
             if (!*p)
                 break;
         }
+        /* the year ends the line: digits past it are a stamp's ink
+         * ("4năn£Z2021 3", the stamp's number over the line's end) */
+        if (nrun == 3 && len[2] == 4)
+            break;
     }
     if (nrun != 3 || len[0] > 2 || len[1] > 2 || len[2] != 4 ||
         !date_valid(val[2], val[1], val[0], c->opt->now))

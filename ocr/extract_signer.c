@@ -307,8 +307,10 @@ static char *dropped_before(const char *all, const char *first)
 {
     char *copy, *words[32], *out = NULL;
     size_t n = split_words(all, &copy, words, 32);
+    size_t len = strlen(first);
     for (size_t i = 1; i < n && !out; i++)
-        if (strcmp(words[i], first) == 0)
+        /* (or the word `first` was split from: split_glued) */
+        if (strncmp(words[i], first, len) == 0 && (!words[i][len] || cap_word(words[i] + len)))
             out = strdup(words[i - 1]);
     free(copy);
     return out;
@@ -323,6 +325,55 @@ static bool has_letters(const char *w)
     return false;
 }
 
+/* Two words of a name read as one, the space between them lost to a
+ * seal's ring or the signature's stroke ("KimNam"): the first such word
+ * of words[0..*n) split where its second capital starts, when both
+ * halves read as syllables, capitalised and with a vowel (no Vietnamese
+ * name word has a capital inside it; "TrẦa" is one misread). The halves live in the returned buffer (malloc'd; NULL
+ * when none was split). */
+static bool syllable_word(const char *w)
+{
+    char *f = vn_fold(w);
+    bool vowel = f && strpbrk(f, "aeiouy") != NULL;
+    free(f);
+    return vowel && cap_word(w) && vn_word_plausible(w);
+}
+
+static char *split_glued(char **words, size_t *n, size_t max)
+{
+    for (size_t i = 0; i < *n && *n < max; i++) {
+        const char *w = words[i];
+        size_t len = strlen(w);
+        if (cap_word(w) || len < 4)
+            continue;
+        for (size_t k = 1; k < len; k++) {
+            if (((unsigned char)w[k] & 0xC0) == 0x80)
+                continue; /* inside a letter's bytes */
+            char *buf = malloc(len + 2);
+            if (!buf)
+                return NULL;
+            memcpy(buf, w, k);
+            buf[k] = '\0';
+            memcpy(buf + k + 1, w + k, len - k + 1);
+            if (!syllable_word(buf) || !syllable_word(buf + k + 1)) {
+                free(buf);
+                continue;
+            }
+            memmove(&words[i + 2], &words[i + 1], (*n - i - 1) * sizeof *words);
+            words[i] = buf;
+            words[i + 1] = buf + k + 1;
+            (*n)++;
+            return buf;
+        }
+    }
+    return NULL;
+}
+
+/* What stands before a name's run of capitalised words: nothing with
+ * letters; a word with letters, which may be its first word damaged; or
+ * one that stands for a surname, taken as the name's first. */
+typedef enum { HEAD_WHOLE, HEAD_CUT, HEAD_TAKEN } name_head;
+
 /* The longest run (last among equals) of two to six capitalised words in a
  * line: a name, with the signature's scribble around it left out. *cut
  * tells that a word with letters stands right before the run, in the line
@@ -330,12 +381,13 @@ static bool has_letters(const char *w)
  * may be that one, damaged ("+ống Đăng Long"). When that word stands for a
  * surname and the run's first word is none ("luỳnh Anh Hải", the seal's
  * ring through the "H"), the name starts with that surname. */
-static char *name_run(const char *line, const char *all, bool *cut)
+static char *name_run(const char *line, const char *all, name_head *cut)
 {
     char *copy, *words[32];
     size_t n = split_words(line, &copy, words, 32);
     if (!copy)
         return NULL;
+    char *halves = split_glued(words, &n, 32);
     size_t best_a = 0, best_n = 0;
     for (size_t a = 0; a < n;) {
         size_t b = a;
@@ -368,9 +420,10 @@ static char *name_run(const char *line, const char *all, bool *cut)
             }
         }
         if (cut)
-            *cut = before && has_letters(before);
+            *cut = !before || !has_letters(before) ? HEAD_WHOLE : lost ? HEAD_TAKEN : HEAD_CUT;
         free(dropped);
     }
+    free(halves);
     free(copy);
     return out;
 }
@@ -1078,7 +1131,7 @@ static bool follows(const sline *a, const sline *b)
 
 /* The name: the lowest line holding a run of capitalised words, its run
  * (malloc'd) in *name and *cut as name_run() sets it. EX_NONE when none. */
-static size_t find_name(const sline *l, size_t n, char **name, bool *cut)
+static size_t find_name(const sline *l, size_t n, char **name, name_head *cut)
 {
     *name = NULL;
     for (size_t i = n; i-- > 0;)
@@ -1200,7 +1253,7 @@ static bool signer_on_page(extract_ctx *c, size_t page)
                   l[i].text);
     size_t name = EX_NONE, pos = EX_NONE, pre = EX_NONE;
     char *name_text = NULL;
-    bool name_cut = false;
+    name_head name_cut = HEAD_WHOLE;
     name = find_name(l, n, &name_text, &name_cut);
     /* a name printed in capitals: the last upper line, far below the
      * one above it (the signature's space) */
@@ -1409,10 +1462,11 @@ bool extract_signer_gap(const ocr_page_text *pt, ocr_box *region)
  * block freed, when there is no name); *titled tells that a capitals line
  * stands above the name: a title, however poorly read. */
 static size_t block_name(const ocr_page_text *pt, page_layout *pl, sline *l, size_t *n,
-                         char **nm, bool *cut, bool *titled)
+                         char **nm, name_head *cut, bool *titled)
 {
     *nm = NULL;
-    *cut = *titled = false;
+    *cut = HEAD_WHOLE;
+    *titled = false;
     if (!page_block(pt, pl, l, n))
         return EX_NONE;
     size_t name = find_name(l, *n, nm, cut);
@@ -1437,7 +1491,8 @@ bool extract_title_gap(const ocr_page_text *pt, ocr_box *region)
     page_layout pl;
     sline l[MAX_SLINES];
     size_t n;
-    bool cut, titled;
+    name_head cut;
+    bool titled;
     char *nm;
     size_t name = block_name(pt, &pl, l, &n, &nm, &cut, &titled);
     if (name == EX_NONE)
@@ -1516,24 +1571,34 @@ bool extract_position_gap(const ocr_page_text *pt, ocr_box *region)
 
 typedef enum { NAME_NONE, NAME_DOUBT, NAME_SURE } name_state;
 
+/* How far left of a doubtful name's first word its band reaches, in line
+ * heights: room for most surnames lost at its head (a longer one is the
+ * pipeline's to look for, further left). */
+#define NAME_HEAD_ROOM 4
+
 /* How the signer's name under a title reads; for a doubtful one, the band
- * of its line in `region`. */
-static name_state read_name(const ocr_page_text *pt, ocr_box *region, bool *headless)
+ * of its line in `region`. With `taken_sure`, a name whose surname is the
+ * unreadable word before its run (name_run's HEAD_TAKEN) is read: the
+ * judgement of a second reading, whose name the first one had lost. */
+static name_state read_name(const ocr_page_text *pt, ocr_box *region, bool *headless,
+                            bool taken_sure)
 {
     page_layout pl;
     sline l[MAX_SLINES];
     size_t n;
-    bool cut, titled;
+    name_head cut;
+    bool titled;
     char *nm;
     size_t name = block_name(pt, &pl, l, &n, &nm, &cut, &titled);
     if (name == EX_NONE)
         return NAME_NONE;
-    name_state st = !titled ? NAME_NONE : cut || !is_surname(nm) ? NAME_DOUBT : NAME_SURE;
+    bool whole = cut == HEAD_WHOLE || (taken_sure && cut == HEAD_TAKEN);
+    name_state st = !titled ? NAME_NONE : !whole || !is_surname(nm) ? NAME_DOUBT : NAME_SURE;
     if (headless)
         *headless = titled && !is_surname(nm);
     if (st == NAME_DOUBT) {
         int h = l[name].y1 - l[name].y0;
-        region->x0 = l[name].x0 - 4 * h > 0 ? l[name].x0 - 4 * h : 0;
+        region->x0 = l[name].x0 - NAME_HEAD_ROOM * h > 0 ? l[name].x0 - NAME_HEAD_ROOM * h : 0;
         region->x1 = pl.width;
         region->y0 = l[name].y0 - h / 2 > 0 ? l[name].y0 - h / 2 : 0;
         region->y1 = l[name].y1 + h / 2 < pl.height ? l[name].y1 + h / 2 : pl.height;
@@ -1545,16 +1610,16 @@ static name_state read_name(const ocr_page_text *pt, ocr_box *region, bool *head
 
 bool extract_name_doubt(const ocr_page_text *pt, ocr_box *region)
 {
-    return read_name(pt, region, NULL) == NAME_DOUBT;
+    return read_name(pt, region, NULL, false) == NAME_DOUBT;
 }
 
 bool extract_name_unsure(const ocr_page_text *pt, ocr_box *region)
 {
-    return read_name(pt, region, NULL) != NAME_SURE;
+    return read_name(pt, region, NULL, true) != NAME_SURE;
 }
 
 bool extract_name_headless(const ocr_page_text *pt, ocr_box *region)
 {
     bool headless = false;
-    return read_name(pt, region, &headless) == NAME_DOUBT && headless;
+    return read_name(pt, region, &headless, false) == NAME_DOUBT && headless;
 }

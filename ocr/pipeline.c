@@ -188,8 +188,11 @@ static int reread_band(ocr_engine *engine, PIX *src, int dpi, const ocr_box *ban
 /* The engine's reading of a name damaged by a seal changes with the size
  * it is shown at: a name still without its surname after its second
  * reading is read again with its band shrunk and enlarged, the first
- * reading that starts with a surname kept. Found only at such a size, it is the clerk's to
- * check: its words are no surer than NAME_SCALED_CONF. */
+ * reading that starts with a surname kept; and last from the page with
+ * the seal's rings left in (`src` then the page before seal_erase, `s`
+ * 1), which took the surname's strokes with them where a ring ran
+ * through it. Found only so, it is the clerk's to check: its words are
+ * no surer than NAME_SCALED_CONF. */
 #define NAME_SCALES 2
 static const float name_scales[NAME_SCALES] = {0.75f, 1.5f};
 #define NAME_SCALED_CONF 0.6f
@@ -200,7 +203,7 @@ static int reread_name_scaled(ocr_engine *engine, PIX *src, int dpi, float s, co
     BOX *b = boxCreate(band->x0, band->y0, band->x1 - band->x0, band->y1 - band->y0);
     PIX *clip = b ? pixClipRectangle(src, b, NULL) : NULL;
     boxDestroy(&b);
-    PIX *scaled = clip ? pixScaleGrayLI(clip, s, s) : NULL;
+    PIX *scaled = !clip ? NULL : s == 1.0f ? pixClone(clip) : pixScaleGrayLI(clip, s, s);
     pixDestroy(&clip);
     ocr_page_text trial;
     if (!scaled || ocr_page_copy(&trial, text) != 0) {
@@ -212,7 +215,8 @@ static int reread_name_scaled(ocr_engine *engine, PIX *src, int dpi, float s, co
     pixDestroy(&scaled);
     ocr_box still;
     bool better = rc == 0 && !extract_name_unsure(&trial, &still);
-    log_debug("signer's name re-read at %.2f × its size: %s", (double)s,
+    log_debug("signer's name re-read %s %.2f × its size: %s",
+              s == 1.0f ? "with the seal's rings, at" : "at", (double)s,
               better ? "read right" : "no better, first reading kept");
     if (better) {
         for (size_t i = 0; i < trial.nwords; i++) {
@@ -227,6 +231,57 @@ static int reread_name_scaled(ocr_engine *engine, PIX *src, int dpi, float s, co
         trial = old;
     }
     ocr_page_text_free(&trial);
+    return rc;
+}
+
+/* The name's band reaching further left by twice the name's height (its
+ * own height): a long surname in bold ("Trương ") beyond the band's
+ * usual reach. Only when all else failed: the more of the seal's pieces
+ * the band takes in, the worse a name read whole before may read. */
+static void reach_further_left(ocr_box *band)
+{
+    int reach = band->y1 - band->y0;
+    band->x0 = band->x0 > reach ? band->x0 - reach : 0;
+}
+
+/* The band of a name still without its surname, reaching `further`
+ * left or not; false when the name has its surname. */
+static bool headless_band(const ocr_page_text *text, bool further, ocr_box *band)
+{
+    if (!extract_name_headless(text, band))
+        return false;
+    if (further)
+        reach_further_left(band);
+    return true;
+}
+
+/* The signer's name in doubt (its first word no surname, or a damaged
+ * word before it) read again: its band at full resolution, then shrunk
+ * and enlarged; still without its surname, all that again with the band
+ * reaching further left; and last, on a page whose seal's rings were
+ * erased (`ringed_gray`, the page before; NULL for none), with the rings
+ * left in. (A page whose name was not in doubt is not laid out again.) */
+static int reread_name(ocr_engine *engine, PIX *src, PIX *ringed_gray, int dpi,
+                       ocr_page_text *text, sohoa_err *err)
+{
+    ocr_box gap;
+    if (!extract_name_doubt(text, &gap))
+        return 0;
+    int rc = 0;
+    for (int further = 0; further < 2 && rc == 0; further++) {
+        if (further && !headless_band(text, true, &gap))
+            return 0;
+        rc = reread_band(engine, src, dpi, &gap, false, extract_name_unsure,
+                         further ? "signer's name, further left," : "signer's name", text, err);
+        for (size_t k = 0; k < NAME_SCALES && rc == 0 && headless_band(text, further, &gap); k++)
+            rc = reread_name_scaled(engine, src, dpi, name_scales[k], &gap, text, err);
+    }
+    if (rc != 0 || !ringed_gray || !headless_band(text, true, &gap))
+        return rc;
+    PIX *ringed = prep_drop_light_ink(ringed_gray);
+    rc = ringed ? reread_name_scaled(engine, ringed, dpi, 1.0f, &gap, text, err)
+                : err_set(err, SOHOA_EWORK, "out of memory reading the signer's name again");
+    pixDestroy(&ringed);
     return rc;
 }
 
@@ -305,15 +360,8 @@ static int recognise(ocr_engine *engine, PIX *gray, PIX *pix, int dpi, int ocr_d
             rc = read_gap(engine, src, dpi, &gap, "signer block", text, err);
         if (rc == 0 && extract_title_gap(text, &gap))
             rc = read_gap(engine, src, dpi, &gap, "signer's title", text, err);
-        bool name_doubt = rc == 0 && extract_name_doubt(text, &gap);
-        if (name_doubt)
-            rc = reread_band(engine, src, dpi, &gap, false, extract_name_unsure, "signer's name",
-                             text, err);
-        /* (a page whose name was not in doubt is not laid out again) */
-        for (size_t k = 0; name_doubt && k < NAME_SCALES && rc == 0 &&
-                           extract_name_headless(text, &gap);
-             k++)
-            rc = reread_name_scaled(engine, src, dpi, name_scales[k], &gap, text, err);
+        if (rc == 0)
+            rc = reread_name(engine, src, nseals > 0 ? gray : NULL, dpi, text, err);
         /* a date line the stamp's lines cut apart: read as one line */
         if (rc == 0 && first_page && extract_date_lost(text, &gap))
             rc = reread_band(engine, src, dpi, &gap, true, extract_date_unread, "date line", text,

@@ -408,12 +408,25 @@ static bool overlaps_found(const ocr_box *b, const ocr_page_text *found, int dx,
     return false;
 }
 
+/* An old word below SCRAP_CONF that a new one read at least WELL_READ
+ * lies within is a scrap of the first look (a seal's ring read as one
+ * tall letter over the name's first word): it gives way to the new one
+ * instead of hiding it. */
+#define SCRAP_CONF 0.3f
+#define WELL_READ 0.8f
+
+static bool scrap_over(const ocr_word *old, const ocr_word *new_word)
+{
+    return old->conf < SCRAP_CONF && new_word->conf >= WELL_READ &&
+           boxes_overlap(&new_word->box, &old->box) && !boxes_overlap(&old->box, &new_word->box);
+}
+
 /* Adds the words of a second look at `region` to `out`: moved by dx,dy and
  * scaled by `scale` into page coordinates. With `replace`, the page's
  * own words centred in the region give way (when the second look read
  * something); with `prevail` too, so do those a new word overlaps (a word
  * that ran into the region from outside it), else a new word overlapping
- * an old one is dropped. */
+ * an old one is dropped, but for a scrap over it (scrap_over). */
 static int merge_found(ocr_page_text *out, const ocr_page_text *found, const ocr_box *region,
                        int dx, int dy, float scale, bool replace, bool prevail, sohoa_err *err)
 {
@@ -432,8 +445,12 @@ static int merge_found(ocr_page_text *out, const ocr_page_text *found, const ocr
         ocr_word wd = found->words[i];
         place_word(&wd, dx, dy, scale);
         bool dup = false;
-        for (size_t k = 0; k < out->nwords && !dup; k++)
-            dup = boxes_overlap(&wd.box, &out->words[k].box);
+        for (size_t k = out->nwords; k-- > 0 && !dup;) {
+            if (scrap_over(&out->words[k], &wd))
+                ocr_page_remove_word(out, k);
+            else
+                dup = boxes_overlap(&wd.box, &out->words[k].box);
+        }
         if (dup)
             continue;
         wd.line += line0;

@@ -78,6 +78,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     ocr_box band;
     if (extract_number_lost(&pages[0], &band))
         (void)extract_number_unread(&pages[0], &band);
+    /* the signer's name as its second readings judge it */
+    if (extract_name_doubt(&pages[np - 1], &band))
+        (void)extract_name_headless(&pages[np - 1], &band);
+    (void)extract_name_unsure(&pages[np - 1], &band);
     char *json = meta_to_json(&m);
     free(json);
     meta_free(&m);

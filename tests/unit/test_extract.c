@@ -566,6 +566,8 @@ static void date_line_lost_words(void **st)
         {"Hà Nội, ngày 25 tháng 3 ñăm-2020", "2020-03-25", "Hà Nội"},
         {"Đắk Nông, ngày 14 tháng 4+ttrăầm 2013", "2013-04-14", "Đắk Nông"},
         {"Cao Bằng, ngày 23| tháng 11 năm 2025", "2025-11-23", "Cao Bằng"}, /* a frame's stroke */
+        /* the month glued to the year, a stamp's digit past it */
+        {"Đắk Nông, ngày 22 tháng 4năn£Z2021 3", "2021-04-22", "Đắk Nông"},
         {"Hòa Bình, ngày 26 tháng", NULL, "Hòa Bình"},
         {"Hà Nội, ngày 20 dánh 12 CỐ", NULL, "Hà Nội"},
         {"Lâm Đồng, ngày t 404;Ä,nẤm 2020", NULL, "Lâm Đồng"},
@@ -1839,6 +1841,9 @@ static void signer_surname_outside_run(void **st)
         /* the ring through the "N", read as a stroke of punctuation */
         {"T;guyễn Thu Việt", NULL, "Nguyễn Thu Việt", true},
         {"Tr\"ần Thu Việt", "Tr\"ần", "Trần Thu Việt", true},
+        /* two words glued where the ring took the space between them */
+        {"Huỳnh KimNam", "Huỳnh", "Huỳnh Kim Nam", true},
+        {"Huỳnh KimNam", NULL, "Huỳnh Kim Nam", false},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         run *r = signer_doc("KT. GIÁM ĐỐC", "PHÓ GIÁM ĐỐC", cases[i].read);
@@ -2285,6 +2290,15 @@ static void name_doubt_found(void **st)
                 0.2f, 0);
     assert_true(extract_name_doubt(&r->page[0], &band));
     assert_false(extract_name_headless(&r->page[0], &band));
+    free_run(r);
+
+    /* the surname read only as the unreadable word before the run: the
+     * first reading is read again, a second one is taken */
+    r = signer_doc("KT. GIÁM ĐỐC", "PHÓ GIÁM ĐỐC", "Huỳnh KimNam");
+    bld_set_word(&r->page[0], "Huỳnh", 0, 0.2f, 0.0f);
+    assert_true(extract_name_doubt(&r->page[0], &band));
+    assert_false(extract_name_headless(&r->page[0], &band));
+    assert_false(extract_name_unsure(&r->page[0], &band));
     free_run(r);
 
     /* a second reading that glued the name into one word has none: it is
